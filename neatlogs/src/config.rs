@@ -1,0 +1,263 @@
+//! `init` configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::export::Exporter;
+use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId};
+
+/// Process-wide configuration, given once to [`init`](crate::init).
+///
+/// ```no_run
+/// use serde_json::json;
+/// neatlogs::init(
+///     neatlogs::Config::from_env()
+///         .workflow_name("batch-job")
+///         .user_id("svc-batch")          // the operator, not the end-user
+///         .end_user_id("u_812")          // process-wide default end-user
+///         .end_user_metadata(&json!({"plan": "pro"}))
+///         .session_id("s_1")
+///         .tags(["nightly"]),
+/// )?;
+/// # Ok::<(), neatlogs::InitError>(())
+/// ```
+pub struct Config {
+    pub(crate) api_key: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) disable_export: bool,
+    pub(crate) workflow_name: Option<String>,
+    pub(crate) operator: Option<String>,
+    pub(crate) end_user_id: Option<IdInput<EndUserId>>,
+    pub(crate) end_user_metadata: Option<Result<Arc<Map<String, Value>>, IdentityError>>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) auto_session: bool,
+    pub(crate) tags: Vec<String>,
+    pub(crate) console: bool,
+    pub(crate) exporters: Vec<Box<dyn Exporter>>,
+    pub(crate) queue_size: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) schedule_delay: Duration,
+    pub(crate) export_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("endpoint", &self.endpoint)
+            .field("disable_export", &self.disable_export)
+            .field("workflow_name", &self.workflow_name)
+            .field("user_id", &self.operator)
+            .field("session_id", &self.session_id)
+            .field("auto_session", &self.auto_session)
+            .field("tags", &self.tags)
+            .field("console", &self.console)
+            .field("exporters", &self.exporters.len())
+            .field("queue_size", &self.queue_size)
+            .field("batch_size", &self.batch_size)
+            .field("schedule_delay", &self.schedule_delay)
+            .field("export_timeout", &self.export_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_key: None,
+            endpoint: None,
+            disable_export: false,
+            workflow_name: None,
+            operator: None,
+            end_user_id: None,
+            end_user_metadata: None,
+            session_id: None,
+            auto_session: false,
+            tags: Vec::new(),
+            console: false,
+            exporters: Vec::new(),
+            queue_size: 65_536,
+            batch_size: 512,
+            schedule_delay: Duration::from_secs(1),
+            export_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name)
+        .map(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        })
+        .unwrap_or(false)
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// A configuration with every default and nothing read from the environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defaults plus the environment: `NEATLOGS_API_KEY`, `NEATLOGS_ENDPOINT`,
+    /// `NEATLOGS_DISABLE_EXPORT` (`1`/`true` turns export off).
+    pub fn from_env() -> Self {
+        Config {
+            api_key: env_nonempty("NEATLOGS_API_KEY"),
+            endpoint: env_nonempty("NEATLOGS_ENDPOINT"),
+            disable_export: env_flag("NEATLOGS_DISABLE_EXPORT"),
+            ..Self::default()
+        }
+    }
+
+    /// The API key for the Neatlogs backend (sent as `x-api-key`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Where traces are sent: a base URL, or one ending in `/v1/traces`.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Turn export off: spans are still recorded for test captures and the
+    /// console, but nothing leaves the process.
+    pub fn disable_export(mut self, disable: bool) -> Self {
+        self.disable_export = disable;
+        self
+    }
+
+    /// The workflow (service) name: `service.name` and `neatlogs.workflow_name`.
+    pub fn workflow_name(mut self, name: impl Into<String>) -> Self {
+        self.workflow_name = Some(name.into());
+        self
+    }
+
+    /// The **operator**: whoever runs the SDK (a developer, a service account).
+    /// Exported on the resource as `user.id`. This is not the end-user; use
+    /// [`end_user_id`](Config::end_user_id) for that.
+    pub fn user_id(mut self, operator: impl Into<String>) -> Self {
+        self.operator = Some(operator.into());
+        self
+    }
+
+    /// The process-wide default end-user, for single-user processes (a CLI, a
+    /// batch job for one customer). A trace root's explicit end-user wins.
+    pub fn end_user_id(mut self, id: impl IntoEndUserId) -> Self {
+        self.end_user_id = Some(id.into_end_user_id());
+        self
+    }
+
+    /// Metadata for the default end-user (a JSON object). It is attached only
+    /// to traces whose end-user is the default.
+    pub fn end_user_metadata<T: serde::Serialize + ?Sized>(mut self, metadata: &T) -> Self {
+        self.end_user_metadata = Some(identity::metadata_from(metadata));
+        self
+    }
+
+    /// The process-wide session (`session.id` on the resource, and the
+    /// session of every trace whose root does not set one).
+    pub fn session_id(mut self, session: impl Into<String>) -> Self {
+        self.session_id = Some(session.into());
+        self
+    }
+
+    /// Generate one session id for this process
+    /// (`session_{unix_seconds}_{8 lowercase hex}`) unless
+    /// [`session_id`](Config::session_id) is given.
+    pub fn auto_session(mut self, enabled: bool) -> Self {
+        self.auto_session = enabled;
+        self
+    }
+
+    /// Process-wide tags, exported comma-joined as `neatlogs.tags`.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
+    /// Also print each finished trace as a tree on standard output.
+    pub fn console(mut self, enabled: bool) -> Self {
+        self.console = enabled;
+        self
+    }
+
+    /// Add an exporter. Finished spans go to every configured exporter, in
+    /// batches, on the export thread.
+    pub fn exporter(mut self, exporter: impl Exporter) -> Self {
+        self.exporters.push(Box::new(exporter));
+        self
+    }
+
+    /// How many finished spans may wait for export (default 65,536). When
+    /// full, new spans are dropped and counted in [`stats`](crate::stats).
+    pub fn queue_size(mut self, spans: usize) -> Self {
+        self.queue_size = spans.max(1);
+        self
+    }
+
+    /// The most spans per export call (default 512).
+    pub fn batch_size(mut self, spans: usize) -> Self {
+        self.batch_size = spans.max(1);
+        self
+    }
+
+    /// The longest a span waits before a partial batch is exported (default 1 s).
+    pub fn schedule_delay(mut self, delay: Duration) -> Self {
+        self.schedule_delay = delay;
+        self
+    }
+
+    /// The longest one export may take, retries included (default 10 s).
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+}
+
+/// Why [`init`](crate::init) failed. The process keeps running; tracing stays
+/// as it was (off, or the first configuration).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// `init` was already called; the first configuration stays in force.
+    #[error("neatlogs is already initialized; the first configuration stays in force")]
+    AlreadyInitialized,
+    /// The default end-user id is invalid.
+    #[error("invalid default end_user_id: {0}")]
+    InvalidEndUserId(IdentityError),
+    /// The default end-user metadata is invalid.
+    #[error("invalid default end_user_metadata: {0}")]
+    InvalidEndUserMetadata(IdentityError),
+    /// The session id is invalid.
+    #[error("invalid session_id: {0}")]
+    InvalidSessionId(IdentityError),
+    /// The endpoint URL cannot be used.
+    #[error("invalid endpoint `{url}`: {reason}")]
+    InvalidEndpoint {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The export thread could not be started.
+    #[error("could not start the export thread: {0}")]
+    Spawn(#[from] std::io::Error),
+    /// An exporter could not be set up.
+    #[error("could not set up the exporter: {0}")]
+    Exporter(String),
+}

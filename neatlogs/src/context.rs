@@ -1,0 +1,334 @@
+//! The current trace, per thread, and how it travels to other tasks and threads.
+//!
+//! Each thread keeps a stack of frames. A frame is a cheap handle (an `Arc`
+//! to the trace's shared state plus a span id) and, for a span that is being
+//! recorded, the span's in-flight data. A span opened while the stack is
+//! empty is a trace root; otherwise it is a child of the top frame.
+//!
+//! Futures carry their span by entering it on every `poll` (see
+//! [`Instrumented`](crate::Instrumented) and [`FutureExt`]), and threads carry it
+//! by [`Context::current`] + [`Context::attach`].
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
+
+use crate::id::{SpanId, TraceId};
+use crate::identity::EndUser;
+use crate::record::SpanRecord;
+use crate::session::SessionId;
+use crate::span::LiveSpan;
+
+/// State shared by every span of one trace, resolved once when the root opens.
+#[derive(Debug)]
+pub(crate) struct TraceShared {
+    pub(crate) trace_id: TraceId,
+    pub(crate) root_span_id: SpanId,
+    pub(crate) end_user: Option<EndUser>,
+    pub(crate) session: Option<SessionId>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) capture: Option<Arc<CaptureSink>>,
+}
+
+/// Where a test capture collects finished spans.
+#[derive(Debug, Default)]
+pub(crate) struct CaptureSink {
+    pub(crate) spans: Mutex<Vec<SpanRecord>>,
+}
+
+pub(crate) struct Frame {
+    pub(crate) token: u64,
+    pub(crate) trace: Arc<TraceShared>,
+    pub(crate) span_id: SpanId,
+    /// `Some` for a span being recorded on this stack, `None` for a context
+    /// attached from elsewhere (its span lives on another thread or task).
+    pub(crate) live: Option<Box<LiveSpan>>,
+}
+
+thread_local! {
+    pub(crate) static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    static NEXT_TOKEN: Cell<u64> = const { Cell::new(1) };
+    /// A test capture that new roots opened on this thread report to.
+    pub(crate) static AMBIENT_CAPTURE: RefCell<Option<Arc<CaptureSink>>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn next_token() -> u64 {
+    NEXT_TOKEN.with(|t| {
+        let v = t.get();
+        t.set(v.wrapping_add(1).max(1));
+        v
+    })
+}
+
+/// Push a frame; returns its token, or the frame back when the stack cannot
+/// be reached (thread teardown, or re-entry from `with_current_span`).
+pub(crate) fn push(
+    trace: Arc<TraceShared>,
+    span_id: SpanId,
+    live: Option<Box<LiveSpan>>,
+) -> Result<u64, Frame> {
+    let token = next_token();
+    let mut slot = Some(Frame {
+        token,
+        trace,
+        span_id,
+        live,
+    });
+    let _ = STACK.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            s.extend(slot.take());
+        }
+    });
+    match slot {
+        None => Ok(token),
+        Some(f) => Err(f),
+    }
+}
+
+/// Remove the frame with `token`, wherever it is on the stack: guards may be
+/// dropped out of order, and a frame must never outlive its owner.
+pub(crate) fn pop(token: u64) -> Option<Frame> {
+    STACK
+        .try_with(|s| {
+            let mut s = s.try_borrow_mut().ok()?;
+            if s.last().is_some_and(|f| f.token == token) {
+                return s.pop();
+            }
+            let idx = s.iter().rposition(|f| f.token == token)?;
+            Some(s.remove(idx))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Where a new span goes: under the current frame, or a new root.
+pub(crate) enum Parent {
+    Root,
+    Child(Arc<TraceShared>, SpanId),
+    /// The stack could not be read (thread teardown, or a span opened from
+    /// inside [`with_current_span`](crate::with_current_span)). Such a span is
+    /// not recorded rather than risk recording it under the wrong trace.
+    Unknown,
+}
+
+pub(crate) fn current_parent() -> Parent {
+    STACK
+        .try_with(|s| match s.try_borrow() {
+            Ok(s) => match s.last() {
+                Some(f) => Parent::Child(f.trace.clone(), f.span_id),
+                None => Parent::Root,
+            },
+            Err(_) => Parent::Unknown,
+        })
+        .unwrap_or(Parent::Unknown)
+}
+
+pub(crate) fn ambient_capture() -> Option<Arc<CaptureSink>> {
+    AMBIENT_CAPTURE
+        .try_with(|c| c.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// The end-user of the current trace, from any depth.
+///
+/// Returns `None` outside a trace, or when the trace has no end-user.
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let _root = neatlogs::trace("chat").end_user_id("u_812").enter();
+/// let _tool = neatlogs::span(neatlogs::SpanKind::Tool, "search").enter();
+/// assert_eq!(neatlogs::current_end_user().unwrap().id().as_str(), "u_812");
+/// # });
+/// ```
+pub fn current_end_user() -> Option<EndUser> {
+    STACK
+        .try_with(|s| {
+            s.try_borrow()
+                .ok()
+                .and_then(|s| s.last().and_then(|f| f.trace.end_user.clone()))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The session id of the current trace.
+pub fn current_session_id() -> Option<String> {
+    STACK
+        .try_with(|s| {
+            s.try_borrow().ok().and_then(|s| {
+                s.last()
+                    .and_then(|f| f.trace.session.as_deref().map(str::to_owned))
+            })
+        })
+        .ok()
+        .flatten()
+}
+
+/// The id of the current trace.
+pub fn current_trace_id() -> Option<TraceId> {
+    STACK
+        .try_with(|s| {
+            s.try_borrow()
+                .ok()
+                .and_then(|s| s.last().map(|f| f.trace.trace_id))
+        })
+        .ok()
+        .flatten()
+}
+
+/// A captured position in a trace: carry it to another thread or task and
+/// [`attach`](Context::attach) it there, and spans opened there join the trace
+/// (same end-user, same session) as children of the span that was current.
+///
+/// `Send + Sync + Clone` and cheap to clone (an `Arc` and an id).
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let _root = neatlogs::trace("chat").end_user_id("u_812").enter();
+/// let cx = neatlogs::Context::current();
+/// std::thread::spawn(move || {
+///     let _g = cx.attach();
+///     assert_eq!(neatlogs::current_end_user().unwrap().id().as_str(), "u_812");
+/// })
+/// .join()
+/// .unwrap();
+/// # });
+/// ```
+#[derive(Clone, Default)]
+pub struct Context {
+    at: Option<(Arc<TraceShared>, SpanId)>,
+    capture: Option<Arc<CaptureSink>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("trace_id", &self.at.as_ref().map(|(t, _)| t.trace_id))
+            .field("span_id", &self.at.as_ref().map(|(_, s)| *s))
+            .finish()
+    }
+}
+
+impl Context {
+    /// The current context (empty outside a trace).
+    pub fn current() -> Context {
+        let at = match current_parent() {
+            Parent::Child(t, s) => Some((t, s)),
+            _ => None,
+        };
+        Context {
+            at,
+            capture: ambient_capture(),
+        }
+    }
+
+    /// Whether this context is inside a trace.
+    pub fn is_in_trace(&self) -> bool {
+        self.at.is_some()
+    }
+
+    /// The end-user of the trace this context is in.
+    pub fn end_user(&self) -> Option<EndUser> {
+        self.at.as_ref().and_then(|(t, _)| t.end_user.clone())
+    }
+
+    /// Make this context current on this thread until the guard drops.
+    #[must_use = "the context is current only while the guard is alive"]
+    pub fn attach(&self) -> ContextGuard {
+        let prev_capture = match &self.capture {
+            Some(c) => AMBIENT_CAPTURE
+                .try_with(|a| a.replace(Some(c.clone())))
+                .ok(),
+            None => None,
+        };
+        let token = self
+            .at
+            .as_ref()
+            .and_then(|(t, s)| push(t.clone(), *s, None).ok());
+        ContextGuard {
+            token,
+            prev_capture,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Keeps a [`Context`] current; restores the previous one on drop. `!Send`.
+#[must_use = "the context is current only while the guard is alive"]
+pub struct ContextGuard {
+    token: Option<u64>,
+    prev_capture: Option<Option<Arc<CaptureSink>>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for ContextGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContextGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        if let Some(token) = self.token {
+            pop(token);
+        }
+        if let Some(prev) = self.prev_capture.take() {
+            let _ = AMBIENT_CAPTURE.try_with(|a| *a.borrow_mut() = prev);
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future that runs inside a captured [`Context`] on every poll.
+    ///
+    /// Made by [`FutureExt::in_current_trace`] and [`FutureExt::with_context`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithContext<F> {
+        #[pin]
+        inner: F,
+        cx: Context,
+    }
+}
+
+impl<F: Future> Future for WithContext<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _g = this.cx.attach();
+        this.inner.poll(task)
+    }
+}
+
+/// Carry the current trace into futures that run elsewhere (`tokio::spawn`,
+/// `spawn_blocking` closures use [`Context`] instead).
+///
+/// A task spawned **without** this wrapper does not inherit the trace: a span
+/// it opens starts a new trace, with its own end-user resolution.
+///
+/// ```
+/// use neatlogs::FutureExt;
+/// # neatlogs::testing::with_capture(|| {
+/// let _root = neatlogs::trace("chat").end_user_id("u_812").enter();
+/// let task = async { neatlogs::current_end_user() }.in_current_trace();
+/// # drop(task);
+/// # });
+/// ```
+pub trait FutureExt: Future + Sized {
+    /// Run this future inside the trace that is current now.
+    fn in_current_trace(self) -> WithContext<Self> {
+        self.with_context(Context::current())
+    }
+
+    /// Run this future inside `cx`.
+    fn with_context(self, cx: Context) -> WithContext<Self> {
+        WithContext { inner: self, cx }
+    }
+}
+
+impl<F: Future> FutureExt for F {}

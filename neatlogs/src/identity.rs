@@ -1,0 +1,439 @@
+//! Who a trace is for (the end-user) and who runs the SDK (the operator).
+//!
+//! The two are different types so they cannot be swapped by accident:
+//! [`EndUserId`] is the person using the customer's AI product and travels on
+//! the trace root as `neatlogs.end_user.id`; [`OperatorId`] is the developer or
+//! service account running the SDK and travels on the resource as `user.id`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+/// The longest end-user id accepted, in characters.
+///
+/// Longer ids are dropped with a warning: they are almost always a whole
+/// request body or token passed by mistake, and storing them would put
+/// personal data where an identifier was expected.
+pub const MAX_END_USER_ID_CHARS: usize = 256;
+
+/// The largest end-user metadata accepted, in bytes of serialized JSON.
+///
+/// Larger metadata is dropped with a warning (the id is kept).
+pub const MAX_END_USER_METADATA_BYTES: usize = 16 * 1024;
+
+/// The longest session id accepted, in characters (same rules as end-user ids).
+pub const MAX_SESSION_ID_CHARS: usize = 256;
+
+/// Why an identity value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// The id is longer than the documented maximum.
+    #[error("{what} is {len} characters long; the maximum is {max}")]
+    TooLong {
+        /// Which value (`end_user_id`, `session_id`).
+        what: &'static str,
+        /// Its length in characters.
+        len: usize,
+        /// The maximum accepted.
+        max: usize,
+    },
+    /// The id contains a control character (newline, NUL, escape, ...).
+    #[error("{what} contains a control character at position {position}")]
+    ControlCharacter {
+        /// Which value (`end_user_id`, `session_id`).
+        what: &'static str,
+        /// Character index of the first control character.
+        position: usize,
+    },
+    /// The metadata is not a JSON object.
+    #[error("end_user_metadata must be a JSON object, got {found}")]
+    MetadataNotObject {
+        /// The JSON type that was given (`array`, `string`, ...).
+        found: &'static str,
+    },
+    /// The metadata could not be serialized.
+    #[error("end_user_metadata could not be serialized: {0}")]
+    MetadataSerialize(String),
+    /// The metadata is larger than [`MAX_END_USER_METADATA_BYTES`].
+    #[error("end_user_metadata is {bytes} bytes of JSON; the maximum is {max}")]
+    MetadataTooLarge {
+        /// Its serialized size.
+        bytes: usize,
+        /// The maximum accepted.
+        max: usize,
+    },
+}
+
+fn validate_id(what: &'static str, s: &str, max: usize) -> Result<(), IdentityError> {
+    // Count characters only as far as needed: a 10 MB string must not cost
+    // 10 MB of scanning before we reject it.
+    let mut len = 0usize;
+    for (position, c) in s.chars().enumerate() {
+        if c.is_control() {
+            return Err(IdentityError::ControlCharacter { what, position });
+        }
+        len += 1;
+        if len > max {
+            return Err(IdentityError::TooLong {
+                what,
+                len: s.chars().count(),
+                max,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The id of an application end-user: the person using the AI product.
+///
+/// Validated on construction: not empty, at most [`MAX_END_USER_ID_CHARS`]
+/// characters, no control characters. Cheap to clone.
+///
+/// ```
+/// let id = neatlogs::EndUserId::new("u_812").unwrap();
+/// assert_eq!(id.as_str(), "u_812");
+/// assert!(neatlogs::EndUserId::new("").is_none());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndUserId(Arc<str>);
+
+impl EndUserId {
+    /// A valid id, or `None` when `id` is empty or invalid.
+    ///
+    /// Use [`EndUserId::parse`] to learn why an id was rejected.
+    pub fn new(id: impl AsRef<str>) -> Option<Self> {
+        Self::parse(id.as_ref()).ok().flatten()
+    }
+
+    /// `Ok(None)` for an empty id (meaning "not given"), `Ok(Some)` for a valid
+    /// one, `Err` for an invalid one.
+    ///
+    /// ```
+    /// use neatlogs::EndUserId;
+    /// assert!(EndUserId::parse("").unwrap().is_none());
+    /// assert!(EndUserId::parse("u\n1").is_err());
+    /// ```
+    pub fn parse(id: &str) -> Result<Option<Self>, IdentityError> {
+        if id.is_empty() {
+            return Ok(None);
+        }
+        validate_id("end_user_id", id, MAX_END_USER_ID_CHARS)?;
+        Ok(Some(EndUserId(Arc::from(id))))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EndUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for EndUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EndUserId").field(&&*self.0).finish()
+    }
+}
+
+impl AsRef<str> for EndUserId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The operator: the developer or service account running the SDK (`init`'s
+/// `user_id`). Never an end-user; exported on the resource as `user.id`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OperatorId(Arc<str>);
+
+impl OperatorId {
+    /// The operator id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn new(s: &str) -> Self {
+        OperatorId(Arc::from(s))
+    }
+}
+
+impl fmt::Display for OperatorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for OperatorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OperatorId").field(&&*self.0).finish()
+    }
+}
+
+/// A trace's end-user: the id and, from the same source, its metadata.
+///
+/// Returned by [`current_end_user`](crate::current_end_user) and carried by
+/// every finished span of the trace.
+#[derive(Clone, PartialEq)]
+pub struct EndUser {
+    id: EndUserId,
+    metadata: Option<Arc<Map<String, Value>>>,
+}
+
+impl EndUser {
+    pub(crate) fn new(id: EndUserId, metadata: Option<Arc<Map<String, Value>>>) -> Self {
+        EndUser { id, metadata }
+    }
+
+    /// The end-user id.
+    pub fn id(&self) -> &EndUserId {
+        &self.id
+    }
+
+    /// The end-user's metadata (a JSON object), if the source of the id gave one.
+    pub fn metadata(&self) -> Option<&Map<String, Value>> {
+        self.metadata.as_deref()
+    }
+}
+
+impl fmt::Debug for EndUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndUser")
+            .field("id", &self.id.as_str())
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+/// What a caller gave as an end-user id, after validation.
+#[derive(Debug, Clone)]
+pub enum IdInput<T> {
+    /// Nothing (or an empty string, or `None`) was given.
+    NotGiven,
+    /// A valid value.
+    Valid(T),
+    /// A value was given but rejected; it must not be replaced by a default.
+    Invalid(IdentityError),
+}
+
+/// Values accepted as an end-user id: `&str`, `String`, integers,
+/// `uuid::Uuid` (feature `uuid`, on by default), [`EndUserId`], and `Option`
+/// of any of these (`None` means "not given").
+///
+/// A type that is not listed here is a compile error, not a silent
+/// `to_string()`: an end-user id should be a deliberate choice.
+pub trait IntoEndUserId {
+    /// Validate and convert.
+    fn into_end_user_id(self) -> IdInput<EndUserId>;
+}
+
+fn from_str_input(s: &str) -> IdInput<EndUserId> {
+    match EndUserId::parse(s) {
+        Ok(Some(id)) => IdInput::Valid(id),
+        Ok(None) => IdInput::NotGiven,
+        Err(e) => IdInput::Invalid(e),
+    }
+}
+
+impl IntoEndUserId for &str {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        from_str_input(self)
+    }
+}
+
+impl IntoEndUserId for String {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        from_str_input(&self)
+    }
+}
+
+impl IntoEndUserId for &String {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        from_str_input(self)
+    }
+}
+
+impl IntoEndUserId for std::borrow::Cow<'_, str> {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        from_str_input(&self)
+    }
+}
+
+impl IntoEndUserId for EndUserId {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        IdInput::Valid(self)
+    }
+}
+
+impl IntoEndUserId for &EndUserId {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        IdInput::Valid(self.clone())
+    }
+}
+
+impl<T: IntoEndUserId> IntoEndUserId for Option<T> {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        match self {
+            Some(v) => v.into_end_user_id(),
+            None => IdInput::NotGiven,
+        }
+    }
+}
+
+macro_rules! int_end_user_id {
+    ($($t:ty),*) => {$(
+        impl IntoEndUserId for $t {
+            fn into_end_user_id(self) -> IdInput<EndUserId> {
+                IdInput::Valid(EndUserId(Arc::from(self.to_string())))
+            }
+        }
+        impl IntoEndUserId for &$t {
+            fn into_end_user_id(self) -> IdInput<EndUserId> {
+                (*self).into_end_user_id()
+            }
+        }
+    )*};
+}
+int_end_user_id!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+#[cfg(feature = "uuid")]
+impl IntoEndUserId for uuid::Uuid {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        let mut buf = uuid::Uuid::encode_buffer();
+        IdInput::Valid(EndUserId(Arc::from(
+            &*self.hyphenated().encode_lower(&mut buf),
+        )))
+    }
+}
+
+#[cfg(feature = "uuid")]
+impl IntoEndUserId for &uuid::Uuid {
+    fn into_end_user_id(self) -> IdInput<EndUserId> {
+        (*self).into_end_user_id()
+    }
+}
+
+/// Serialize metadata and check that it is a JSON object within the size cap.
+pub(crate) fn metadata_from<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<Arc<Map<String, Value>>, IdentityError> {
+    let value =
+        serde_json::to_value(value).map_err(|e| IdentityError::MetadataSerialize(e.to_string()))?;
+    metadata_from_value(value)
+}
+
+pub(crate) fn metadata_from_value(value: Value) -> Result<Arc<Map<String, Value>>, IdentityError> {
+    let map = match value {
+        Value::Object(map) => map,
+        other => {
+            return Err(IdentityError::MetadataNotObject {
+                found: json_type(&other),
+            })
+        }
+    };
+    let bytes = serialized_len(&map);
+    if bytes > MAX_END_USER_METADATA_BYTES {
+        return Err(IdentityError::MetadataTooLarge {
+            bytes,
+            max: MAX_END_USER_METADATA_BYTES,
+        });
+    }
+    Ok(Arc::new(map))
+}
+
+fn serialized_len(map: &Map<String, Value>) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter(0);
+    // Writing to a counter cannot fail for a `Map` of `Value`s.
+    let _ = serde_json::to_writer(&mut c, map);
+    c.0
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Validate a session id: the same rules as an end-user id.
+pub(crate) fn parse_session(s: &str) -> IdInput<Arc<str>> {
+    if s.is_empty() {
+        return IdInput::NotGiven;
+    }
+    match validate_id("session_id", s, MAX_SESSION_ID_CHARS) {
+        Ok(()) => IdInput::Valid(Arc::from(s)),
+        Err(e) => IdInput::Invalid(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_not_given() {
+        assert!(matches!("".into_end_user_id(), IdInput::NotGiven));
+        assert!(matches!(None::<&str>.into_end_user_id(), IdInput::NotGiven));
+    }
+
+    #[test]
+    fn too_long_and_control_are_invalid() {
+        let long = "x".repeat(MAX_END_USER_ID_CHARS + 1);
+        assert!(matches!(
+            long.as_str().into_end_user_id(),
+            IdInput::Invalid(IdentityError::TooLong { len: 257, .. })
+        ));
+        let exact = "é".repeat(MAX_END_USER_ID_CHARS);
+        assert!(matches!(exact.into_end_user_id(), IdInput::Valid(_)));
+        assert!(matches!(
+            "u_1\n".into_end_user_id(),
+            IdInput::Invalid(IdentityError::ControlCharacter { position: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn integers_and_uuid() {
+        match 812u64.into_end_user_id() {
+            IdInput::Valid(id) => assert_eq!(id.as_str(), "812"),
+            other => panic!("{other:?}"),
+        }
+        let u = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        match u.into_end_user_id() {
+            IdInput::Valid(id) => assert_eq!(id.as_str(), "01234567-89ab-cdef-0123-456789abcdef"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn metadata_must_be_object_within_cap() {
+        assert!(metadata_from(&serde_json::json!({"plan": "pro"})).is_ok());
+        assert_eq!(
+            metadata_from(&serde_json::json!([1, 2])).unwrap_err(),
+            IdentityError::MetadataNotObject { found: "an array" }
+        );
+        let big = serde_json::json!({ "x": "y".repeat(MAX_END_USER_METADATA_BYTES) });
+        assert!(matches!(
+            metadata_from(&big),
+            Err(IdentityError::MetadataTooLarge { .. })
+        ));
+    }
+}

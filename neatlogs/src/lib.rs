@@ -1,0 +1,142 @@
+//! Trace your Rust service's AI work — workflows, agents, tools, LLM calls —
+//! and attach **the application's end-user** to every trace, so traces can be
+//! filtered and analysed per user.
+//!
+//! # The identity model
+//!
+//! 1. A trace **root** is the span opened when no span is current. It owns the
+//!    trace's end-user: **explicit value on the root > `init` default > none**.
+//! 2. Every span of the trace belongs to that end-user, across `.await`, tasks
+//!    and threads; [`current_end_user`] returns it from any depth.
+//! 3. An end-user given to a **nested** span has no effect.
+//! 4. The **end-user** ([`EndUserId`], wire key `neatlogs.end_user.id`) is the
+//!    person using your product; the **operator** (`Config::user_id`, wire key
+//!    `user.id`) is whoever runs the SDK. They never mix.
+//! 5. The source of the id is the source of its metadata; a bad id is dropped
+//!    with a warning and the trace has no end-user (never someone else's).
+//!
+//! ```
+//! use serde_json::json;
+//!
+//! // Once per process (here: a multi-tenant service with no default user).
+//! neatlogs::init(neatlogs::Config::from_env().workflow_name("support-chat").disable_export(true))?;
+//!
+//! fn handle(user_id: &str, plan: &str, message: &str) -> String {
+//!     // The root: this request's trace belongs to `user_id`.
+//!     let _root = neatlogs::trace("chat")
+//!         .end_user_id(user_id)
+//!         .end_user_metadata(&json!({ "plan": plan }))
+//!         .session_id("s_1")
+//!         .enter();
+//!     retrieve(message)
+//! }
+//!
+//! fn retrieve(query: &str) -> String {
+//!     // A child: inherits the end-user; an end_user_id here would be ignored.
+//!     let _tool = neatlogs::span(neatlogs::SpanKind::Retriever, "docs").enter();
+//!     let user = neatlogs::current_end_user().expect("inside a trace");
+//!     format!("{} asked {query}", user.id())
+//! }
+//!
+//! assert_eq!(handle("u_812", "pro", "refunds?"), "u_812 asked refunds?");
+//! neatlogs::shutdown();
+//! # Ok::<(), neatlogs::InitError>(())
+//! ```
+//!
+//! # Three ways to open a span
+//!
+//! ```
+//! # neatlogs::testing::with_capture(|| {
+//! # let uid = "u_1";
+//! // 1. A guard (sync code): the span ends when the guard drops.
+//! let root = neatlogs::trace("chat").end_user_id(uid).enter();
+//! drop(root);
+//!
+//! // 2. A closure.
+//! let answer = neatlogs::trace("chat").end_user_id(uid).in_scope(|| 42);
+//!
+//! // 3. A future: the span is entered on every poll, on any executor.
+//! let fut = neatlogs::trace("chat").end_user_id(uid).instrument(async { 42 });
+//! # drop(fut); let _ = answer;
+//! # });
+//! ```
+//!
+//! Across tasks and threads, carry the context explicitly: a task spawned
+//! without it starts a trace of its own.
+//!
+//! ```
+//! use neatlogs::FutureExt;
+//! # neatlogs::testing::with_capture(|| {
+//! let _root = neatlogs::trace("chat").end_user_id("u_812").enter();
+//! // tokio::spawn(work().in_current_trace());
+//! let task = async { neatlogs::current_end_user() }.in_current_trace();
+//! // std::thread::spawn / spawn_blocking: capture, then attach on the other side.
+//! let cx = neatlogs::Context::current();
+//! std::thread::spawn(move || {
+//!     let _g = cx.attach();
+//!     assert_eq!(neatlogs::current_end_user().unwrap().id().as_str(), "u_812");
+//! }).join().unwrap();
+//! # drop(task);
+//! # });
+//! ```
+//!
+//! # What it costs
+//!
+//! **Off** (no [`init`], no test capture): every call checks one relaxed
+//! atomic and returns an inert value — no allocation, no clock read, no
+//! thread-local access. **On**: opening a span reads the thread-local stack,
+//! draws a random id and reads the clock; a root also resolves identity once
+//! (one `Arc` shared by all its spans, so children never copy the end-user).
+//! A finished span is moved into a bounded queue with one non-blocking
+//! `try_send`; batching and encoding happen on the `neatlogs-export` thread.
+//! A full queue drops the span and counts it in [`stats`]; the caller never
+//! waits.
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+
+mod config;
+mod context;
+pub mod export;
+mod id;
+mod identity;
+mod kind;
+mod record;
+mod runtime;
+mod session;
+mod span;
+pub mod testing;
+
+pub use config::{Config, InitError};
+pub use context::{
+    current_end_user, current_session_id, current_trace_id, Context, ContextGuard, FutureExt,
+    WithContext,
+};
+pub use export::{ConsoleExporter, ExportError, Exporter, Resource, Stats};
+pub use id::{SpanId, TraceId};
+pub use identity::{
+    EndUser, EndUserId, IdInput, IdentityError, IntoEndUserId, OperatorId, MAX_END_USER_ID_CHARS,
+    MAX_END_USER_METADATA_BYTES, MAX_SESSION_ID_CHARS,
+};
+pub use kind::{ParseSpanKindError, SpanKind};
+pub use record::{SpanRecord, Status, Value};
+pub use runtime::{
+    flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
+    DEFAULT_FLUSH_TIMEOUT,
+};
+pub use session::generate_session_id;
+pub use span::{
+    keys, span, trace, with_current_span, ActiveSpan, Instrumented, SpanBuilder, SpanGuard,
+};
+
+/// Not public API: what `#[neatlogs::span]` expands to. May change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::span::{span, trace, SpanBuilder};
+    pub use crate::SpanKind;
+    pub use core::{fmt, result::Result};
+
+    /// Mark the innermost span as failed with `message`.
+    pub fn record_error_message(message: &dyn core::fmt::Display) {
+        crate::with_current_span(|s| s.record_error(message));
+    }
+}
