@@ -1,0 +1,109 @@
+//! The embedded default: OTLP JSON lines in a local file, the OpenTelemetry
+//! file-exporter format that the `neatlogs` CLI reads.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{otlp, ExportError, Exporter, Resource};
+use crate::record::SpanRecord;
+
+/// Where traces go when neither an API key nor an endpoint is configured,
+/// relative to the working directory at [`init`](crate::init).
+pub const DEFAULT_LOCAL_FILE: &str = ".neatlogs/traces.jsonl";
+
+/// Appends each batch as one line of OTLP JSON (one
+/// `ExportTraceServiceRequest` per line) to a file, creating the file and its
+/// directory when needed.
+///
+/// `init` adds one automatically when no API key and no endpoint are set
+/// (see [`Config::local_file`](crate::Config::local_file)); add one yourself to
+/// keep a local copy next to another exporter:
+///
+/// ```no_run
+/// let config = neatlogs::Config::from_env()
+///     .exporter(neatlogs::FileExporter::new("/var/log/myapp/traces.jsonl"));
+/// neatlogs::init(config)?;
+/// # Ok::<(), neatlogs::InitError>(())
+/// ```
+///
+/// Each line goes out in one append-mode write, so processes sharing the file
+/// (on a local file system) do not interleave their lines. The file is never
+/// rotated or truncated: delete it to start over.
+#[derive(Debug)]
+pub struct FileExporter {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl FileExporter {
+    /// Append to `path`. A relative path is resolved against the working
+    /// directory now, so a later `chdir` does not move the file.
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        let path = if path.is_relative() {
+            std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf())
+        } else {
+            path.to_path_buf()
+        };
+        FileExporter { path, file: None }
+    }
+
+    /// The file written to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open(&mut self) -> std::io::Result<&mut File> {
+        let file = match self.file.take() {
+            Some(file) => file,
+            None => {
+                if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?
+            }
+        };
+        Ok(self.file.insert(file))
+    }
+}
+
+impl Exporter for FileExporter {
+    fn export(&mut self, resource: &Resource, batch: &[SpanRecord]) -> Result<(), ExportError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut line = otlp::to_json(&otlp::encode(resource, batch));
+        line.push('\n');
+        let written = self.open().and_then(|f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            // Reopen next time: the directory may have been removed or the
+            // disk may have been full.
+            self.file = None;
+            return Err(ExportError::new(format!(
+                "could not write {}: {e}",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ExportError> {
+        if let Some(f) = &mut self.file {
+            f.flush()
+                .map_err(|e| ExportError::new(format!("{}: {e}", self.path.display())))?;
+        }
+        Ok(())
+    }
+
+    fn shutdown(&mut self) -> Result<(), ExportError> {
+        let flushed = self.flush();
+        self.file = None;
+        flushed
+    }
+}

@@ -1,0 +1,559 @@
+//! OTLP over HTTP: `POST {endpoint}/v1/traces`, gzip bodies, `x-api-key`,
+//! retries with backoff, and batch splitting on `413`.
+//!
+//! It runs on the `neatlogs-export` thread with reqwest's blocking client,
+//! which drives its own runtime on its own thread: the application's runtime
+//! (multi-thread, current-thread, or none) is never entered, so there is no
+//! "no reactor" panic and no way for export to wait on the application's
+//! executor. The client is built on first use, on the export thread, for the
+//! same reason.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+
+use super::otlp::{self, Protocol};
+use super::pipeline::Counters;
+use super::{ExportError, Exporter, Resource};
+use crate::config::InitError;
+use crate::record::SpanRecord;
+
+/// The first retry waits about this long; each next one twice as long.
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+/// The longest wait between two attempts (without `Retry-After`).
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How often a retry wait checks whether `shutdown` wants it to stop.
+const SLEEP_SLICE: Duration = Duration::from_millis(25);
+/// The most response body read for an error message or a partial success.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+/// The most characters of a receiver's error message put in the log.
+const MAX_MESSAGE_CHARS: usize = 512;
+
+/// Turn a configured endpoint into the traces URL: a base URL gets
+/// `/v1/traces`; a URL whose path already ends in `/v1/traces` is kept; any
+/// other path is an error naming the URL.
+pub(crate) fn traces_url(endpoint: &str) -> Result<Url, InitError> {
+    let invalid = |reason: String| InitError::InvalidEndpoint {
+        url: endpoint.to_owned(),
+        reason,
+    };
+    let mut url = Url::parse(endpoint.trim()).map_err(|e| {
+        invalid(format!(
+            "not a URL ({e}); expected e.g. `https://host:4318`"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(format!(
+            "the scheme must be http or https, not `{}`",
+            url.scheme()
+        )));
+    }
+    if url.host_str().map_or(true, str::is_empty) {
+        return Err(invalid("the URL has no host".to_owned()));
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    if path.is_empty() {
+        url.set_path("/v1/traces");
+    } else if path.ends_with("/v1/traces") {
+        url.set_path(&path);
+    } else {
+        return Err(invalid(format!(
+            "the path `{path}` is neither empty nor `/v1/traces`; give the base URL (`{}://{}`) or the full traces URL ending in `/v1/traces`",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+        )));
+    }
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Sends batches to an OTLP/HTTP receiver. Made by `init`; see
+/// [`Config::endpoint`](crate::Config::endpoint).
+pub(crate) struct HttpExporter {
+    url: Url,
+    api_key: Option<HeaderValue>,
+    protocol: Protocol,
+    export_timeout: Duration,
+    client: Option<Client>,
+    shared: Arc<Counters>,
+}
+
+/// How one request ended.
+enum Sent {
+    /// Accepted; the receiver may have rejected some spans (partial success).
+    Accepted { rejected: u64, message: String },
+    /// `413 Payload Too Large`.
+    TooLarge,
+    /// Not accepted, and trying again will not help (or there is no time
+    /// left to).
+    Failed(String),
+}
+
+/// What was lost from one (possibly split) batch.
+struct Lost {
+    spans: usize,
+    message: String,
+}
+
+impl HttpExporter {
+    pub(crate) fn new(
+        url: Url,
+        api_key: Option<&str>,
+        protocol: Protocol,
+        export_timeout: Duration,
+        shared: Arc<Counters>,
+    ) -> Result<Self, InitError> {
+        let api_key = api_key
+            .map(|k| {
+                let mut v = HeaderValue::from_str(k.trim()).map_err(|_| {
+                    InitError::Exporter(
+                        "the API key contains characters not allowed in an HTTP header".into(),
+                    )
+                })?;
+                v.set_sensitive(true);
+                Ok::<_, InitError>(v)
+            })
+            .transpose()?;
+        Ok(HttpExporter {
+            url,
+            api_key,
+            protocol,
+            export_timeout,
+            client: None,
+            shared,
+        })
+    }
+
+    fn client(&mut self) -> Result<Client, String> {
+        if let Some(c) = &self.client {
+            return Ok(c.clone());
+        }
+        let client = Client::builder()
+            .user_agent(concat!("neatlogs-rust/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.export_timeout.min(Duration::from_secs(10)))
+            .timeout(None)
+            .build()
+            .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    /// The moment this export must be over: its own timeout, or earlier if
+    /// `shutdown` is waiting.
+    fn deadline(&self, own: Instant) -> Instant {
+        self.shared.stop_at().map_or(own, |s| s.min(own))
+    }
+
+    fn body(&self, resource: &Resource, batch: &[SpanRecord]) -> Result<Vec<u8>, String> {
+        let request = otlp::encode(resource, batch);
+        let raw = match self.protocol {
+            Protocol::HttpProtobuf => otlp::to_protobuf(&request),
+            Protocol::HttpJson => otlp::to_json(&request).into_bytes(),
+        };
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(raw.len() / 4),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&raw)
+            .and_then(|()| gz.finish())
+            .map_err(|e| format!("gzip: {e}"))
+    }
+
+    /// Send `batch`, splitting it in halves for as long as the receiver
+    /// answers `413`.
+    fn send_records(
+        &mut self,
+        resource: &Resource,
+        batch: &[SpanRecord],
+        own_deadline: Instant,
+    ) -> Result<(), Lost> {
+        let lost_all = |message: String| Lost {
+            spans: batch.len(),
+            message,
+        };
+        let body = self.body(resource, batch).map_err(lost_all)?;
+        match self.send_with_retries(&body, own_deadline) {
+            Sent::Accepted { rejected: 0, .. } => Ok(()),
+            Sent::Accepted { rejected, message } => {
+                // Rejections count the completion markers too; never report
+                // more lost than were sent.
+                let spans = usize::try_from(rejected).unwrap_or(usize::MAX);
+                Err(Lost {
+                    spans: spans.min(batch.len()),
+                    message: format!("the receiver rejected {rejected} spans: {message}"),
+                })
+            }
+            Sent::TooLarge if batch.len() > 1 => {
+                let (left, right) = batch.split_at(batch.len() / 2);
+                log::debug!(
+                    "neatlogs: 413 for {} spans; sending {} and {}",
+                    batch.len(),
+                    left.len(),
+                    right.len()
+                );
+                let a = self.send_records(resource, left, own_deadline);
+                let b = self.send_records(resource, right, own_deadline);
+                match (a, b) {
+                    (Ok(()), Ok(())) => Ok(()),
+                    (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+                    (Err(a), Err(b)) => Err(Lost {
+                        spans: a.spans + b.spans,
+                        message: a.message,
+                    }),
+                }
+            }
+            Sent::TooLarge => Err(lost_all(format!(
+                "the receiver answered 413 Payload Too Large for a single span ({} bytes compressed)",
+                body.len()
+            ))),
+            Sent::Failed(message) => Err(lost_all(message)),
+        }
+    }
+
+    fn send_with_retries(&mut self, body: &[u8], own_deadline: Instant) -> Sent {
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return Sent::Failed(e),
+        };
+        let mut attempt: u32 = 0;
+        loop {
+            let deadline = self.deadline(own_deadline);
+            let now = Instant::now();
+            if now >= deadline {
+                return Sent::Failed(self.out_of_time(attempt, "before it could be sent"));
+            }
+            let result = self.post(&client, body, deadline - now);
+            let (why, retry_after) = match result {
+                Ok(resp) => match classify(resp) {
+                    Answer::Done(sent) => return sent,
+                    Answer::Retry { why, after } => (why, after),
+                },
+                Err(e) if e.is_builder() => return Sent::Failed(format!("bad request: {e}")),
+                // A connect timeout is a connection error (retried while
+                // time is left); any other timeout is the deadline itself.
+                Err(e) if e.is_timeout() && !e.is_connect() => {
+                    return Sent::Failed(self.out_of_time(attempt, "waiting for the receiver"))
+                }
+                Err(e) => (
+                    format!("could not reach {}: {}", self.url, error_chain(&e)),
+                    None,
+                ),
+            };
+            let deadline = self.deadline(own_deadline);
+            let wait = retry_after.unwrap_or_else(|| backoff(attempt));
+            if Instant::now() + wait >= deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                return Sent::Failed(format!(
+                    "{why}; giving up after {} attempt(s): the next retry (in {wait:?}) would end past the export deadline ({left:?} left)",
+                    attempt + 1
+                ));
+            }
+            log::debug!("neatlogs: {why}; retrying in {wait:?}");
+            if !sleep_until(Instant::now() + wait, || self.deadline(own_deadline)) {
+                return Sent::Failed(format!(
+                    "{why}; shutdown stopped the retry after {} attempt(s)",
+                    attempt + 1
+                ));
+            }
+            self.shared.add_retry();
+            attempt += 1;
+        }
+    }
+
+    fn out_of_time(&self, attempts: u32, when: &str) -> String {
+        let by_shutdown = self
+            .shared
+            .stop_at()
+            .is_some_and(|s| s <= Instant::now() + Duration::from_millis(1));
+        if by_shutdown {
+            format!("shutdown's timeout ran out {when} (after {attempts} retries)")
+        } else {
+            format!(
+                "the export timeout ({:?}) ran out {when} (after {attempts} retries)",
+                self.export_timeout
+            )
+        }
+    }
+
+    fn post(&self, client: &Client, body: &[u8], timeout: Duration) -> reqwest::Result<Response> {
+        let mut request = client
+            .post(self.url.clone())
+            .timeout(timeout)
+            .header(CONTENT_TYPE, self.protocol.content_type())
+            .header(CONTENT_ENCODING, "gzip")
+            .body(body.to_vec());
+        if let Some(key) = &self.api_key {
+            request = request.header("x-api-key", key.clone());
+        }
+        request.send()
+    }
+}
+
+impl Exporter for HttpExporter {
+    fn export(&mut self, resource: &Resource, batch: &[SpanRecord]) -> Result<(), ExportError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.export_timeout;
+        self.send_records(resource, batch, deadline)
+            .map_err(|lost| ExportError::partial(lost.message, lost.spans))
+    }
+}
+
+enum Answer {
+    Done(Sent),
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
+}
+
+fn classify(resp: Response) -> Answer {
+    let status = resp.status();
+    if status.is_success() {
+        let (rejected, message) = partial_success(resp);
+        return Answer::Done(Sent::Accepted { rejected, message });
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return Answer::Done(Sent::TooLarge);
+    }
+    let retryable = matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::INTERNAL_SERVER_ERROR
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    );
+    if retryable {
+        let after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        return Answer::Retry {
+            why: format!("the receiver answered {status}"),
+            after,
+        };
+    }
+    let message = error_message(resp);
+    Answer::Done(Sent::Failed(format!(
+        "the receiver answered {status} (not retried): {message}"
+    )))
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Exponential backoff with jitter: attempt `n` waits between half and all of
+/// `BACKOFF_BASE * 2^n`, capped at `BACKOFF_MAX`, so that many processes
+/// hitting one receiver after an outage do not retry in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let full = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_MAX);
+    let half = full / 2;
+    let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX).max(1);
+    half + Duration::from_nanos(crate::id::next_u64() % nanos)
+}
+
+/// Sleep until `until`, waking regularly to check the deadline (which
+/// `shutdown` can bring forward). Whether the whole wait happened: a wait
+/// that can no longer end before the deadline stops at once.
+fn sleep_until(until: Instant, deadline: impl Fn() -> Instant) -> bool {
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        if until > deadline() {
+            return false;
+        }
+        std::thread::sleep((until - now).min(SLEEP_SLICE));
+    }
+}
+
+fn read_body(resp: Response) -> (Option<String>, Vec<u8>) {
+    let content_type = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let mut body = Vec::new();
+    let _ = resp.take(MAX_RESPONSE_BYTES).read_to_end(&mut body);
+    (content_type, body)
+}
+
+/// `google.rpc.Status`, the body of an OTLP/HTTP error response in protobuf.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+fn truncate(mut s: String) -> String {
+    if let Some((i, _)) = s.char_indices().nth(MAX_MESSAGE_CHARS) {
+        s.truncate(i);
+        s.push('…');
+    }
+    s
+}
+
+/// The message a receiver put in its error response: `google.rpc.Status`
+/// (protobuf or JSON), a JSON object with `message` or `error`, or text.
+fn error_message(resp: Response) -> String {
+    let (content_type, body) = read_body(resp);
+    let ct = content_type.unwrap_or_default();
+    if body.is_empty() {
+        return "(empty response body)".to_owned();
+    }
+    if ct.contains("protobuf") {
+        if let Ok(status) = <RpcStatus as prost::Message>::decode(body.as_slice()) {
+            if !status.message.is_empty() {
+                return truncate(status.message);
+            }
+        }
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&body) {
+        for key in ["message", "error", "detail"] {
+            match map.get(key) {
+                Some(serde_json::Value::String(s)) => return truncate(s.clone()),
+                Some(serde_json::Value::Object(inner)) => {
+                    if let Some(serde_json::Value::String(s)) = inner.get("message") {
+                        return truncate(s.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    truncate(String::from_utf8_lossy(&body).trim().to_owned())
+}
+
+/// The `partial_success` of an `ExportTraceServiceResponse`, if any.
+fn partial_success(resp: Response) -> (u64, String) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+    let (content_type, body) = read_body(resp);
+    if body.is_empty() {
+        return (0, String::new());
+    }
+    let ct = content_type.unwrap_or_default();
+    let (rejected, message) = if ct.contains("json") {
+        // int64 is a string in OTLP JSON; accept a number too.
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let partial = &json["partialSuccess"];
+        let rejected = match &partial["rejectedSpans"] {
+            serde_json::Value::String(s) => s.parse().unwrap_or(0),
+            v => v.as_i64().unwrap_or(0),
+        };
+        let message = partial["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        (rejected, message)
+    } else if ct.contains("protobuf") {
+        <ExportTraceServiceResponse as prost::Message>::decode(body.as_slice())
+            .ok()
+            .and_then(|r| r.partial_success)
+            .map(|p| (p.rejected_spans, p.error_message))
+            .unwrap_or_default()
+    } else {
+        (0, String::new())
+    };
+    if rejected > 0 {
+        return (u64::try_from(rejected).unwrap_or(0), truncate(message));
+    }
+    if !message.is_empty() {
+        log::warn!(
+            "neatlogs: the receiver accepted the spans with a warning: {}",
+            truncate(message)
+        );
+    }
+    (0, String::new())
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Result<String, String> {
+        traces_url(s)
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn endpoint_normalisation() {
+        assert_eq!(
+            url("http://127.0.0.1:4318").unwrap(),
+            "http://127.0.0.1:4318/v1/traces"
+        );
+        assert_eq!(
+            url("https://ingest.example.com/").unwrap(),
+            "https://ingest.example.com/v1/traces"
+        );
+        assert_eq!(url("https://h/v1/traces").unwrap(), "https://h/v1/traces");
+        assert_eq!(
+            url("https://h/otlp/v1/traces/").unwrap(),
+            "https://h/otlp/v1/traces"
+        );
+        let e = url("https://h/v1/logs").unwrap_err();
+        assert!(
+            e.contains("https://h/v1/logs") && e.contains("/v1/traces"),
+            "{e}"
+        );
+        assert!(url("ftp://h").unwrap_err().contains("scheme"));
+        assert!(url("not a url").unwrap_err().contains("`not a url`"));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        assert!(parse_retry_after(&later).unwrap() > Duration::from_secs(100));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        for attempt in 0..40 {
+            let full = BACKOFF_BASE
+                .saturating_mul(1 << attempt.min(16))
+                .min(BACKOFF_MAX);
+            let d = backoff(attempt);
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Export against a misbehaving receiver: retries, Retry-After, rejection,
+//! batch splitting, a receiver that is down or slow, and shutdown in the
+//! middle of a retry. The application must never notice more than a
+//! counter.
+//!
+//! Each test runs in a child process of its own (one `init` per process).
+
+#[path = "export_support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use neatlogs::{Config, SpanKind};
+use support::*;
+
+fn config(endpoint: &str) -> Config {
+    Config::new()
+        .endpoint(endpoint)
+        .api_key("k")
+        .schedule_delay(Duration::from_millis(10))
+}
+
+/// One trace of `n` spans (a root and `n - 1` tools).
+fn one_trace(name: &'static str, n: usize) {
+    let _root = neatlogs::trace(name).end_user_id("u_1").enter();
+    for _ in 1..n {
+        let _tool = neatlogs::span(SpanKind::Tool, "step").enter();
+    }
+}
+
+#[test]
+fn server_error_then_ok_is_retried_and_nothing_is_lost() {
+    if !in_child("server_error_then_ok_is_retried_and_nothing_is_lost", &[]) {
+        return;
+    }
+    let receiver = Receiver::with_policy(|n, _| Reply::status(if n == 0 { 500 } else { 200 }));
+    neatlogs::init(config(&receiver.url())).unwrap();
+    one_trace("retried", 10);
+    assert!(neatlogs::shutdown(), "{:?}", neatlogs::stats());
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].answered, 500);
+    assert_eq!(
+        requests[0].raw, requests[1].raw,
+        "the retry resends the same payload"
+    );
+    let spans = app_spans(&receiver.accepted_spans());
+    assert_eq!(spans.len(), 10);
+    assert_eq!(id_counts(&spans).len(), 10, "no duplicates");
+    let stats = neatlogs::stats();
+    assert_eq!(
+        (stats.queued, stats.exported, stats.failed, stats.retried),
+        (10, 10, 0, 1)
+    );
+}
+
+#[test]
+fn too_many_requests_honours_retry_after() {
+    if !in_child("too_many_requests_honours_retry_after", &[]) {
+        return;
+    }
+    let receiver = Receiver::with_policy(|n, _| {
+        if n == 0 {
+            Reply::status(429).header("retry-after", "1")
+        } else {
+            Reply::ok()
+        }
+    });
+    neatlogs::init(config(&receiver.url())).unwrap();
+    one_trace("throttled", 3);
+    assert!(neatlogs::shutdown());
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    let waited = requests[1].at - requests[0].at;
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_secs(4),
+        "waited {waited:?}"
+    );
+    assert_eq!(app_spans(&receiver.accepted_spans()).len(), 3);
+    assert_eq!(neatlogs::stats().retried, 1);
+    println!("[report] 429 Retry-After: 1 -> retried after {waited:?}");
+}
+
+#[test]
+fn bad_request_is_not_retried_and_is_counted_failed() {
+    if !in_child("bad_request_is_not_retried_and_is_counted_failed", &[]) {
+        return;
+    }
+    capture_logs();
+    let receiver = Receiver::with_policy(|_, _| {
+        Reply::status(400).json_body(serde_json::json!({
+            "code": 3,
+            "message": "span name must not be empty"
+        }))
+    });
+    neatlogs::init(config(&receiver.url())).unwrap();
+    one_trace("rejected", 3);
+    assert!(
+        !neatlogs::shutdown(),
+        "a rejected batch is not `all exported`"
+    );
+
+    assert_eq!(receiver.request_count(), 1, "400 is not retried");
+    let stats = neatlogs::stats();
+    assert_eq!(
+        (stats.queued, stats.exported, stats.failed, stats.retried),
+        (3, 0, 3, 0)
+    );
+    let logs = logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("400") && l.contains("span name must not be empty")),
+        "the receiver's message is logged: {logs:?}"
+    );
+}
+
+#[test]
+fn payload_too_large_splits_the_batch_in_halves() {
+    if !in_child("payload_too_large_splits_the_batch_in_halves", &[]) {
+        return;
+    }
+    // At most 4 OTLP spans (2 roots and their markers) per request.
+    let receiver =
+        Receiver::with_policy(|_, r| Reply::status(if r.spans().len() > 4 { 413 } else { 200 }));
+    neatlogs::init(
+        config(&receiver.url())
+            .batch_size(64)
+            .schedule_delay(Duration::from_secs(30)),
+    )
+    .unwrap();
+    for _ in 0..16 {
+        one_trace("small", 1);
+    }
+    assert!(neatlogs::flush(), "{:?}", neatlogs::stats());
+
+    let requests = receiver.requests();
+    let sizes: Vec<(usize, u16)> = requests
+        .iter()
+        .map(|r| (r.spans().len(), r.answered))
+        .collect();
+    // 32 → 16+16 → 8+8 → 4+4: the first request, 2 + 4 halves are refused.
+    assert_eq!(sizes[0], (32, 413), "{sizes:?}");
+    assert_eq!(
+        sizes.iter().filter(|(_, s)| *s == 413).count(),
+        7,
+        "{sizes:?}"
+    );
+    assert_eq!(
+        sizes.iter().filter(|(_, s)| *s == 200).count(),
+        8,
+        "{sizes:?}"
+    );
+    let accepted = receiver.accepted_spans();
+    assert_eq!(app_spans(&accepted).len(), 16);
+    assert_eq!(
+        id_counts(&accepted).len(),
+        32,
+        "roots and markers, once each"
+    );
+    // Each marker travels with its root.
+    for r in requests.iter().filter(|r| r.answered == 200) {
+        let spans = r.spans();
+        for m in spans.iter().filter(|s| is_marker(s)) {
+            assert!(spans.iter().any(|s| s.span_id == m.parent_span_id));
+        }
+    }
+    let stats = neatlogs::stats();
+    assert_eq!((stats.exported, stats.failed, stats.retried), (16, 0, 0));
+
+    // A single span the receiver still refuses is lost, and counted.
+    receiver.set_policy(|_, _| Reply::status(413));
+    one_trace("huge", 1);
+    assert!(!neatlogs::flush());
+    assert_eq!(neatlogs::stats().failed, 1);
+    println!("[report] 413 split: requests (spans, status) = {sizes:?}");
+}
+
+#[test]
+fn receiver_down_costs_bounded_memory_and_no_latency() {
+    if !in_child("receiver_down_costs_bounded_memory_and_no_latency", &[]) {
+        return;
+    }
+    const SPANS: usize = 200_000;
+    neatlogs::init(
+        config(&dead_endpoint())
+            .queue_size(1024)
+            .batch_size(256)
+            .schedule_delay(Duration::from_millis(5))
+            // Long enough that a caller blocked by export would show it.
+            .export_timeout(Duration::from_secs(2)),
+    )
+    .unwrap();
+    let payload: String = "x".repeat(1024);
+    // Warm up allocator and thread-locals before measuring.
+    for _ in 0..1000 {
+        let _s = neatlogs::trace("warm").input(payload.clone()).enter();
+    }
+    let rss_before = rss_kib().unwrap();
+    let started = Instant::now();
+    let mut slowest = Duration::ZERO;
+    for _ in 0..SPANS {
+        let t = Instant::now();
+        let _s = neatlogs::trace("work").input(payload.clone()).enter();
+        drop(_s);
+        slowest = slowest.max(t.elapsed());
+    }
+    let elapsed = started.elapsed();
+    let rss_after = rss_kib().unwrap();
+    let stats = neatlogs::stats();
+    let recorded = (SPANS + 1000) as u64;
+    assert_eq!(stats.queued + stats.dropped, recorded, "{stats:?}");
+    assert!(stats.dropped > 0, "a full queue drops: {stats:?}");
+    let growth_mib = rss_after.saturating_sub(rss_before) as f64 / 1024.0;
+    // Unbounded, 200,000 spans of 1 KiB would hold over 200 MiB.
+    assert!(growth_mib < 32.0, "memory grew by {growth_mib:.1} MiB");
+    let mean = elapsed / SPANS as u32;
+    assert!(mean < Duration::from_micros(200), "mean span cost {mean:?}");
+    assert!(
+        slowest < Duration::from_millis(500),
+        "slowest span {slowest:?}"
+    );
+
+    let t = Instant::now();
+    let all_out = neatlogs::shutdown_with_timeout(Duration::from_secs(3));
+    let shutdown_took = t.elapsed();
+    assert!(!all_out);
+    assert!(
+        shutdown_took < Duration::from_millis(3500),
+        "{shutdown_took:?}"
+    );
+    let stats = neatlogs::stats();
+    assert_eq!(stats.exported, 0);
+    assert_eq!(
+        stats.failed, stats.queued,
+        "every queued span is accounted for: {stats:?}"
+    );
+    assert!(!export_thread_alive());
+    println!(
+        "[report] receiver down: {SPANS} spans of 1 KiB in {elapsed:?} (mean {mean:?}, slowest {slowest:?}); \
+         RSS +{growth_mib:.1} MiB; queued {} dropped {} failed {} retried {}; shutdown {shutdown_took:?}",
+        stats.queued, stats.dropped, stats.failed, stats.retried
+    );
+}
+
+#[test]
+fn slow_receiver_beyond_the_export_timeout() {
+    if !in_child("slow_receiver_beyond_the_export_timeout", &[]) {
+        return;
+    }
+    let receiver = Receiver::with_policy(|_, _| Reply::ok().delay(Duration::from_secs(10)));
+    neatlogs::init(config(&receiver.url()).export_timeout(Duration::from_secs(1))).unwrap();
+    let t = Instant::now();
+    for _ in 0..5 {
+        one_trace("slow", 2);
+    }
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "recording never waits"
+    );
+    let t = Instant::now();
+    assert!(!neatlogs::flush_with_timeout(Duration::from_secs(20)));
+    let flush_took = t.elapsed();
+    assert!(
+        flush_took >= Duration::from_millis(950) && flush_took < Duration::from_secs(4),
+        "{flush_took:?}"
+    );
+    let stats = neatlogs::stats();
+    assert_eq!((stats.queued, stats.exported, stats.failed), (10, 0, 10));
+    assert_eq!(receiver.request_count(), 1, "no time left to retry");
+    let t = Instant::now();
+    neatlogs::shutdown();
+    assert!(t.elapsed() < Duration::from_secs(1));
+    println!("[report] slow receiver: export gave up after {flush_took:?} (timeout 1 s, receiver answers after 10 s)");
+}
+
+#[test]
+fn shutdown_while_a_retry_is_pending() {
+    if !in_child("shutdown_while_a_retry_is_pending", &[]) {
+        return;
+    }
+    let receiver = Receiver::with_policy(|_, _| Reply::status(503).header("retry-after", "5"));
+    neatlogs::init(config(&receiver.url()).export_timeout(Duration::from_secs(60))).unwrap();
+    one_trace("pending", 4);
+    assert!(receiver.wait_for_requests(1, Duration::from_secs(5)));
+    // Let the 503 reach the exporter: it now sleeps 5 s before its retry.
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    let all_out = neatlogs::shutdown_with_timeout(Duration::from_secs(1));
+    let took = t.elapsed();
+    assert!(!all_out);
+    assert!(took < Duration::from_millis(1500), "shutdown took {took:?}");
+    assert!(
+        !export_thread_alive(),
+        "the export thread answered and was joined"
+    );
+    let stats = neatlogs::stats();
+    assert_eq!(
+        (stats.queued, stats.exported, stats.failed),
+        (4, 0, 4),
+        "{stats:?}"
+    );
+    assert_eq!(stats.retried, 0, "the pending retry never happened");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        receiver.request_count(),
+        1,
+        "nothing is sent after shutdown"
+    );
+    println!("[report] shutdown during a 5 s Retry-After returned in {took:?}");
+}
+
+#[test]
+fn partial_success_counts_the_rejected_spans() {
+    if !in_child("partial_success_counts_the_rejected_spans", &[]) {
+        return;
+    }
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceResponse,
+    };
+    use prost::Message;
+    capture_logs();
+    let response = ExportTraceServiceResponse {
+        partial_success: Some(ExportTracePartialSuccess {
+            rejected_spans: 2,
+            error_message: "2 spans had no name".into(),
+        }),
+    };
+    let receiver =
+        Receiver::with_policy(move |_, _| Reply::ok().protobuf_body(response.encode_to_vec()));
+    neatlogs::init(config(&receiver.url())).unwrap();
+    one_trace("partly", 5);
+    assert!(!neatlogs::shutdown());
+    let stats = neatlogs::stats();
+    assert_eq!(
+        (stats.queued, stats.exported, stats.failed),
+        (5, 3, 2),
+        "{stats:?}"
+    );
+    assert!(logs().iter().any(|l| l.contains("2 spans had no name")));
+}

@@ -1,0 +1,158 @@
+//! `flush` and `shutdown` from sync code, from inside multi-thread and
+//! current-thread tokio runtimes, and twice in a row: they never hang, never
+//! panic ("no reactor"), and report the truth.
+//!
+//! Each test runs in a child process of its own (one `init` per process); a
+//! child that hangs is killed and the test fails.
+
+#[path = "export_support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use neatlogs::{Config, FutureExt, SpanKind};
+use support::*;
+
+fn config(endpoint: &str) -> Config {
+    Config::new()
+        .endpoint(endpoint)
+        .schedule_delay(Duration::from_millis(10))
+}
+
+#[test]
+fn shutdown_from_sync_main() {
+    if !in_child("shutdown_from_sync_main", &[]) {
+        return;
+    }
+    let receiver = Receiver::start();
+    neatlogs::init(config(&receiver.url())).unwrap();
+    {
+        let _root = neatlogs::trace("sync").end_user_id("u_1").enter();
+        let cx = neatlogs::Context::current();
+        std::thread::spawn(move || {
+            let _g = cx.attach();
+            let _t = neatlogs::span(SpanKind::Tool, "on-thread").enter();
+        })
+        .join()
+        .unwrap();
+    }
+    assert!(neatlogs::flush());
+    let t = Instant::now();
+    assert!(neatlogs::shutdown());
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(!export_thread_alive());
+    assert_eq!(app_spans(&receiver.accepted_spans()).len(), 2);
+}
+
+#[test]
+fn shutdown_twice_in_a_row() {
+    if !in_child("shutdown_twice_in_a_row", &[]) {
+        return;
+    }
+    let receiver = Receiver::start();
+    neatlogs::init(config(&receiver.url())).unwrap();
+    {
+        let _root = neatlogs::trace("once").enter();
+    }
+    assert!(neatlogs::shutdown());
+    let t = Instant::now();
+    assert!(
+        neatlogs::shutdown(),
+        "the second call reports the same truth"
+    );
+    assert!(neatlogs::shutdown_with_timeout(Duration::ZERO));
+    assert!(neatlogs::flush(), "flush after shutdown has nothing to do");
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    // Spans after shutdown are not recorded, and nothing breaks.
+    {
+        let root = neatlogs::trace("after").enter();
+        assert!(!root.is_recording());
+    }
+    assert_eq!(neatlogs::stats().queued, 1);
+    assert_eq!(app_spans(&receiver.accepted_spans()).len(), 1);
+}
+
+async fn traced_work(i: usize) -> usize {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let _t = neatlogs::span(SpanKind::Tool, "tool").enter();
+    i
+}
+
+/// Async roots with children on spawned tasks.
+async fn async_traces(n: usize) {
+    let mut handles = Vec::new();
+    for i in 0..n {
+        handles.push(tokio::spawn(
+            neatlogs::trace("async")
+                .end_user_id(format!("u_{i}"))
+                .instrument(async move {
+                    tokio::spawn(traced_work(i).in_current_trace())
+                        .await
+                        .unwrap()
+                }),
+        ));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_inside_a_multi_thread_runtime() {
+    if !in_child("shutdown_inside_a_multi_thread_runtime", &[]) {
+        return;
+    }
+    let receiver = Receiver::start();
+    neatlogs::init(config(&receiver.url())).unwrap();
+    async_traces(20).await;
+    // Called straight from async code, as at the end of `#[tokio::main]`.
+    assert!(neatlogs::flush());
+    async_traces(20).await;
+    let t = Instant::now();
+    assert!(neatlogs::shutdown());
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(neatlogs::shutdown());
+    assert_eq!(app_spans(&receiver.accepted_spans()).len(), 80);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn shutdown_inside_a_current_thread_runtime() {
+    if !in_child("shutdown_inside_a_current_thread_runtime", &[]) {
+        return;
+    }
+    let receiver = Receiver::start();
+    neatlogs::init(config(&receiver.url())).unwrap();
+    async_traces(20).await;
+    // The only runtime thread blocks here: export must not need it.
+    assert!(neatlogs::flush());
+    async_traces(20).await;
+    let t = Instant::now();
+    assert!(neatlogs::shutdown());
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(neatlogs::shutdown());
+    assert_eq!(app_spans(&receiver.accepted_spans()).len(), 80);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn shutdown_inside_a_current_thread_runtime_with_the_receiver_down() {
+    if !in_child(
+        "shutdown_inside_a_current_thread_runtime_with_the_receiver_down",
+        &[],
+    ) {
+        return;
+    }
+    neatlogs::init(config(&dead_endpoint()).export_timeout(Duration::from_secs(30))).unwrap();
+    async_traces(5).await;
+    let t = Instant::now();
+    assert!(!neatlogs::shutdown_with_timeout(Duration::from_secs(1)));
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    let stats = neatlogs::stats();
+    assert_eq!(stats.failed, stats.queued, "{stats:?}");
+    assert!(neatlogs::shutdown_with_timeout(Duration::from_secs(1)) == neatlogs::shutdown());
+    println!("[report] receiver down, current-thread runtime: shutdown(1s) returned in {took:?}");
+}
