@@ -1,0 +1,54 @@
+async fn handle_request(request: Request) -> Result<Response, AppError> {
+    let __neatlogs_builder = ::neatlogs::__private::span(
+        ::neatlogs::__private::SpanKind::Workflow,
+        "handle_request",
+    );
+    let __neatlogs_builder = if ::neatlogs::__private::SpanBuilder::is_root(
+        &__neatlogs_builder,
+    ) {
+        let __neatlogs_builder = ::neatlogs::__private::SpanBuilder::end_user_id(
+            __neatlogs_builder,
+            request.user_id.as_str(),
+        );
+        let __neatlogs_builder = ::neatlogs::__private::SpanBuilder::session_id(
+            __neatlogs_builder,
+            &request.session,
+        );
+        __neatlogs_builder
+    } else {
+        __neatlogs_builder
+    };
+    let __neatlogs_future = async move {
+        let __neatlogs_result = async move {
+            #[allow(clippy::let_unit_value)]
+            if false {
+                let __neatlogs_fake_return: Result<Response, AppError> = ::neatlogs::__private::fake_return();
+                return __neatlogs_fake_return;
+            }
+            let answer = agent(&request).await?;
+            Ok(Response { answer })
+        }
+            .await;
+        #[allow(clippy::needless_borrow)]
+        {
+            #[allow(unused_imports)]
+            use ::neatlogs::__private::{
+                DebugError as _, DisplayError as _, IsResult as _, NamedError as _,
+                NotResult as _,
+            };
+            if let ::neatlogs::__private::Some(__neatlogs_error) = (&&::neatlogs::__private::Outcome(
+                &__neatlogs_result,
+            ))
+                .__neatlogs_err()
+            {
+                ::neatlogs::__private::record_error_message(
+                    &(&&&::neatlogs::__private::ErrorText(__neatlogs_error))
+                        .__neatlogs_error_text(),
+                );
+            }
+        }
+        __neatlogs_result
+    };
+    ::neatlogs::__private::SpanBuilder::instrument(__neatlogs_builder, __neatlogs_future)
+        .await
+}

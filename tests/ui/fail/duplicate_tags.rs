@@ -1,0 +1,17 @@
+// `tags` given twice is an error at the second one, whether the two are
+// next to each other or apart.
+
+#[neatlogs::span(tags = ["a"], tags = ["b"])]
+fn adjacent(user: &str) -> usize {
+    user.len()
+}
+
+#[neatlogs::span(tags = ["a"], crate = ::neatlogs, tags = ["b"])]
+fn apart(user: &str) -> usize {
+    user.len()
+}
+
+fn main() {
+    adjacent("u_1");
+    apart("u_1");
+}

@@ -1,0 +1,6 @@
+#[neatlogs::span(kind = "tool")]
+fn search() {}
+
+fn main() {
+    search();
+}

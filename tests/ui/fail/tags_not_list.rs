@@ -1,0 +1,6 @@
+#[neatlogs::span(kind = "TOOL", tags = "beta")]
+fn search() {}
+
+fn main() {
+    search();
+}

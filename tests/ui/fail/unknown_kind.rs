@@ -1,0 +1,6 @@
+#[neatlogs::span(kind = "WORKFLOWW")]
+fn handle() {}
+
+fn main() {
+    handle();
+}
