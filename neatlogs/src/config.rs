@@ -1,12 +1,11 @@
 //! `init` configuration.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
-use crate::export::Exporter;
-use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId};
+use crate::export::{Exporter, ParseProtocolError, Protocol};
+use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
 
 /// Process-wide configuration, given once to [`init`](crate::init).
 ///
@@ -17,7 +16,7 @@ use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId};
 ///         .workflow_name("batch-job")
 ///         .user_id("svc-batch")          // the operator, not the end-user
 ///         .end_user_id("u_812")          // process-wide default end-user
-///         .end_user_metadata(&json!({"plan": "pro"}))
+///         .end_user_metadata(json!({"plan": "pro"}))
 ///         .session_id("s_1")
 ///         .tags(["nightly"]),
 /// )?;
@@ -30,7 +29,7 @@ pub struct Config {
     pub(crate) workflow_name: Option<String>,
     pub(crate) operator: Option<String>,
     pub(crate) end_user_id: Option<IdInput<EndUserId>>,
-    pub(crate) end_user_metadata: Option<Result<Arc<Map<String, Value>>, IdentityError>>,
+    pub(crate) end_user_metadata: Option<Result<Arc<Metadata>, IdentityError>>,
     pub(crate) session_id: Option<String>,
     pub(crate) auto_session: bool,
     pub(crate) tags: Vec<String>,
@@ -40,6 +39,8 @@ pub struct Config {
     pub(crate) batch_size: usize,
     pub(crate) schedule_delay: Duration,
     pub(crate) export_timeout: Duration,
+    pub(crate) protocol: Option<Result<Protocol, ParseProtocolError>>,
+    pub(crate) local_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -59,6 +60,8 @@ impl std::fmt::Debug for Config {
             .field("batch_size", &self.batch_size)
             .field("schedule_delay", &self.schedule_delay)
             .field("export_timeout", &self.export_timeout)
+            .field("protocol", &self.protocol)
+            .field("local_file", &self.local_file)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +85,8 @@ impl Default for Config {
             batch_size: 512,
             schedule_delay: Duration::from_secs(1),
             export_timeout: Duration::from_secs(10),
+            protocol: None,
+            local_file: None,
         }
     }
 }
@@ -108,23 +113,41 @@ impl Config {
     }
 
     /// Defaults plus the environment: `NEATLOGS_API_KEY`, `NEATLOGS_ENDPOINT`,
-    /// `NEATLOGS_DISABLE_EXPORT` (`1`/`true` turns export off).
+    /// `NEATLOGS_DISABLE_EXPORT` (`1`/`true` turns export off),
+    /// `NEATLOGS_PROTOCOL` (`http/protobuf` or `http/json`; anything else
+    /// makes `init` fail with [`InitError::InvalidProtocol`]) and
+    /// `NEATLOGS_FILE` (see [`local_file`](Config::local_file)). Methods
+    /// called after `from_env` override the environment.
     pub fn from_env() -> Self {
         Config {
             api_key: env_nonempty("NEATLOGS_API_KEY"),
             endpoint: env_nonempty("NEATLOGS_ENDPOINT"),
             disable_export: env_flag("NEATLOGS_DISABLE_EXPORT"),
+            protocol: env_nonempty("NEATLOGS_PROTOCOL").map(|p| p.parse()),
+            local_file: env_nonempty("NEATLOGS_FILE").map(PathBuf::from),
             ..Self::default()
         }
     }
 
-    /// The API key for the Neatlogs backend (sent as `x-api-key`).
+    /// The API key for the Neatlogs backend, sent as `x-api-key`. With a key
+    /// and no [`endpoint`](Config::endpoint), spans go to the Neatlogs cloud
+    /// ([`DEFAULT_ENDPOINT`](crate::export::DEFAULT_ENDPOINT)). Also
+    /// `NEATLOGS_API_KEY`.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
-    /// Where traces are sent: a base URL, or one ending in `/v1/traces`.
+    /// Where traces are sent over OTLP/HTTP (the Neatlogs backend or any
+    /// OpenTelemetry receiver): a base URL (`http://127.0.0.1:4318`, which
+    /// gets `/v1/traces` appended) or a URL ending in `/v1/traces`. Any other
+    /// path makes `init` fail with [`InitError::InvalidEndpoint`]. Also
+    /// `NEATLOGS_ENDPOINT`.
+    ///
+    /// ```
+    /// let config = neatlogs::Config::new().endpoint("http://127.0.0.1:4318");
+    /// # drop(config);
+    /// ```
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
         self
@@ -160,8 +183,8 @@ impl Config {
 
     /// Metadata for the default end-user (a JSON object). It is attached only
     /// to traces whose end-user is the default.
-    pub fn end_user_metadata<T: serde::Serialize + ?Sized>(mut self, metadata: &T) -> Self {
-        self.end_user_metadata = Some(identity::metadata_from(metadata));
+    pub fn end_user_metadata<T: serde::Serialize>(mut self, metadata: T) -> Self {
+        self.end_user_metadata = Some(identity::metadata_from(&metadata));
         self
     }
 
@@ -227,6 +250,35 @@ impl Config {
         self.export_timeout = timeout;
         self
     }
+
+    /// How OTLP/HTTP requests are encoded: [`Protocol::HttpProtobuf`]
+    /// (default) or [`Protocol::HttpJson`]. Also `NEATLOGS_PROTOCOL`.
+    ///
+    /// ```
+    /// let config = neatlogs::Config::new()
+    ///     .endpoint("http://127.0.0.1:4318")
+    ///     .protocol(neatlogs::Protocol::HttpJson);
+    /// # drop(config);
+    /// ```
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(Ok(protocol));
+        self
+    }
+
+    /// Write traces as OTLP JSON lines to `path` (default
+    /// `.neatlogs/traces.jsonl` under the working directory; also
+    /// `NEATLOGS_FILE`). The file is the default destination when no API key
+    /// and no endpoint are set; set explicitly, it is written in addition to
+    /// a remote endpoint.
+    ///
+    /// ```
+    /// let config = neatlogs::Config::new().local_file("target/traces.jsonl");
+    /// # drop(config);
+    /// ```
+    pub fn local_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.local_file = Some(path.into());
+        self
+    }
 }
 
 /// Why [`init`](crate::init) failed. The process keeps running; tracing stays
@@ -254,6 +306,9 @@ pub enum InitError {
         /// What is wrong with it.
         reason: String,
     },
+    /// `NEATLOGS_PROTOCOL` names no supported protocol.
+    #[error("invalid NEATLOGS_PROTOCOL: {0}")]
+    InvalidProtocol(ParseProtocolError),
     /// The export thread could not be started.
     #[error("could not start the export thread: {0}")]
     Spawn(#[from] std::io::Error),

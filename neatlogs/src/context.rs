@@ -9,7 +9,7 @@
 //! [`Instrumented`](crate::Instrumented) and [`FutureExt`]), and threads carry it
 //! by [`Context::current`] + [`Context::attach`].
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -19,6 +19,7 @@ use std::task::{Context as TaskContext, Poll};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::record::SpanRecord;
+use crate::runtime;
 use crate::session::SessionId;
 use crate::span::LiveSpan;
 
@@ -45,63 +46,179 @@ pub(crate) struct Frame {
     pub(crate) span_id: SpanId,
     /// `Some` for a span being recorded on this stack, `None` for a context
     /// attached from elsewhere (its span lives on another thread or task).
-    pub(crate) live: Option<Box<LiveSpan>>,
+    pub(crate) live: Option<LiveSpan>,
+}
+
+/// How many finished spans a thread keeps before handing them to the export
+/// queue even though its stack is not empty (a long-lived root).
+const LOCAL_BATCH: usize = 64;
+
+/// Everything a thread keeps: one thread-local, so each span operation costs
+/// one TLS access and one `RefCell` flag.
+pub(crate) struct Local {
+    pub(crate) stack: Vec<Frame>,
+    /// Finished spans waiting to be handed to the export queue as one batch:
+    /// when the stack empties (a root ends, or a poll of an instrumented
+    /// future returns), or after [`LOCAL_BATCH`] spans. One queue operation
+    /// per trace instead of one per span is what keeps producers on
+    /// different threads from contending.
+    pub(crate) finished: Vec<SpanRecord>,
+    next_token: u64,
+    /// Set on the export thread: spans opened there are never recorded.
+    suppressed: bool,
+}
+
+impl Local {
+    const fn new() -> Self {
+        Local {
+            stack: Vec::new(),
+            finished: Vec::new(),
+            next_token: 1,
+            suppressed: false,
+        }
+    }
+
+    fn next_token(&mut self) -> u64 {
+        let v = self.next_token;
+        self.next_token = v.wrapping_add(1).max(1);
+        v
+    }
+
+    /// Hand the finished spans to the export queue if the stack is empty or
+    /// the local batch is full.
+    #[inline]
+    pub(crate) fn maybe_hand_off(&mut self) {
+        if !self.finished.is_empty()
+            && (self.stack.is_empty() || self.finished.len() >= LOCAL_BATCH)
+        {
+            self.hand_off();
+        }
+    }
+
+    pub(crate) fn hand_off(&mut self) {
+        let batch = std::mem::replace(&mut self.finished, Vec::with_capacity(16));
+        runtime::enqueue(batch);
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        // A thread that exits with spans still buffered hands them off.
+        if !self.finished.is_empty() {
+            let batch = std::mem::take(&mut self.finished);
+            runtime::enqueue(batch);
+        }
+    }
 }
 
 thread_local! {
-    pub(crate) static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-    static NEXT_TOKEN: Cell<u64> = const { Cell::new(1) };
+    pub(crate) static LOCAL: RefCell<Local> = const { RefCell::new(Local::new()) };
     /// A test capture that new roots opened on this thread report to.
     pub(crate) static AMBIENT_CAPTURE: RefCell<Option<Arc<CaptureSink>>> = const { RefCell::new(None) };
 }
 
-pub(crate) fn next_token() -> u64 {
-    NEXT_TOKEN.with(|t| {
-        let v = t.get();
-        t.set(v.wrapping_add(1).max(1));
-        v
-    })
+/// Run `f` on this thread's state; `None` during thread teardown or
+/// re-entry (a span opened from inside `with_current_span`).
+#[inline]
+pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|l| l.try_borrow_mut().ok().map(|mut l| f(&mut l)))
+        .ok()
+        .flatten()
 }
 
-/// Push a frame; returns its token, or the frame back when the stack cannot
-/// be reached (thread teardown, or re-entry from `with_current_span`).
+/// Read-only access to the current frame.
+#[inline]
+fn with_top<R>(f: impl FnOnce(&Frame) -> Option<R>) -> Option<R> {
+    LOCAL
+        .try_with(|l| l.try_borrow().ok().and_then(|l| l.stack.last().and_then(f)))
+        .ok()
+        .flatten()
+}
+
+/// Never record spans opened on this thread (the export thread).
+pub(crate) fn suppress_tracing_on_this_thread() {
+    with_local(|l| l.suppressed = true);
+}
+
+/// Hand this thread's buffered spans to the export queue now (`flush` does
+/// this for the calling thread).
+pub(crate) fn hand_off_this_thread() {
+    with_local(|l| {
+        if !l.finished.is_empty() {
+            l.hand_off();
+        }
+    });
+}
+
+/// Push a frame; returns its token, or the frame's parts back when the stack
+/// cannot be reached (thread teardown, or re-entry from `with_current_span`).
+#[inline]
 pub(crate) fn push(
     trace: Arc<TraceShared>,
     span_id: SpanId,
-    live: Option<Box<LiveSpan>>,
-) -> Result<u64, Frame> {
-    let token = next_token();
-    let mut slot = Some(Frame {
-        token,
-        trace,
-        span_id,
-        live,
-    });
-    let _ = STACK.try_with(|s| {
-        if let Ok(mut s) = s.try_borrow_mut() {
-            s.extend(slot.take());
+    live: Option<LiveSpan>,
+) -> Result<u64, Box<Frame>> {
+    let mut slot = Some((trace, live));
+    let token = with_local(|l| {
+        let token = l.next_token();
+        if let Some((trace, live)) = slot.take() {
+            l.stack.push(Frame {
+                token,
+                trace,
+                span_id,
+                live,
+            });
         }
+        token
     });
-    match slot {
-        None => Ok(token),
-        Some(f) => Err(f),
+    match (token, slot) {
+        (Some(token), None) => Ok(token),
+        // Boxed: this path is rare (thread teardown), and a large `Err`
+        // would make every `Ok` return as large.
+        (_, Some((trace, live))) => Err(Box::new(Frame {
+            token: 0,
+            trace,
+            span_id,
+            live,
+        })),
+        (None, None) => Ok(0),
     }
 }
 
 /// Remove the frame with `token`, wherever it is on the stack: guards may be
 /// dropped out of order, and a frame must never outlive its owner.
-pub(crate) fn pop(token: u64) -> Option<Frame> {
-    STACK
-        .try_with(|s| {
-            let mut s = s.try_borrow_mut().ok()?;
-            if s.last().is_some_and(|f| f.token == token) {
-                return s.pop();
+pub(crate) fn remove(l: &mut Local, token: u64) -> Option<Frame> {
+    if l.stack.last().is_some_and(|f| f.token == token) {
+        return l.stack.pop();
+    }
+    let idx = l.stack.iter().rposition(|f| f.token == token)?;
+    Some(l.stack.remove(idx))
+}
+
+/// Remove the frame with `token` and end its span (if it records one).
+#[inline(never)]
+pub(crate) fn pop_and_finish(token: u64) {
+    with_local(|l| {
+        if let Some(frame) = remove(l, token) {
+            if let Some(live) = frame.live {
+                live.finish_into(frame.trace, l);
             }
-            let idx = s.iter().rposition(|f| f.token == token)?;
-            Some(s.remove(idx))
-        })
-        .ok()
-        .flatten()
+            l.maybe_hand_off();
+        }
+    });
+}
+
+/// Remove the frame with `token` and give it back (an instrumented future
+/// keeps its span between polls). Buffered spans are handed off if the
+/// stack is now empty.
+pub(crate) fn pop(token: u64) -> Option<Frame> {
+    with_local(|l| {
+        let frame = remove(l, token);
+        l.maybe_hand_off();
+        frame
+    })
+    .flatten()
 }
 
 /// Where a new span goes: under the current frame, or a new root.
@@ -111,13 +228,16 @@ pub(crate) enum Parent {
     /// The stack could not be read (thread teardown, or a span opened from
     /// inside [`with_current_span`](crate::with_current_span)). Such a span is
     /// not recorded rather than risk recording it under the wrong trace.
+    /// Also every span opened on the export thread.
     Unknown,
 }
 
+#[inline]
 pub(crate) fn current_parent() -> Parent {
-    STACK
-        .try_with(|s| match s.try_borrow() {
-            Ok(s) => match s.last() {
+    LOCAL
+        .try_with(|l| match l.try_borrow() {
+            Ok(l) if l.suppressed => Parent::Unknown,
+            Ok(l) => match l.stack.last() {
                 Some(f) => Parent::Child(f.trace.clone(), f.span_id),
                 None => Parent::Root,
             },
@@ -145,39 +265,17 @@ pub(crate) fn ambient_capture() -> Option<Arc<CaptureSink>> {
 /// # });
 /// ```
 pub fn current_end_user() -> Option<EndUser> {
-    STACK
-        .try_with(|s| {
-            s.try_borrow()
-                .ok()
-                .and_then(|s| s.last().and_then(|f| f.trace.end_user.clone()))
-        })
-        .ok()
-        .flatten()
+    with_top(|f| f.trace.end_user.clone())
 }
 
 /// The session id of the current trace.
 pub fn current_session_id() -> Option<String> {
-    STACK
-        .try_with(|s| {
-            s.try_borrow().ok().and_then(|s| {
-                s.last()
-                    .and_then(|f| f.trace.session.as_deref().map(str::to_owned))
-            })
-        })
-        .ok()
-        .flatten()
+    with_top(|f| f.trace.session.as_deref().map(str::to_owned))
 }
 
 /// The id of the current trace.
 pub fn current_trace_id() -> Option<TraceId> {
-    STACK
-        .try_with(|s| {
-            s.try_borrow()
-                .ok()
-                .and_then(|s| s.last().map(|f| f.trace.trace_id))
-        })
-        .ok()
-        .flatten()
+    with_top(|f| Some(f.trace.trace_id))
 }
 
 /// A captured position in a trace: carry it to another thread or task and

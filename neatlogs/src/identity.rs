@@ -67,6 +67,10 @@ pub enum IdentityError {
 }
 
 fn validate_id(what: &'static str, s: &str, max: usize) -> Result<(), IdentityError> {
+    // Fast path: short printable ASCII, the shape of nearly every real id.
+    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
     // Count characters only as far as needed: a 10 MB string must not cost
     // 10 MB of scanning before we reject it.
     let mut len = 0usize;
@@ -175,18 +179,45 @@ impl fmt::Debug for OperatorId {
     }
 }
 
+/// End-user metadata: a JSON object, kept as the compact JSON text that
+/// goes on the wire and parsed only if someone asks for the map.
+pub(crate) struct Metadata {
+    json: String,
+    parsed: std::sync::OnceLock<Option<Map<String, Value>>>,
+}
+
+impl Metadata {
+    fn map(&self) -> Option<&Map<String, Value>> {
+        self.parsed
+            .get_or_init(|| serde_json::from_str(&self.json).ok())
+            .as_ref()
+    }
+}
+
+impl fmt::Debug for Metadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.json)
+    }
+}
+
 /// A trace's end-user: the id and, from the same source, its metadata.
 ///
 /// Returned by [`current_end_user`](crate::current_end_user) and carried by
 /// every finished span of the trace.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct EndUser {
     id: EndUserId,
-    metadata: Option<Arc<Map<String, Value>>>,
+    metadata: Option<Arc<Metadata>>,
+}
+
+impl PartialEq for EndUser {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.metadata_json() == other.metadata_json()
+    }
 }
 
 impl EndUser {
-    pub(crate) fn new(id: EndUserId, metadata: Option<Arc<Map<String, Value>>>) -> Self {
+    pub(crate) fn new(id: EndUserId, metadata: Option<Arc<Metadata>>) -> Self {
         EndUser { id, metadata }
     }
 
@@ -197,7 +228,13 @@ impl EndUser {
 
     /// The end-user's metadata (a JSON object), if the source of the id gave one.
     pub fn metadata(&self) -> Option<&Map<String, Value>> {
-        self.metadata.as_deref()
+        self.metadata.as_deref().and_then(Metadata::map)
+    }
+
+    /// The metadata as compact JSON text (what is exported as
+    /// `neatlogs.end_user.metadata`).
+    pub fn metadata_json(&self) -> Option<&str> {
+        self.metadata.as_deref().map(|m| m.json.as_str())
     }
 }
 
@@ -205,7 +242,7 @@ impl fmt::Debug for EndUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EndUser")
             .field("id", &self.id.as_str())
-            .field("metadata", &self.metadata)
+            .field("metadata", &self.metadata_json())
             .finish()
     }
 }
@@ -227,6 +264,12 @@ pub enum IdInput<T> {
 ///
 /// A type that is not listed here is a compile error, not a silent
 /// `to_string()`: an end-user id should be a deliberate choice.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an end-user id",
+    label = "not an end-user id",
+    note = "an end-user id is a `&str`, `String`, integer, `uuid::Uuid` or `neatlogs::EndUserId`, or an `Option` of one",
+    note = "pass the id field itself (`user.id`), or convert it deliberately (`user.id.to_string()`)"
+)]
 pub trait IntoEndUserId {
     /// Validate and convert.
     fn into_end_user_id(self) -> IdInput<EndUserId>;
@@ -319,48 +362,31 @@ impl IntoEndUserId for &uuid::Uuid {
 }
 
 /// Serialize metadata and check that it is a JSON object within the size cap.
+///
+/// Serialized straight to text (no `Value` tree): the text is what the wire
+/// carries, and a struct or map serializes to an object exactly when its
+/// compact JSON starts with `{`.
 pub(crate) fn metadata_from<T: serde::Serialize + ?Sized>(
     value: &T,
-) -> Result<Arc<Map<String, Value>>, IdentityError> {
-    let value =
-        serde_json::to_value(value).map_err(|e| IdentityError::MetadataSerialize(e.to_string()))?;
-    metadata_from_value(value)
-}
-
-pub(crate) fn metadata_from_value(value: Value) -> Result<Arc<Map<String, Value>>, IdentityError> {
-    let map = match value {
-        Value::Object(map) => map,
-        other => {
-            return Err(IdentityError::MetadataNotObject {
-                found: json_type(&other),
-            })
-        }
-    };
-    let bytes = serialized_len(&map);
-    if bytes > MAX_END_USER_METADATA_BYTES {
+) -> Result<Arc<Metadata>, IdentityError> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| IdentityError::MetadataSerialize(e.to_string()))?;
+    if !json.starts_with('{') {
+        let found = serde_json::from_str::<Value>(&json)
+            .map(|v| json_type(&v))
+            .unwrap_or("not an object");
+        return Err(IdentityError::MetadataNotObject { found });
+    }
+    if json.len() > MAX_END_USER_METADATA_BYTES {
         return Err(IdentityError::MetadataTooLarge {
-            bytes,
+            bytes: json.len(),
             max: MAX_END_USER_METADATA_BYTES,
         });
     }
-    Ok(Arc::new(map))
-}
-
-fn serialized_len(map: &Map<String, Value>) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut c = Counter(0);
-    // Writing to a counter cannot fail for a `Map` of `Value`s.
-    let _ = serde_json::to_writer(&mut c, map);
-    c.0
+    Ok(Arc::new(Metadata {
+        json,
+        parsed: std::sync::OnceLock::new(),
+    }))
 }
 
 fn json_type(v: &Value) -> &'static str {

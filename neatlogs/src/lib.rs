@@ -25,7 +25,7 @@
 //!     // The root: this request's trace belongs to `user_id`.
 //!     let _root = neatlogs::trace("chat")
 //!         .end_user_id(user_id)
-//!         .end_user_metadata(&json!({ "plan": plan }))
+//!         .end_user_metadata(json!({ "plan": plan }))
 //!         .session_id("s_1")
 //!         .enter();
 //!     retrieve(message)
@@ -80,6 +80,30 @@
 //! # });
 //! ```
 //!
+//! # The attribute macro
+//!
+//! `#[neatlogs::span]` makes a function a span: a trace root when called
+//! outside any trace (then its `end_user_id`, `end_user_metadata` and
+//! `session_id` set the identity), a child otherwise. `async fn`s are
+//! instrumented on every poll; an `Err` return or a panic marks the span
+//! ERROR. See [`macro@span`] for every argument.
+//!
+//! ```
+//! #[neatlogs::span(kind = "WORKFLOW", end_user_id = user_id)]
+//! fn handle(user_id: &str, question: &str) -> Result<usize, std::fmt::Error> {
+//!     Ok(search(question).len())
+//! }
+//!
+//! #[neatlogs::span(kind = "TOOL")]
+//! fn search(query: &str) -> Vec<String> {
+//!     vec![query.to_owned()]
+//! }
+//!
+//! let (_, spans) = neatlogs::testing::with_capture(|| handle("u_812", "refunds?"));
+//! assert_eq!(spans[1].name(), "handle");
+//! assert_eq!(spans[0].end_user().unwrap().id().as_str(), "u_812");
+//! ```
+//!
 //! # What it costs
 //!
 //! **Off** (no [`init`], no test capture): every call checks one relaxed
@@ -111,7 +135,10 @@ pub use context::{
     current_end_user, current_session_id, current_trace_id, Context, ContextGuard, FutureExt,
     WithContext,
 };
-pub use export::{ConsoleExporter, ExportError, Exporter, Resource, Stats};
+pub use export::{
+    ConsoleExporter, ExportError, Exporter, FileExporter, ParseProtocolError, Protocol, Resource,
+    Stats,
+};
 pub use id::{SpanId, TraceId};
 pub use identity::{
     EndUser, EndUserId, IdInput, IdentityError, IntoEndUserId, OperatorId, MAX_END_USER_ID_CHARS,
@@ -128,15 +155,12 @@ pub use span::{
     keys, span, trace, with_current_span, ActiveSpan, Instrumented, SpanBuilder, SpanGuard,
 };
 
+// The attribute macro lives in the macro namespace, beside the function
+// `span` in the value namespace: both are reached as `neatlogs::span`.
+#[cfg(feature = "macros")]
+pub use neatlogs_macros::span;
+
 /// Not public API: what `#[neatlogs::span]` expands to. May change in any release.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::span::{span, trace, SpanBuilder};
-    pub use crate::SpanKind;
-    pub use core::{fmt, result::Result};
-
-    /// Mark the innermost span as failed with `message`.
-    pub fn record_error_message(message: &dyn core::fmt::Display) {
-        crate::with_current_span(|s| s.record_error(message));
-    }
-}
+#[path = "macro_support.rs"]
+pub mod __private;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::config::{Config, InitError};
 use crate::export::console::ConsoleExporter;
-use crate::export::pipeline::Pipeline;
-use crate::export::{Resource, Stats};
+use crate::export::pipeline::{Counters, Pipeline};
+use crate::export::{ExportSettings, Resource, Stats};
 use crate::identity::{self, EndUser, IdInput, OperatorId};
 use crate::record::SpanRecord;
 use crate::session::{self, SessionId};
@@ -48,27 +48,46 @@ pub(crate) fn defaults() -> Option<&'static Defaults> {
     GLOBAL.get().map(|g| &g.defaults)
 }
 
-/// Hand a finished span to its trace's test capture (if any) and to the
-/// export queue (if `init` ran). Never blocks.
-pub(crate) fn dispatch(record: SpanRecord) {
-    let pipeline = GLOBAL
+#[inline]
+fn pipeline() -> Option<&'static Pipeline> {
+    GLOBAL
         .get()
         .filter(|g| !g.shut_down.load(Ordering::Relaxed))
-        .map(|g| &g.pipeline);
-    match (record.trace.capture.clone(), pipeline) {
-        (Some(capture), Some(p)) => {
+        .map(|g| &g.pipeline)
+}
+
+/// Give a finished span to its trace's test capture, if any; returns it back
+/// if it should also be exported (`init` ran and export has not shut down).
+#[inline]
+pub(crate) fn capture(record: SpanRecord) -> Option<SpanRecord> {
+    let exporting = pipeline().is_some();
+    match &record.trace.capture {
+        None if exporting => Some(record),
+        None => None,
+        Some(capture) => {
+            let capture = capture.clone();
+            let (keep, export) = if exporting {
+                (record.clone(), Some(record))
+            } else {
+                (record, None)
+            };
             if let Ok(mut spans) = capture.spans.lock() {
-                spans.push(record.clone());
+                spans.push(keep);
             }
-            p.send(record);
+            export
         }
-        (Some(capture), None) => {
-            if let Ok(mut spans) = capture.spans.lock() {
-                spans.push(record);
-            }
-        }
-        (None, Some(p)) => p.send(record),
-        (None, None) => {}
+    }
+}
+
+/// Hand a thread's batch of finished spans to the export queue. Never blocks.
+pub(crate) fn enqueue(batch: Vec<SpanRecord>) {
+    if batch.is_empty() {
+        return;
+    }
+    match pipeline() {
+        Some(p) => p.send_batch(batch),
+        // Spans that finish after `shutdown` began: not exported, not counted.
+        None => drop(batch),
     }
 }
 
@@ -104,7 +123,13 @@ pub fn init(config: Config) -> Result<(), InitError> {
         batch_size,
         schedule_delay,
         export_timeout,
+        protocol,
+        local_file,
     } = config;
+    let protocol = protocol
+        .transpose()
+        .map_err(InitError::InvalidProtocol)?
+        .unwrap_or_default();
 
     let end_user = match end_user_id {
         Some(IdInput::Valid(id)) => {
@@ -143,16 +168,20 @@ pub fn init(config: Config) -> Result<(), InitError> {
         sdk_version: env!("CARGO_PKG_VERSION"),
     };
 
+    let counters = Arc::new(Counters::default());
     let mut exporters = custom;
     if console {
         exporters.push(Box::new(ConsoleExporter::stdout()));
     }
     if !disable_export {
-        exporters.extend(crate::export::default_exporters(
-            api_key.as_deref(),
-            endpoint.as_deref(),
+        let settings = ExportSettings {
+            api_key: api_key.as_deref(),
+            endpoint: endpoint.as_deref(),
+            protocol,
+            local_file: local_file.as_deref(),
             export_timeout,
-        )?);
+        };
+        exporters.extend(crate::export::default_exporters(settings, &counters)?);
     }
 
     let pipeline = Pipeline::start(
@@ -162,6 +191,7 @@ pub fn init(config: Config) -> Result<(), InitError> {
         batch_size,
         schedule_delay,
         export_timeout,
+        counters,
     )?;
     let global = Global {
         defaults: Defaults { end_user, session },
@@ -197,7 +227,10 @@ pub fn flush() -> bool {
 /// [`flush`] with an explicit timeout.
 pub fn flush_with_timeout(timeout: Duration) -> bool {
     match GLOBAL.get() {
-        Some(g) if !g.shut_down.load(Ordering::Relaxed) => g.pipeline.flush(timeout),
+        Some(g) if !g.shut_down.load(Ordering::Relaxed) => {
+            crate::context::hand_off_this_thread();
+            g.pipeline.flush(timeout)
+        }
         _ => true,
     }
 }
@@ -216,6 +249,12 @@ pub fn shutdown_with_timeout(timeout: Duration) -> bool {
         return g.pipeline.all_exported();
     }
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
+    // Spans this thread finished but has not handed off yet go out too.
+    let buffered =
+        crate::context::with_local(|l| std::mem::take(&mut l.finished)).unwrap_or_default();
+    if !buffered.is_empty() {
+        g.pipeline.send_batch(buffered);
+    }
     g.pipeline.shutdown(timeout)
 }
 

@@ -8,11 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use serde_json::Map;
-
-use crate::context::{self, Frame, Parent, TraceShared};
+use crate::context::{self, Local, Parent, TraceShared};
 use crate::id::{self, SpanId};
-use crate::identity::{self, EndUser, EndUserId, IdInput, IdentityError, IntoEndUserId};
+use crate::identity::{self, EndUser, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
 use crate::kind::SpanKind;
 use crate::record::{now_nanos, SpanRecord, Status, Value};
 use crate::runtime;
@@ -44,7 +42,7 @@ pub(crate) struct LiveSpan {
 }
 
 impl LiveSpan {
-    fn finish(self: Box<Self>, trace: Arc<TraceShared>) {
+    fn into_record(self, trace: Arc<TraceShared>) -> SpanRecord {
         let LiveSpan {
             span_id,
             parent,
@@ -52,9 +50,12 @@ impl LiveSpan {
             kind,
             start,
             attributes,
-            status,
-        } = *self;
-        runtime::dispatch(SpanRecord {
+            mut status,
+        } = self;
+        if std::thread::panicking() {
+            status = Status::Error("panicked".into());
+        }
+        SpanRecord {
             trace,
             span_id,
             parent,
@@ -64,16 +65,33 @@ impl LiveSpan {
             end: now_nanos(),
             attributes,
             status,
-        });
-    }
-}
-
-fn finish_frame(frame: Frame) {
-    if let Some(mut live) = frame.live {
-        if std::thread::panicking() {
-            live.status = Status::Error("panicked".into());
         }
-        live.finish(frame.trace);
+    }
+
+    /// End the span into this thread's batch (and its test capture, at once).
+    #[inline]
+    pub(crate) fn finish_into(self, trace: Arc<TraceShared>, local: &mut Local) {
+        let record = self.into_record(trace);
+        if let Some(record) = runtime::capture(record) {
+            local.finished.push(record);
+        }
+    }
+
+    /// End the span when this thread's state is out of reach (an
+    /// instrumented future dropped during thread teardown): export it alone.
+    fn finish_detached(self, trace: Arc<TraceShared>) {
+        let mut slot = Some((self, trace));
+        context::with_local(|l| {
+            if let Some((live, trace)) = slot.take() {
+                live.finish_into(trace, l);
+                l.maybe_hand_off();
+            }
+        });
+        if let Some((live, trace)) = slot {
+            if let Some(record) = runtime::capture(live.into_record(trace)) {
+                runtime::enqueue(vec![record]);
+            }
+        }
     }
 }
 
@@ -90,6 +108,7 @@ fn finish_frame(frame: Frame) {
 ///     .enter();
 /// # });
 /// ```
+#[inline(always)]
 pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
     SpanBuilder::new(SpanKind::Workflow, name.into())
 }
@@ -102,6 +121,7 @@ pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
 /// let _tool = neatlogs::span(neatlogs::SpanKind::Tool, "search").enter();
 /// # });
 /// ```
+#[inline(always)]
 pub fn span(kind: SpanKind, name: impl Into<Cow<'static, str>>) -> SpanBuilder {
     SpanBuilder::new(kind, name.into())
 }
@@ -121,21 +141,29 @@ pub struct SpanBuilder {
 
 enum BuilderState {
     Disabled,
-    Enabled(Box<Pending>),
+    Enabled(Pending),
 }
 
+/// Kept small (a few words): builders are moved through every chained call,
+/// and most spans need nothing beyond a name and a parent.
 struct Pending {
     name: Cow<'static, str>,
     kind: SpanKind,
     parent: Option<(Arc<TraceShared>, SpanId)>,
-    identity: Option<RootIdentity>,
+    /// Identity and builder attributes, allocated only when given.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Default)]
+struct Extras {
+    identity: RootIdentity,
     attributes: Vec<(Cow<'static, str>, Value)>,
 }
 
 #[derive(Default)]
 struct RootIdentity {
     end_user: Option<IdInput<EndUserId>>,
-    metadata: Option<Result<Arc<Map<String, serde_json::Value>>, IdentityError>>,
+    metadata: Option<Result<Arc<Metadata>, IdentityError>>,
     session: Option<IdInput<Arc<str>>>,
     tags: Vec<String>,
 }
@@ -155,7 +183,7 @@ impl fmt::Debug for SpanBuilder {
 }
 
 impl SpanBuilder {
-    #[inline]
+    #[inline(always)]
     fn new(kind: SpanKind, name: Cow<'static, str>) -> SpanBuilder {
         if !runtime::enabled() {
             return SpanBuilder {
@@ -176,15 +204,13 @@ impl SpanBuilder {
                 }
             }
         };
-        let identity = parent.is_none().then(RootIdentity::default);
         SpanBuilder {
-            state: BuilderState::Enabled(Box::new(Pending {
+            state: BuilderState::Enabled(Pending {
                 name,
                 kind,
                 parent,
-                identity,
-                attributes: Vec::new(),
-            })),
+                extras: None,
+            }),
         }
     }
 
@@ -203,13 +229,14 @@ impl SpanBuilder {
         match &mut self.state {
             BuilderState::Disabled => None,
             BuilderState::Enabled(p) => {
-                if p.identity.is_none() {
+                if p.parent.is_some() {
                     log::debug!(
                         "neatlogs: {what} on nested span `{}` has no effect; the trace root owns the identity",
                         p.name
                     );
+                    return None;
                 }
-                p.identity.as_mut()
+                Some(&mut p.extras.get_or_insert_with(Box::default).identity)
             }
         }
     }
@@ -233,9 +260,9 @@ impl SpanBuilder {
     /// [`MAX_END_USER_METADATA_BYTES`](crate::MAX_END_USER_METADATA_BYTES).
     /// Anything else is dropped with a warning. Metadata travels with the id
     /// it was given with: without an explicit id, it is ignored.
-    pub fn end_user_metadata<T: serde::Serialize + ?Sized>(mut self, metadata: &T) -> Self {
+    pub fn end_user_metadata<T: serde::Serialize>(mut self, metadata: T) -> Self {
         if let Some(identity) = self.root_identity("end_user_metadata") {
-            identity.metadata = Some(identity::metadata_from(metadata));
+            identity.metadata = Some(identity::metadata_from(&metadata));
         }
         self
     }
@@ -264,7 +291,10 @@ impl SpanBuilder {
     /// Set an attribute.
     pub fn attribute(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
         if let BuilderState::Enabled(p) = &mut self.state {
-            p.attributes.push((key.into(), value.into()));
+            p.extras
+                .get_or_insert_with(Box::default)
+                .attributes
+                .push((key.into(), value.into()));
         }
         self
     }
@@ -284,21 +314,11 @@ impl SpanBuilder {
     /// The guard is `!Send`: it cannot be held across an `.await` in a future
     /// that must be `Send`. Use [`instrument`](SpanBuilder::instrument) for
     /// async code.
-    #[inline]
+    #[inline(always)]
     pub fn enter(self) -> SpanGuard {
         let token = match self.state {
             BuilderState::Disabled => 0,
-            BuilderState::Enabled(p) => {
-                let (trace, live) = p.start();
-                let span_id = live.span_id;
-                match context::push(trace, span_id, Some(live)) {
-                    Ok(token) => token,
-                    Err(frame) => {
-                        finish_frame(frame);
-                        0
-                    }
-                }
-            }
+            BuilderState::Enabled(p) => p.enter(),
         };
         SpanGuard {
             token,
@@ -327,23 +347,45 @@ impl SpanBuilder {
 }
 
 impl Pending {
-    fn start(self) -> (Arc<TraceShared>, Box<LiveSpan>) {
+    /// Open the span on this thread's stack; its token (0: not recorded).
+    #[inline(never)]
+    fn enter(self) -> u64 {
+        let (trace, live) = self.start();
+        let span_id = live.span_id;
+        match context::push(trace, span_id, Some(live)) {
+            Ok(token) => token,
+            Err(frame) => {
+                if let Some(live) = frame.live {
+                    live.finish_detached(frame.trace);
+                }
+                0
+            }
+        }
+    }
+
+    fn start(self) -> (Arc<TraceShared>, LiveSpan) {
         let span_id = id::new_span_id();
         let Pending {
             name,
             kind,
             parent,
-            identity,
-            attributes,
+            extras,
         } = self;
+        let (identity, attributes) = match extras {
+            Some(e) => {
+                let Extras {
+                    identity,
+                    attributes,
+                } = *e;
+                (identity, attributes)
+            }
+            None => (RootIdentity::default(), Vec::new()),
+        };
         let (trace, parent_id) = match parent {
             Some((trace, parent_id)) => (trace, Some(parent_id)),
-            None => (
-                Arc::new(resolve_root(span_id, &name, identity.unwrap_or_default())),
-                None,
-            ),
+            None => (Arc::new(resolve_root(span_id, &name, identity)), None),
         };
-        let live = Box::new(LiveSpan {
+        let live = LiveSpan {
             span_id,
             parent: parent_id,
             name,
@@ -351,7 +393,7 @@ impl Pending {
             start: now_nanos(),
             attributes,
             status: Status::Unset,
-        });
+        };
         (trace, live)
     }
 }
@@ -411,6 +453,23 @@ fn resolve_root(root_span_id: SpanId, name: &str, given: RootIdentity) -> TraceS
 /// `!Send` by design: holding it across `.await` in a spawned future is a
 /// compile error, which is what keeps spans from leaking onto whichever thread
 /// happens to poll next.
+///
+/// ```compile_fail
+/// fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// async fn work() {}
+/// spawn(async {
+///     let _guard = neatlogs::trace("chat").enter();
+///     work().await; // the guard lives across this await: not Send
+/// });
+/// ```
+///
+/// Use [`SpanBuilder::instrument`] instead:
+///
+/// ```
+/// fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// async fn work() {}
+/// spawn(neatlogs::trace("chat").instrument(async { work().await }));
+/// ```
 #[must_use = "the span ends as soon as the guard is dropped"]
 pub struct SpanGuard {
     token: u64,
@@ -430,16 +489,15 @@ impl SpanGuard {
         if self.token == 0 {
             return;
         }
-        let _ = context::STACK.try_with(|s| {
-            if let Ok(mut s) = s.try_borrow_mut() {
-                if let Some(live) = s
-                    .iter_mut()
-                    .rev()
-                    .find(|fr| fr.token == self.token)
-                    .and_then(|fr| fr.live.as_deref_mut())
-                {
-                    f(live);
-                }
+        context::with_local(|l| {
+            if let Some(live) = l
+                .stack
+                .iter_mut()
+                .rev()
+                .find(|fr| fr.token == self.token)
+                .and_then(|fr| fr.live.as_mut())
+            {
+                f(live);
             }
         });
     }
@@ -471,12 +529,10 @@ impl SpanGuard {
 }
 
 impl Drop for SpanGuard {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if self.token != 0 {
-            if let Some(frame) = context::pop(self.token) {
-                finish_frame(frame);
-            }
+            context::pop_and_finish(self.token);
         }
     }
 }
@@ -551,14 +607,11 @@ impl ActiveSpan<'_> {
 /// # });
 /// ```
 pub fn with_current_span<R>(f: impl FnOnce(&mut ActiveSpan<'_>) -> R) -> Option<R> {
-    context::STACK
-        .try_with(|s| {
-            let mut s = s.try_borrow_mut().ok()?;
-            let live = s.last_mut()?.live.as_deref_mut()?;
-            Some(f(&mut ActiveSpan { live }))
-        })
-        .ok()
-        .flatten()
+    context::with_local(|l| {
+        let live = l.stack.last_mut()?.live.as_mut()?;
+        Some(f(&mut ActiveSpan { live }))
+    })
+    .flatten()
 }
 
 pin_project_lite::pin_project! {
@@ -570,14 +623,14 @@ pin_project_lite::pin_project! {
     pub struct Instrumented<F> {
         #[pin]
         inner: F,
-        span: Option<(Arc<TraceShared>, Box<LiveSpan>)>,
+        span: Option<(Arc<TraceShared>, LiveSpan)>,
     }
 
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
             // Dropped before completion: the span still ends, and is exported.
             if let Some((trace, live)) = this.project().span.take() {
-                finish_frame(Frame { token: 0, span_id: live.span_id, trace, live: Some(live) });
+                live.finish_detached(trace);
             }
         }
     }
@@ -594,7 +647,7 @@ impl<F> fmt::Debug for Instrumented<F> {
 /// Puts an instrumented future's span back into the future when a poll ends,
 /// including when the poll unwinds.
 struct PollScope<'a> {
-    slot: &'a mut Option<(Arc<TraceShared>, Box<LiveSpan>)>,
+    slot: &'a mut Option<(Arc<TraceShared>, LiveSpan)>,
     token: u64,
 }
 
@@ -639,7 +692,7 @@ impl<F: Future> Future for Instrumented<F> {
         };
         if out.is_ready() {
             if let Some((trace, live)) = this.span.take() {
-                live.finish(trace);
+                live.finish_detached(trace);
             }
         }
         out

@@ -98,8 +98,13 @@ impl Exporter for ConsoleExporter {
     }
 }
 
-fn millis(span: &SpanRecord) -> f64 {
-    span.duration().as_secs_f64() * 1000.0
+fn took(span: &SpanRecord) -> String {
+    let d = span.duration();
+    if d.as_micros() < 1000 {
+        format!("{} µs", d.as_micros())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    }
 }
 
 fn details(span: &SpanRecord) -> String {
@@ -138,8 +143,8 @@ pub(crate) fn render_trace(spans: &[SpanRecord]) -> String {
             match top.end_user() {
                 Some(user) => {
                     let _ = write!(out, "  end_user={}", user.id());
-                    if let Some(m) = user.metadata() {
-                        let _ = write!(out, " {}", serde_json::Value::Object(m.clone()));
+                    if let Some(json) = user.metadata_json() {
+                        let _ = write!(out, " {json}");
                     }
                 }
                 None => out.push_str("  end_user=-"),
@@ -148,7 +153,7 @@ pub(crate) fn render_trace(spans: &[SpanRecord]) -> String {
                 let _ = write!(out, "  session={session}");
             }
         }
-        let _ = writeln!(out, "  ({:.1} ms){}", millis(top), details(top));
+        let _ = writeln!(out, "  ({}){}", took(top), details(top));
         walk(&children, top.span_id(), "", &mut out);
     }
     out
@@ -167,11 +172,11 @@ fn walk(
         let last = i + 1 == list.len();
         let _ = writeln!(
             out,
-            "{prefix}{} {} {} ({:.1} ms){}",
+            "{prefix}{} {} {} ({}){}",
             if last { "└─" } else { "├─" },
             span.kind(),
             span.name(),
-            millis(span),
+            took(span),
             details(span)
         );
         let next = format!("{prefix}{}", if last { "   " } else { "│  " });

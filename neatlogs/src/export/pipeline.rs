@@ -4,19 +4,20 @@
 //! and counts it, with one warning. The export thread batches by size and by
 //! time, and answers flush and shutdown requests after draining the queue.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{
-    bounded, select, unbounded, Receiver, RecvTimeoutError, Sender, TrySendError,
-};
+use crossbeam_channel::{bounded, select, unbounded, Receiver, RecvTimeoutError, Sender};
 
 use super::{Exporter, Resource, Stats};
 use crate::config::InitError;
 use crate::record::SpanRecord;
 
+/// State shared by the application side, the export thread and the
+/// exporters: the counters behind [`Stats`], and when `shutdown` stops
+/// waiting.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) queued: AtomicU64,
@@ -24,6 +25,30 @@ pub(crate) struct Counters {
     pub(crate) exported: AtomicU64,
     pub(crate) failed: AtomicU64,
     pub(crate) retried: AtomicU64,
+    /// Set by `shutdown`: exporters must give up (no new attempt, no retry
+    /// sleep) past this instant, so the export thread can count what was
+    /// lost and answer before the caller stops waiting.
+    stop_at: Mutex<Option<Instant>>,
+}
+
+// Only the HTTP exporter retries or waits.
+#[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
+impl Counters {
+    /// When exporters must give up, if `shutdown` has begun.
+    pub(crate) fn stop_at(&self) -> Option<Instant> {
+        self.stop_at.lock().ok().and_then(|s| *s)
+    }
+
+    /// Count one retried export attempt.
+    pub(crate) fn add_retry(&self) {
+        self.retried.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How much of `shutdown`'s timeout is kept for the export thread to count
+/// and answer after the exporters give up.
+fn answer_margin(timeout: Duration) -> Duration {
+    (timeout / 5).min(Duration::from_millis(200))
 }
 
 enum Control {
@@ -32,7 +57,11 @@ enum Control {
 }
 
 pub(crate) struct Pipeline {
-    tx: Sender<SpanRecord>,
+    tx: Sender<Vec<SpanRecord>>,
+    /// Spans in the channel; kept at most `capacity` (the bound is in spans,
+    /// while the channel carries one batch per trace).
+    in_queue: Arc<AtomicUsize>,
+    capacity: usize,
     control: Sender<Control>,
     counters: Arc<Counters>,
     warned_full: AtomicBool,
@@ -47,14 +76,16 @@ impl Pipeline {
         batch_size: usize,
         schedule_delay: Duration,
         export_timeout: Duration,
+        counters: Arc<Counters>,
     ) -> Result<Pipeline, InitError> {
-        let (tx, rx) = bounded(queue_size);
+        let (tx, rx) = unbounded();
         let (control, control_rx) = unbounded();
-        let counters = Arc::new(Counters::default());
+        let in_queue = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
             resource,
             exporters,
             rx,
+            in_queue: in_queue.clone(),
             control: control_rx,
             batch: Vec::with_capacity(batch_size.min(4096)),
             batch_size,
@@ -67,6 +98,8 @@ impl Pipeline {
             .spawn(move || worker.run())?;
         Ok(Pipeline {
             tx,
+            in_queue,
+            capacity: queue_size,
             control,
             counters,
             warned_full: AtomicBool::new(false),
@@ -74,54 +107,81 @@ impl Pipeline {
         })
     }
 
-    #[inline]
-    pub(crate) fn send(&self, record: SpanRecord) {
-        match self.tx.try_send(record) {
+    /// Queue one thread's batch of finished spans. Never blocks: what does
+    /// not fit in the queue is dropped and counted.
+    pub(crate) fn send_batch(&self, mut batch: Vec<SpanRecord>) {
+        let n = batch.len();
+        let before = self.in_queue.fetch_add(n, Ordering::Relaxed);
+        let room = self.capacity.saturating_sub(before).min(n);
+        if room < n {
+            self.in_queue.fetch_sub(n - room, Ordering::Relaxed);
+            self.count_dropped(n - room);
+            batch.truncate(room);
+            if batch.is_empty() {
+                return;
+            }
+        }
+        let kept = batch.len();
+        match self.tx.send(batch) {
             Ok(()) => {
-                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .queued
+                    .fetch_add(kept as u64, Ordering::Relaxed);
             }
-            Err(TrySendError::Full(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                if !self.warned_full.swap(true, Ordering::Relaxed) {
-                    log::warn!(
-                        "neatlogs: export queue full; dropping spans (counted in neatlogs::stats().dropped)"
-                    );
-                }
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            Err(_) => {
+                self.in_queue.fetch_sub(kept, Ordering::Relaxed);
+                self.counters
+                    .dropped
+                    .fetch_add(kept as u64, Ordering::Relaxed);
             }
         }
     }
 
-    fn request(&self, make: impl FnOnce(Sender<bool>) -> Control, timeout: Duration) -> bool {
+    fn count_dropped(&self, n: usize) {
+        self.counters.dropped.fetch_add(n as u64, Ordering::Relaxed);
+        if !self.warned_full.swap(true, Ordering::Relaxed) {
+            log::warn!(
+                "neatlogs: export queue full; dropping spans (counted in neatlogs::stats().dropped)"
+            );
+        }
+    }
+
+    /// The worker's answer, or `None` when it did not answer in time.
+    fn request(
+        &self,
+        make: impl FnOnce(Sender<bool>) -> Control,
+        timeout: Duration,
+    ) -> Option<bool> {
         let (reply, answer) = bounded(1);
         if self.control.send(make(reply)).is_err() {
-            return self.all_exported();
+            return Some(self.all_exported());
         }
         match answer.recv_timeout(timeout) {
-            Ok(ok) => ok,
+            Ok(ok) => Some(ok),
             Err(RecvTimeoutError::Timeout) => {
                 log::warn!("neatlogs: flush timed out after {timeout:?}; some spans may not have been exported");
-                false
+                None
             }
-            Err(RecvTimeoutError::Disconnected) => false,
+            Err(RecvTimeoutError::Disconnected) => None,
         }
     }
 
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.request(Control::Flush, timeout)
+        self.request(Control::Flush, timeout).unwrap_or(false)
     }
 
     pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
-        let ok = self.request(Control::Shutdown, timeout);
-        if ok {
+        if let Ok(mut stop_at) = self.counters.stop_at.lock() {
+            *stop_at = Some(Instant::now() + timeout.saturating_sub(answer_margin(timeout)));
+        }
+        let answer = self.request(Control::Shutdown, timeout);
+        if answer.is_some() {
             if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
                 // The worker answered and is returning: joining cannot hang.
                 let _ = t.join();
             }
         }
-        ok && self.all_exported()
+        answer.unwrap_or(false) && self.all_exported()
     }
 
     pub(crate) fn all_exported(&self) -> bool {
@@ -146,7 +206,8 @@ impl Pipeline {
 struct Worker {
     resource: Resource,
     exporters: Vec<Box<dyn Exporter>>,
-    rx: Receiver<SpanRecord>,
+    rx: Receiver<Vec<SpanRecord>>,
+    in_queue: Arc<AtomicUsize>,
     control: Receiver<Control>,
     batch: Vec<SpanRecord>,
     batch_size: usize,
@@ -157,6 +218,10 @@ struct Worker {
 
 impl Worker {
     fn run(mut self) {
+        // Exporters run here: nothing they do (HTTP calls, file writes, an
+        // instrumented client in a custom exporter) may become a span, or
+        // every export would feed the next one.
+        crate::context::suppress_tracing_on_this_thread();
         let mut deadline: Option<Instant> = None;
         loop {
             let wait = deadline
@@ -164,8 +229,8 @@ impl Worker {
                 .unwrap_or(Duration::from_secs(3600));
             select! {
                 recv(self.rx) -> msg => match msg {
-                    Ok(record) => {
-                        self.batch.push(record);
+                    Ok(records) => {
+                        self.take(records);
                         if deadline.is_none() {
                             deadline = Some(Instant::now() + self.schedule_delay);
                         }
@@ -211,8 +276,8 @@ impl Worker {
     /// Export everything queued so far; whether all of it went out.
     fn drain(&mut self) -> bool {
         let mut ok = true;
-        while let Ok(record) = self.rx.try_recv() {
-            self.batch.push(record);
+        while let Ok(records) = self.rx.try_recv() {
+            self.take(records);
             if self.batch.len() >= self.batch_size {
                 ok &= self.export_batch();
             }
@@ -221,24 +286,59 @@ impl Worker {
         ok
     }
 
+    fn take(&mut self, mut records: Vec<SpanRecord>) {
+        self.in_queue.fetch_sub(records.len(), Ordering::Relaxed);
+        if self.batch.is_empty() {
+            // Reuse the producer's allocation rather than copy into ours.
+            std::mem::swap(&mut self.batch, &mut records);
+        } else {
+            self.batch.append(&mut records);
+        }
+    }
+
+    /// Export the pending spans in calls of at most `batch_size`.
     fn export_batch(&mut self) -> bool {
+        if self.batch.len() <= self.batch_size {
+            return self.export_chunk();
+        }
+        let mut rest = std::mem::take(&mut self.batch);
+        let mut ok = true;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(self.batch_size));
+            self.batch = rest;
+            ok &= self.export_chunk();
+            rest = tail;
+        }
+        ok
+    }
+
+    fn export_chunk(&mut self) -> bool {
         if self.batch.is_empty() {
             return true;
         }
-        let mut ok = true;
+        // A span counts as failed when any exporter lost it; an exporter
+        // that lost only part of the batch says how much.
+        let n = self.batch.len();
+        let mut failed = 0;
         for exporter in &mut self.exporters {
-            if let Err(e) = exporter.export(&self.resource, &self.batch) {
-                log::warn!("neatlogs: export of {} spans failed: {e}", self.batch.len());
-                ok = false;
+            // A panicking exporter loses its batch, not the export thread.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                exporter.export(&self.resource, &self.batch)
+            }))
+            .unwrap_or_else(|_| Err(super::ExportError::new("the exporter panicked")));
+            if let Err(e) = result {
+                let lost = e.failed_spans().unwrap_or(n).min(n);
+                log::warn!("neatlogs: export of {n} spans failed ({lost} lost): {e}");
+                failed = failed.max(lost);
             }
         }
-        let n = self.batch.len() as u64;
-        if ok {
-            self.counters.exported.fetch_add(n, Ordering::Relaxed);
-        } else {
-            self.counters.failed.fetch_add(n, Ordering::Relaxed);
-        }
+        self.counters
+            .exported
+            .fetch_add((n - failed) as u64, Ordering::Relaxed);
+        self.counters
+            .failed
+            .fetch_add(failed as u64, Ordering::Relaxed);
         self.batch.clear();
-        ok
+        failed == 0
     }
 }

@@ -1,0 +1,7 @@
+//! Issue 7's benchmark for fastrace (no-op reporter),
+//! in a process of its own. See `neatlogs_bench::driver` for what is
+//! measured and in which order.
+
+fn main() {
+    neatlogs_bench::driver::run::<neatlogs_bench::stacks::fastrace::Fastrace>();
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Issue 7's benchmark, every stack in a process of its own, then the report.
+#
+#   bash benches/run.sh                      # all four stacks + callgrind + report
+#   STACKS="neatlogs fastrace" bash benches/run.sh
+#   SKIP_CALLGRIND=1 bash benches/run.sh
+#
+# About 5-6.5 minutes on 2 cores once built (each stack 1-1.5 min: 4 criterion
+# benchmarks of 1 s warm-up + 3 s measurement, a 3 × 2 s CPU loop, the
+# 1-vs-2-thread runs, two memory child processes). Results: criterion's
+# <target>/criterion/, <target>/bench-results/*.json, and the report, printed
+# and saved as <target>/bench-results/report.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+export CARGO_TARGET_DIR=$TARGET
+STACKS=${STACKS:-neatlogs fastrace otel_sdk tracing_otel}
+
+# Build everything first, so that compiling never overlaps a measurement.
+cargo bench -p neatlogs-bench --no-run
+
+mkdir -p "$TARGET/bench-results"
+for stack in $STACKS; do
+  rm -f "$TARGET/bench-results/$stack.json"
+  echo "== $stack" >&2
+  cargo bench -p neatlogs-bench --bench "$stack" -- "$@"
+done
+
+if [ -z "${SKIP_CALLGRIND:-}" ]; then
+  if command -v valgrind >/dev/null; then
+    bash benches/callgrind.sh
+  else
+    echo "valgrind not found: skipping the instruction count" >&2
+  fi
+fi
+
+python3 benches/report.py --target-dir "$TARGET" | tee "$TARGET/bench-results/report.md"

@@ -1,0 +1,82 @@
+//! The neatlogs span hot path, for instruction counting (`callgrind.sh`):
+//! opens and closes `TRACES` request traces of 11 spans (the benchmark's
+//! scenario), with the benchmark's exporter (OTLP protobuf encoding, then
+//! discard) on the export thread.
+//!
+//! ```text
+//! hotpath TRACES [on|off]
+//! ```
+//!
+//! `off` skips `init`: the cost of the spans when tracing is off. Running it
+//! for two values of `TRACES` and subtracting cancels start-up and shutdown.
+//!
+//! The traces are opened on a thread of their own, spawned first (callgrind
+//! names it thread 2; export threads come after it), because the main thread
+//! also runs static constructors of linked crates whose instruction counts
+//! vary from run to run (`fastant`, under fastrace, calibrates its clock).
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use neatlogs_bench::scenario::{Requests, SPANS_PER_TRACE};
+use neatlogs_bench::stacks::{neatlogs::request_trace, Pipeline};
+
+#[inline(never)]
+fn run(reqs: &mut Requests, traces: u64) {
+    for _ in 0..traces {
+        request_trace(black_box(reqs.next()));
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(traces) = args.next().and_then(|a| a.parse::<u64>().ok()) else {
+        eprintln!("usage: hotpath TRACES [on|off]");
+        return ExitCode::FAILURE;
+    };
+    let on = args.next().as_deref() != Some("off");
+    let (go, ready) = std::sync::mpsc::channel::<()>();
+    let caller = std::thread::Builder::new()
+        .name("hotpath-caller".into())
+        .spawn(move || {
+            let mut reqs = Requests::default();
+            if ready.recv().is_ok() {
+                run(&mut reqs, traces);
+            }
+        });
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(e) => {
+            eprintln!("could not spawn the caller thread: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if on {
+        // Room for every span, so that none is dropped (a dropped span would
+        // skip the export side) and no flush runs on this thread mid-loop.
+        let pipeline = Pipeline {
+            queue_size: (traces * SPANS_PER_TRACE) as usize + 1,
+            ..Pipeline::discard()
+        };
+        if let Err(e) = neatlogs::init(neatlogs_bench::stacks::neatlogs::config(&pipeline)) {
+            eprintln!("neatlogs::init failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let _ = go.send(());
+    if caller.join().is_err() {
+        eprintln!("the caller thread panicked");
+        return ExitCode::FAILURE;
+    }
+    if on {
+        neatlogs::shutdown();
+        let stats = neatlogs::stats();
+        println!(
+            "traces={traces} queued={} exported={} dropped={}",
+            stats.queued, stats.exported, stats.dropped
+        );
+    } else {
+        println!("traces={traces} (tracing off)");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,34 @@
+//! The benchmark harness of issue 7: neatlogs measured side by side with
+//! `fastrace`, the OpenTelemetry SDK, and `tracing` + `tracing-opentelemetry`,
+//! on one scenario, each stack in its own process.
+//!
+//! # The scenario
+//!
+//! One *request trace* is a root span carrying an end-user id and a JSON
+//! metadata object, both borrowed from per-request `String`s
+//! ([`scenario::Request`]), plus ten sequential child spans. Every span is
+//! recorded and handed to the stack's export pipeline, whose exporter discards
+//! the batch at the end: after full OTLP protobuf encoding for neatlogs, with
+//! no encoding at all for the peers (their no-op `Reporter`/`SpanExporter`).
+//!
+//! # Where things are
+//!
+//! - [`scenario`]: the request data and the child span names.
+//! - [`sink`]: where every exporter ends — a counter, and a gate that can hold
+//!   the export thread (a slow or dead receiver).
+//! - [`measure`]: process and thread CPU clocks, peak and current RSS.
+//! - [`otlp`]: the OTLP protobuf encoding neatlogs' benchmark exporter does.
+//! - [`driver`]: the measurements, in order, for any [`driver::Stack`].
+//! - [`stacks`]: one file per stack: how it opens the scenario's spans and
+//!   how its pipeline is set up.
+//!
+//! The bench targets (`benches/*.rs`) are one line each: they hand a stack to
+//! [`driver::run`]. `report.py` turns the results into the markdown table of
+//! `BENCHMARKS.md`.
+
+pub mod driver;
+pub mod measure;
+pub mod otlp;
+pub mod scenario;
+pub mod sink;
+pub mod stacks;

@@ -1,0 +1,109 @@
+//! neatlogs: `init` with export to the Neatlogs backend disabled, and one
+//! custom exporter that encodes every batch as an OTLP protobuf request and
+//! then discards it.
+
+use std::hint::black_box;
+
+use neatlogs::{Config, ExportError, Exporter, Resource, SpanKind, SpanRecord};
+
+use super::Pipeline;
+use crate::driver::Stack;
+use crate::scenario::{Request, CHILD_NAMES};
+use crate::sink::Sink;
+
+/// Full OTLP protobuf encoding (`ExportTraceServiceRequest`, the bytes an
+/// HTTP exporter would send), then discard.
+///
+/// The encoder is [`crate::otlp`], a stand-in for the runtime's own while
+/// `neatlogs::export::otlp::{encode, to_protobuf}` are crate-private. When
+/// they are public, the `let bytes` line in `export` becomes
+/// `neatlogs::export::otlp::to_protobuf(&neatlogs::export::otlp::encode(resource, batch))`.
+#[derive(Debug)]
+pub struct OtlpDiscard {
+    sink: Sink,
+}
+
+impl OtlpDiscard {
+    /// An exporter ending in `sink`.
+    pub fn new(sink: Sink) -> OtlpDiscard {
+        OtlpDiscard { sink }
+    }
+}
+
+impl Exporter for OtlpDiscard {
+    fn export(&mut self, resource: &Resource, batch: &[SpanRecord]) -> Result<(), ExportError> {
+        self.sink.wait_until_open();
+        let bytes = crate::otlp::encode_protobuf(resource, batch);
+        self.sink.delivered(batch.len(), black_box(bytes).len());
+        Ok(())
+    }
+}
+
+/// The configuration the benchmarks start neatlogs with.
+pub fn config(pipeline: &Pipeline) -> Config {
+    Config::new()
+        .disable_export(true)
+        .exporter(OtlpDiscard::new(pipeline.sink.clone()))
+        .queue_size(pipeline.queue_size)
+        .batch_size(pipeline.batch_size)
+}
+
+/// One request trace: a root owning the end-user, ten children.
+#[inline]
+pub fn request_trace(req: &Request) {
+    let _root = neatlogs::trace("request")
+        .end_user_id(&req.user_id)
+        .end_user_metadata(req.metadata())
+        .enter();
+    for name in CHILD_NAMES {
+        let _child = neatlogs::span(SpanKind::Tool, name).enter();
+    }
+}
+
+/// The root alone.
+#[inline]
+pub fn request_root(req: &Request) {
+    let _root = neatlogs::trace("request")
+        .end_user_id(&req.user_id)
+        .end_user_metadata(req.metadata())
+        .enter();
+}
+
+/// neatlogs after `init`.
+#[derive(Debug)]
+pub struct Neatlogs(());
+
+impl Stack for Neatlogs {
+    const NAME: &'static str = "neatlogs";
+
+    fn disabled_trace(req: &Request) {
+        request_trace(req);
+    }
+
+    fn disabled_root(req: &Request) {
+        request_root(req);
+    }
+
+    fn start(pipeline: &Pipeline) -> Self {
+        if let Err(e) = neatlogs::init(config(pipeline)) {
+            panic!("neatlogs::init failed: {e}");
+        }
+        Neatlogs(())
+    }
+
+    fn trace(&self, req: &Request) {
+        request_trace(req);
+    }
+
+    fn root_only(&self, req: &Request) {
+        request_root(req);
+    }
+
+    fn flush(&self) {
+        neatlogs::flush();
+    }
+
+    fn dropped(&self) -> Option<u64> {
+        Some(neatlogs::stats().dropped)
+    }
+}

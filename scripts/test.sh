@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need beyond cargo, then runs
+# every Rust test in the workspace and the cross-language checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test --workspace"
+cargo test --workspace --locked
+
+if [ -f .ci/otlp-check.sh ]; then
+  echo "== OTLP payloads through the official Python decoder"
+  bash .ci/otlp-check.sh
+fi
