@@ -1,0 +1,253 @@
+//! The `neatlogs` command line: one file per command.
+
+mod import;
+mod serve;
+mod sessions;
+mod source;
+mod trace;
+mod traces;
+mod users;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::filter::{self, Filter};
+use crate::store::{StoreError, UserSort};
+
+/// Where the store lives unless `--db` says otherwise.
+pub const DEFAULT_DB: &str = ".neatlogs/neatlogs.db";
+/// Where the SDK writes traces when it has no endpoint and no API key.
+pub const DEFAULT_FILE: &str = ".neatlogs/traces.jsonl";
+
+/// The filter language, shown under `--help` of the query commands.
+const FILTER_HELP: &str = "\
+Filters (several --filter combine with AND; so does `and` inside one):
+  end_user is u_812            end_user is not u_1         end_user is any of u_1, u_2
+  end_user contains 81         end_user starts with u_8    end_user ends with _812
+  end_user is set              end_user is not set         metadata:plan is pro
+  session is s_1               workflow is support-chat    name contains chat
+  status is error              metadata:org.tier is gold   name is \"support chat\"
+Fields: end_user, session, workflow, name, status, metadata:KEY (dotted for nested keys).
+Operators: is, is not, contains, does not contain, starts with, ends with,
+is any of a, b, is none of a, b, is set, is not set.";
+
+/// A local collector that stores traces and filters and analyses them per
+/// end-user.
+#[derive(Debug, Parser)]
+#[command(name = "neatlogs", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the collector: OTLP/HTTP on /v1/traces, the browser SDK on
+    /// /v1/trace, the JSON API on /api.
+    Serve {
+        /// Address to listen on. Anything but loopback needs --api-key.
+        #[arg(long, default_value = "127.0.0.1:4318")]
+        listen: String,
+        /// SQLite store.
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+        /// Require this key on ingest and the API (x-api-key or
+        /// Authorization: Bearer).
+        #[arg(long, env = "NEATLOGS_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+    },
+    /// List traces, newest first.
+    #[command(after_help = FILTER_HELP)]
+    Traces {
+        /// Which traces.
+        #[command(flatten)]
+        filters: Filters,
+        /// Where to read.
+        #[command(flatten)]
+        source: Source,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// At most this many traces.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Skip this many traces first.
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Usage per end-user: traces, sessions, spans, errors, tokens, p50/p95
+    /// duration, first/last seen, latest metadata.
+    #[command(after_help = FILTER_HELP)]
+    Users {
+        /// Which traces.
+        #[command(flatten)]
+        filters: Filters,
+        /// Where to read.
+        #[command(flatten)]
+        source: Source,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// last_seen, first_seen, tokens, traces, sessions, spans, errors,
+        /// p95 or end_user.
+        #[arg(long, default_value = "last_seen")]
+        sort: UserSort,
+    },
+    /// Sessions with their end-user rolled up (flagged when turns disagree).
+    #[command(after_help = FILTER_HELP)]
+    Sessions {
+        /// Which traces.
+        #[command(flatten)]
+        filters: Filters,
+        /// Where to read.
+        #[command(flatten)]
+        source: Source,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// At most this many sessions.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One trace as a tree, with its end-user on the root.
+    Trace {
+        /// Trace id, or a unique prefix of it.
+        id: String,
+        /// Where to read.
+        #[command(flatten)]
+        source: Source,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load an SDK JSON-lines file (OTLP JSON, one request per line) into
+    /// the store. Spans already stored are replaced, not duplicated.
+    Import {
+        /// The file, e.g. .neatlogs/traces.jsonl.
+        file: PathBuf,
+        /// SQLite store.
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
+}
+
+/// `--filter EXPR`, repeatable.
+#[derive(Debug, Args, Default)]
+pub struct Filters {
+    /// Filter, e.g. 'end_user starts with u_' or 'metadata:plan is pro'.
+    /// Repeat to combine with AND.
+    #[arg(long = "filter", short = 'f', value_name = "EXPR")]
+    pub filters: Vec<String>,
+}
+
+/// Where to read from. Default: the store at .neatlogs/neatlogs.db if it
+/// exists, else the SDK's file .neatlogs/traces.jsonl.
+#[derive(Debug, Args, Default)]
+pub struct Source {
+    /// Read an SDK JSON-lines file directly (no server, nothing written).
+    #[arg(long, value_name = "PATH", conflicts_with = "db")]
+    pub file: Option<PathBuf>,
+    /// Read this SQLite store.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A `--filter` that does not parse; printed with a caret under the
+    /// offending column.
+    #[error("invalid filter: {error}\n  {expression}\n  {caret}")]
+    Filter {
+        /// The expression.
+        expression: String,
+        /// The parse error.
+        error: filter::FilterError,
+        /// `^` under the column.
+        caret: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Anything else, with a message that says what to do.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    /// 2 for input mistakes, 1 for everything else.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Filter { .. } => ExitCode::from(2),
+            _ => ExitCode::from(1),
+        }
+    }
+}
+
+impl Filters {
+    /// All `--filter`s, combined with `and`.
+    pub fn parse(&self) -> Result<Filter, CliError> {
+        let mut combined = Filter::default();
+        for expression in &self.filters {
+            let parsed = filter::parse(expression).map_err(|error| CliError::Filter {
+                caret: format!(
+                    "{}^",
+                    " ".repeat(
+                        error
+                            .column
+                            .saturating_sub(1)
+                            .min(expression.chars().count())
+                    )
+                ),
+                expression: expression.clone(),
+                error,
+            })?;
+            combined = combined.and(parsed);
+        }
+        Ok(combined)
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            db,
+            api_key,
+        } => serve::run(&listen, &db, api_key),
+        Command::Traces {
+            filters,
+            source,
+            json,
+            limit,
+            offset,
+        } => traces::run(&filters.parse()?, &source, json, limit, offset),
+        Command::Users {
+            filters,
+            source,
+            json,
+            sort,
+        } => users::run(&filters.parse()?, &source, json, sort),
+        Command::Sessions {
+            filters,
+            source,
+            json,
+            limit,
+        } => sessions::run(&filters.parse()?, &source, json, limit),
+        Command::Trace { id, source, json } => trace::run(&id, &source, json),
+        Command::Import { file, db } => import::run(&file, &db),
+    }
+}
+
+/// Prints JSON to stdout.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Other(format!("cannot encode JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

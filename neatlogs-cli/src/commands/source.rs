@@ -1,0 +1,68 @@
+//! Opening what a query command reads: a store, or the SDK's JSON-lines
+//! file imported into a private in-memory store (no server needed).
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use super::{CliError, Source, DEFAULT_DB, DEFAULT_FILE};
+use crate::ingest::read_jsonl;
+use crate::store::Store;
+
+/// Opens the source the flags name, or the default one.
+pub(crate) fn open(source: &Source) -> Result<Store, CliError> {
+    if let Some(file) = &source.file {
+        return open_file(file);
+    }
+    if let Some(db) = &source.db {
+        return open_db(db);
+    }
+    let db = PathBuf::from(DEFAULT_DB);
+    if db.exists() {
+        return open_db(&db);
+    }
+    let file = PathBuf::from(DEFAULT_FILE);
+    if file.exists() {
+        return open_file(&file);
+    }
+    Err(CliError::Other(format!(
+        "nothing to read: no store at {DEFAULT_DB} and no SDK file at {DEFAULT_FILE}. \
+         Run `neatlogs serve` and export to it, or pass --file PATH or --db PATH"
+    )))
+}
+
+fn open_db(path: &Path) -> Result<Store, CliError> {
+    if !path.exists() {
+        return Err(CliError::Other(format!(
+            "no store at {}: `neatlogs serve --db {0}` or `neatlogs import FILE --db {0}` creates it",
+            path.display()
+        )));
+    }
+    Ok(Store::open(path)?)
+}
+
+/// Reads a JSON-lines file into memory, warning (on stderr) about lines
+/// that do not decode.
+pub(crate) fn open_file(path: &Path) -> Result<Store, CliError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
+    let (batch, report) = read_jsonl(BufReader::new(file))
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
+    warn_skipped(path, &report.skipped);
+    let mut store = Store::in_memory()?;
+    store.write(&batch)?;
+    store.optimize()?;
+    Ok(store)
+}
+
+pub(crate) fn warn_skipped(path: &Path, skipped: &[(usize, String)]) {
+    for (line, reason) in skipped.iter().take(5) {
+        eprintln!("neatlogs: skipped {}:{line}: {reason}", path.display());
+    }
+    if skipped.len() > 5 {
+        eprintln!(
+            "neatlogs: skipped {} more lines of {}",
+            skipped.len() - 5,
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! `neatlogs users`
+
+use super::{print_json, source, CliError, Source};
+use crate::filter::Filter;
+use crate::render::{or_dash, thousands, Align, Table};
+use crate::store::UserSort;
+use crate::time;
+
+pub(crate) fn run(
+    filter: &Filter,
+    source: &Source,
+    json: bool,
+    sort: UserSort,
+) -> Result<(), CliError> {
+    let store = source::open(source)?;
+    let report = store.users(filter, sort)?;
+    if json {
+        return print_json(&report);
+    }
+    if report.users.is_empty() {
+        eprintln!("no end-users in the matching traces");
+    } else {
+        let mut table = Table::new(&[
+            ("END-USER", Align::Left),
+            ("TRACES", Align::Right),
+            ("SESSIONS", Align::Right),
+            ("SPANS", Align::Right),
+            ("ERRORS", Align::Right),
+            ("IN-TOKENS", Align::Right),
+            ("OUT-TOKENS", Align::Right),
+            ("P50", Align::Right),
+            ("P95", Align::Right),
+            ("FIRST SEEN (UTC)", Align::Left),
+            ("LAST SEEN (UTC)", Align::Left),
+            ("METADATA", Align::Left),
+        ]);
+        for u in &report.users {
+            table.row(vec![
+                u.end_user.clone(),
+                thousands(u.traces),
+                thousands(u.sessions),
+                thousands(u.spans),
+                thousands(u.errors),
+                thousands(u.input_tokens),
+                thousands(u.output_tokens),
+                time::duration((u.p50_ms * 1e6) as i64),
+                time::duration((u.p95_ms * 1e6) as i64),
+                time::short(u.first_seen_ns),
+                time::short(u.last_seen_ns),
+                or_dash(u.metadata.as_ref().map(|m| m.to_string()).as_deref()),
+            ]);
+        }
+        print!("{table}");
+    }
+    if report.traces_without_end_user > 0 {
+        let n = report.traces_without_end_user;
+        println!(
+            "{} matching {} no end-user",
+            thousands(n),
+            if n == 1 { "trace has" } else { "traces have" }
+        );
+    }
+    Ok(())
+}

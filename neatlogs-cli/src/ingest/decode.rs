@@ -1,0 +1,136 @@
+//! Request bodies to OTLP messages: content type, gzip (with a bomb guard),
+//! protobuf or JSON.
+
+use std::io::Read;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+use super::IngestError;
+
+/// Largest request body accepted, compressed or not, and the most a gzip
+/// body may expand to: 20 MiB.
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+/// How an OTLP body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/x-protobuf` (the SDK's default).
+    Protobuf,
+    /// `application/json` (OTLP/JSON).
+    Json,
+}
+
+impl Encoding {
+    /// The encoding named by a `Content-Type` header.
+    pub fn from_content_type(content_type: Option<&str>) -> Result<Encoding, IngestError> {
+        let essence = content_type
+            .and_then(|ct| ct.split(';').next())
+            .map(|ct| ct.trim().to_ascii_lowercase());
+        match essence.as_deref() {
+            Some("application/x-protobuf" | "application/protobuf") => Ok(Encoding::Protobuf),
+            Some("application/json") => Ok(Encoding::Json),
+            other => Err(IngestError::Unsupported(format!(
+                "unsupported content type {}: send application/x-protobuf or application/json",
+                other.map_or("(none)".to_owned(), |ct| format!("`{ct}`"))
+            ))),
+        }
+    }
+}
+
+/// Undoes `Content-Encoding` (none, `identity` or `gzip`), refusing bodies
+/// that expand past [`MAX_BODY_BYTES`].
+pub fn decompress(body: &[u8], content_encoding: Option<&str>) -> Result<Vec<u8>, IngestError> {
+    match content_encoding
+        .map(|e| e.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("" | "identity") => Ok(body.to_vec()),
+        Some("gzip" | "x-gzip") => {
+            let mut out = Vec::new();
+            let limit = MAX_BODY_BYTES as u64 + 1;
+            flate2::read::MultiGzDecoder::new(body)
+                .take(limit)
+                .read_to_end(&mut out)
+                .map_err(|e| IngestError::Malformed(format!("body is not valid gzip: {e}")))?;
+            if out.len() > MAX_BODY_BYTES {
+                return Err(IngestError::TooLarge(format!(
+                    "gzip body expands past {} MiB",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                )));
+            }
+            Ok(out)
+        }
+        Some(other) => Err(IngestError::Unsupported(format!(
+            "unsupported content encoding `{other}`: send gzip or no encoding"
+        ))),
+    }
+}
+
+/// Decodes an OTLP/HTTP trace export body.
+///
+/// ```
+/// use neatlogs_cli::ingest::{decode_otlp, Encoding};
+/// let request = decode_otlp(br#"{"resourceSpans":[]}"#, Encoding::Json, None).unwrap();
+/// assert!(request.resource_spans.is_empty());
+/// assert!(decode_otlp(b"{", Encoding::Json, None).is_err());
+/// ```
+pub fn decode_otlp(
+    body: &[u8],
+    encoding: Encoding,
+    content_encoding: Option<&str>,
+) -> Result<ExportTraceServiceRequest, IngestError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(IngestError::TooLarge(format!(
+            "body is over {} MiB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )));
+    }
+    let raw = decompress(body, content_encoding)?;
+    match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(raw.as_slice())
+            .map_err(|e| IngestError::Malformed(format!("invalid OTLP protobuf: {e}"))),
+        Encoding::Json => serde_json::from_slice(&raw)
+            .map_err(|e| IngestError::Malformed(format!("invalid OTLP JSON: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_round_trip() {
+        let body = gzip(br#"{"resourceSpans":[]}"#);
+        assert!(decode_otlp(&body, Encoding::Json, Some("gzip")).is_ok());
+    }
+
+    #[test]
+    fn gzip_bomb_is_too_large() {
+        let bomb = gzip(&vec![0u8; MAX_BODY_BYTES + 10]);
+        assert!(bomb.len() < 100_000);
+        assert!(matches!(
+            decode_otlp(&bomb, Encoding::Protobuf, Some("gzip")),
+            Err(IngestError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            Encoding::from_content_type(Some("application/json; charset=utf-8")).unwrap(),
+            Encoding::Json
+        );
+        assert!(matches!(
+            Encoding::from_content_type(Some("text/plain")),
+            Err(IngestError::Unsupported(_))
+        ));
+    }
+}

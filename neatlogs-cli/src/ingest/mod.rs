@@ -1,0 +1,257 @@
+//! From the wire to rows: decoding OTLP (protobuf, JSON, gzip), the browser
+//! SDK's simple-trace JSON and the SDK's JSON-lines file into a [`Batch`]
+//! that the store writes in one transaction.
+//!
+//! Ingest extracts what each span *claims* (an end-user, a session,
+//! metadata). Which claim counts is the store's business: only the trace
+//! root's, the same rule as the SDK, enforced again here because other SDKs
+//! send data too.
+
+mod decode;
+mod file;
+mod otlp;
+mod simple;
+
+pub use decode::{decode_otlp, decompress, Encoding, MAX_BODY_BYTES};
+pub use file::{read_jsonl, FileReport};
+pub use otlp::batch_from_otlp;
+pub use simple::batch_from_simple_trace;
+
+/// Why a request was refused. Each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Not valid OTLP (or simple-trace JSON): HTTP 400.
+    #[error("{0}")]
+    Malformed(String),
+    /// Over the size limit, before or after decompression: HTTP 413.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A content type or encoding this collector does not speak: HTTP 415.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Span status, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanStatus {
+    /// No status was set.
+    Unset,
+    /// Explicitly OK.
+    Ok,
+    /// Failed.
+    Error,
+}
+
+impl SpanStatus {
+    /// The stored text: `unset`, `ok` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanStatus::Unset => "unset",
+            SpanStatus::Ok => "ok",
+            SpanStatus::Error => "error",
+        }
+    }
+}
+
+/// What a resource says about whoever sent the spans.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceRow {
+    /// `service.name`.
+    pub service: Option<String>,
+    /// `neatlogs.workflow_name`, else `service.name`.
+    pub workflow: Option<String>,
+    /// `user.id`: the operator running the SDK, never the end-user.
+    pub operator: Option<String>,
+    /// `session.id`: the process-wide session.
+    pub session: Option<String>,
+    /// Every resource attribute, as a JSON object.
+    pub attributes: String,
+}
+
+/// One span, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanRow {
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+    /// `None` for a span that says it is a root.
+    pub parent_span_id: Option<String>,
+    /// Span name.
+    pub name: String,
+    /// `openinference.span.kind` (`LLM`, `TOOL`, ...).
+    pub kind: Option<String>,
+    /// Start, ns since the epoch.
+    pub start_ns: i64,
+    /// End, ns since the epoch (never before the start).
+    pub end_ns: i64,
+    /// Status code.
+    pub status: SpanStatus,
+    /// Status message, when there is one.
+    pub status_message: Option<String>,
+    /// `gen_ai.request.model`.
+    pub model: Option<String>,
+    /// `gen_ai.usage.input_tokens`.
+    pub input_tokens: Option<i64>,
+    /// `gen_ai.usage.output_tokens`.
+    pub output_tokens: Option<i64>,
+    /// The `neatlogs.trace.complete` marker the SDK sends when a root ends.
+    pub is_marker: bool,
+    /// `neatlogs.end_user.id` (or `enduser.id`) on this span. Counts only
+    /// if this span is the trace's root.
+    pub claimed_end_user: Option<String>,
+    /// `neatlogs.session.id` (or `session.id`) on this span; root only.
+    pub claimed_session: Option<String>,
+    /// `neatlogs.end_user.metadata` on this span, as a JSON object; root only.
+    pub claimed_metadata: Option<String>,
+    /// Index into [`Batch::resources`].
+    pub resource: usize,
+    /// Every span attribute, as a JSON object.
+    pub attributes: String,
+}
+
+/// Everything one request (or one file line) carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    /// Resources, referenced by [`SpanRow::resource`].
+    pub resources: Vec<ResourceRow>,
+    /// Spans.
+    pub spans: Vec<SpanRow>,
+}
+
+/// Attribute keys of the wire contract (DESIGN.md).
+pub(crate) mod keys {
+    pub const END_USER_ID: &str = "neatlogs.end_user.id";
+    pub const OTEL_END_USER_ID: &str = "enduser.id";
+    pub const END_USER_METADATA: &str = "neatlogs.end_user.metadata";
+    pub const SESSION_ID: &str = "neatlogs.session.id";
+    pub const OTEL_SESSION_ID: &str = "session.id";
+    pub const SPAN_KIND: &str = "openinference.span.kind";
+    pub const NEATLOGS_SPAN_KIND: &str = "neatlogs.span.kind";
+    pub const TRACE_COMPLETE: &str = "neatlogs.trace.complete";
+    pub const SERVICE_NAME: &str = "service.name";
+    pub const WORKFLOW_NAME: &str = "neatlogs.workflow_name";
+    pub const OPERATOR: &str = "user.id";
+    pub const MODEL: &[&str] = &[
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "llm.model_name",
+    ];
+    pub const INPUT_TOKENS: &[&str] = &[
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.prompt_tokens",
+        "llm.token_count.prompt",
+    ];
+    pub const OUTPUT_TOKENS: &[&str] = &[
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.completion_tokens",
+        "llm.token_count.completion",
+    ];
+}
+
+/// The claims and derived fields common to OTLP and simple-trace spans,
+/// read from a span's attributes (as JSON).
+pub(crate) struct Claims {
+    pub kind: Option<String>,
+    pub model: Option<String>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub is_marker: bool,
+    pub end_user: Option<String>,
+    pub session: Option<String>,
+    pub metadata: Option<String>,
+}
+
+impl Claims {
+    pub(crate) fn read(name: &str, attrs: &serde_json::Map<String, serde_json::Value>) -> Claims {
+        use serde_json::Value;
+        let text = |key: &str| -> Option<String> {
+            match attrs.get(key)? {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        let first_text = |keys: &[&str]| keys.iter().find_map(|k| text(k));
+        let count = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| match attrs.get(*k)? {
+                    Value::Number(n) => n
+                        .as_i64()
+                        .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+                    Value::String(s) => s.trim().parse::<i64>().ok(),
+                    _ => None,
+                })
+                .filter(|n| *n >= 0)
+        };
+        let kind =
+            first_text(&[keys::SPAN_KIND, keys::NEATLOGS_SPAN_KIND]).map(|k| k.to_uppercase());
+        let is_marker = match attrs.get(keys::TRACE_COMPLETE) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "true",
+            _ => false,
+        } || name == keys::TRACE_COMPLETE;
+        let metadata = match attrs.get(keys::END_USER_METADATA) {
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(v @ Value::Object(_)) => Some(v.to_string()),
+                _ => None,
+            },
+            Some(v @ Value::Object(_)) => Some(v.to_string()),
+            _ => None,
+        };
+        Claims {
+            kind,
+            model: first_text(keys::MODEL),
+            input_tokens: count(keys::INPUT_TOKENS),
+            output_tokens: count(keys::OUTPUT_TOKENS),
+            is_marker,
+            end_user: first_text(&[keys::END_USER_ID, keys::OTEL_END_USER_ID]),
+            session: first_text(&[keys::SESSION_ID, keys::OTEL_SESSION_ID]),
+            metadata,
+        }
+    }
+}
+
+impl ResourceRow {
+    pub(crate) fn from_attributes(attrs: &serde_json::Map<String, serde_json::Value>) -> Self {
+        let text = |key: &str| match attrs.get(key) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        let service = text(keys::SERVICE_NAME);
+        ResourceRow {
+            workflow: text(keys::WORKFLOW_NAME).or_else(|| service.clone()),
+            service,
+            operator: text(keys::OPERATOR),
+            session: text(keys::OTEL_SESSION_ID),
+            attributes: serde_json::Value::Object(attrs.clone()).to_string(),
+        }
+    }
+}
+
+/// Fresh random bytes for ids the sender did not give (simple traces).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if getrandom::fill(&mut buf).is_err() || buf.iter().all(|b| *b == 0) {
+        // No OS randomness: fall back to the clock and a counter, which is
+        // still unique within this process.
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(1);
+        let seed = (crate::time::now_nanos() as u64) ^ COUNTER.fetch_add(1, Ordering::Relaxed);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (seed.rotate_left((i as u32 * 8) % 64) & 0xff) as u8 | 1;
+        }
+    }
+    hex(&buf)
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}

@@ -1,0 +1,213 @@
+//! The browser SDK's simple-trace JSON (`POST /v1/trace`): one nested trace
+//! per call, identity in the root's `attributes` under the same keys as OTLP.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{random_hex, Batch, Claims, IngestError, ResourceRow, SpanRow, SpanStatus};
+
+/// Deepest nesting accepted, so a hostile body cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Unknown fields are ignored, so newer browser SDKs keep working.
+#[derive(Debug, Deserialize)]
+struct SimpleSpan {
+    name: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    input: Option<Value>,
+    #[serde(default)]
+    output: Option<Value>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    tokens: Option<Tokens>,
+    #[serde(default)]
+    metadata: Option<Value>,
+    #[serde(default)]
+    attributes: Option<Map<String, Value>>,
+    #[serde(default)]
+    children: Vec<SimpleSpan>,
+    #[serde(default)]
+    duration_ms: Option<f64>,
+    #[serde(default)]
+    start: Option<Value>,
+    #[serde(default)]
+    end: Option<Value>,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tokens {
+    #[serde(default)]
+    prompt: Option<i64>,
+    #[serde(default)]
+    completion: Option<i64>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    total: Option<i64>,
+}
+
+/// Converts one simple trace to rows; returns them and the new trace id.
+///
+/// Times are epoch milliseconds or RFC 3339 strings; a span without them is
+/// placed from `duration_ms` and its parent's start.
+///
+/// ```
+/// let body = br#"{"name":"chat","kind":"workflow","duration_ms":12,
+///   "attributes":{"neatlogs.end_user.id":"u_1"},
+///   "children":[{"name":"gpt","kind":"llm","model":"gpt-4o","tokens":{"prompt":3,"completion":5}}]}"#;
+/// let (batch, trace_id) = neatlogs_cli::ingest::batch_from_simple_trace(body).unwrap();
+/// assert_eq!(batch.spans.len(), 2);
+/// assert_eq!(trace_id.len(), 32);
+/// assert_eq!(batch.spans[0].claimed_end_user.as_deref(), Some("u_1"));
+/// assert_eq!(batch.spans[1].input_tokens, Some(3));
+/// ```
+pub fn batch_from_simple_trace(body: &[u8]) -> Result<(Batch, String), IngestError> {
+    let root: SimpleSpan = serde_json::from_slice(body)
+        .map_err(|e| IngestError::Malformed(format!("invalid simple-trace JSON: {e}")))?;
+    let mut resource = Map::new();
+    resource.insert("telemetry.sdk.language".into(), "webjs".into());
+    if let Some(project) = root.project.as_ref().filter(|p| !p.is_empty()) {
+        resource.insert(super::keys::SERVICE_NAME.into(), project.clone().into());
+        resource.insert(super::keys::WORKFLOW_NAME.into(), project.clone().into());
+    }
+    let mut batch = Batch {
+        resources: vec![ResourceRow::from_attributes(&resource)],
+        spans: Vec::new(),
+    };
+    let trace_id = random_hex(16);
+    let now = crate::time::now_nanos();
+    convert(&root, &trace_id, None, now, 0, &mut batch)?;
+    Ok((batch, trace_id))
+}
+
+fn convert(
+    span: &SimpleSpan,
+    trace_id: &str,
+    parent: Option<&str>,
+    default_start: i64,
+    depth: usize,
+    batch: &mut Batch,
+) -> Result<(), IngestError> {
+    if depth > MAX_DEPTH {
+        return Err(IngestError::Malformed(format!(
+            "simple trace nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    let start = time(span.start.as_ref(), "start")?;
+    let end = time(span.end.as_ref(), "end")?;
+    let duration = span
+        .duration_ms
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .map(|d| (d * 1e6) as i64);
+    let (start_ns, end_ns) = match (start, end, duration) {
+        (Some(s), Some(e), _) => (s, e.max(s)),
+        (Some(s), None, d) => (s, s + d.unwrap_or(0)),
+        (None, Some(e), d) => (e - d.unwrap_or(0), e),
+        (None, None, d) if parent.is_none() => {
+            let d = d.unwrap_or(0);
+            (default_start - d, default_start)
+        }
+        (None, None, d) => (default_start, default_start + d.unwrap_or(0)),
+    };
+
+    let mut attrs = span.attributes.clone().unwrap_or_default();
+    if let Some(kind) = span.kind.as_ref().filter(|k| !k.is_empty()) {
+        attrs.insert(super::keys::SPAN_KIND.into(), kind.to_uppercase().into());
+        attrs.insert(
+            super::keys::NEATLOGS_SPAN_KIND.into(),
+            kind.to_lowercase().into(),
+        );
+    }
+    if let Some(model) = &span.model {
+        attrs.insert("gen_ai.request.model".into(), model.clone().into());
+    }
+    if let Some(tokens) = &span.tokens {
+        if let Some(p) = tokens.prompt {
+            attrs.insert("gen_ai.usage.input_tokens".into(), p.into());
+        }
+        if let Some(c) = tokens.completion {
+            attrs.insert("gen_ai.usage.output_tokens".into(), c.into());
+        }
+    }
+    for (key, value) in [
+        ("input.value", &span.input),
+        ("output.value", &span.output),
+        ("metadata", &span.metadata),
+    ] {
+        match value {
+            Some(Value::String(s)) => {
+                attrs.insert(key.into(), s.clone().into());
+            }
+            Some(Value::Null) | None => {}
+            Some(other) => {
+                attrs.insert(key.into(), other.to_string().into());
+            }
+        }
+    }
+    let claims = Claims::read(&span.name, &attrs);
+    let error_message = match &span.error {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    let status = match (span.status.as_deref(), &error_message) {
+        (Some(s), _) if s.eq_ignore_ascii_case("error") => SpanStatus::Error,
+        (_, Some(_)) => SpanStatus::Error,
+        (Some(s), _) if s.eq_ignore_ascii_case("ok") => SpanStatus::Ok,
+        _ => SpanStatus::Unset,
+    };
+    let span_id = random_hex(8);
+    batch.spans.push(SpanRow {
+        trace_id: trace_id.to_owned(),
+        span_id: span_id.clone(),
+        parent_span_id: parent.map(str::to_owned),
+        name: span.name.clone(),
+        kind: claims.kind,
+        start_ns,
+        end_ns,
+        status,
+        status_message: error_message,
+        model: claims.model,
+        input_tokens: claims.input_tokens,
+        output_tokens: claims.output_tokens,
+        is_marker: false,
+        claimed_end_user: claims.end_user,
+        claimed_session: claims.session,
+        claimed_metadata: claims.metadata,
+        resource: 0,
+        attributes: Value::Object(attrs).to_string(),
+    });
+    for child in &span.children {
+        convert(child, trace_id, Some(&span_id), start_ns, depth + 1, batch)?;
+    }
+    Ok(())
+}
+
+fn time(value: Option<&Value>, what: &str) -> Result<Option<i64>, IngestError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e14)
+            .map(|ms| Some((ms * 1e6) as i64))
+            .ok_or_else(|| {
+                IngestError::Malformed(format!("`{what}` is not a valid epoch-millisecond time"))
+            }),
+        Some(Value::String(s)) => crate::time::parse_rfc3339(s).map(Some).ok_or_else(|| {
+            IngestError::Malformed(format!(
+                "`{what}` is not an RFC 3339 time (2026-05-01T12:00:03.123Z): `{s}`"
+            ))
+        }),
+        Some(_) => Err(IngestError::Malformed(format!(
+            "`{what}` must be epoch milliseconds or an RFC 3339 string"
+        ))),
+    }
+}

@@ -1,0 +1,157 @@
+//! Ingest handlers: decode, convert and store in one transaction on a
+//! blocking thread, then acknowledge.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use prost::Message;
+
+use super::{lock, AppState};
+use crate::ingest::{self as decode, Encoding, IngestError};
+
+/// google.rpc.Status, the body OTLP/HTTP specifies for protobuf errors.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// gRPC code INVALID_ARGUMENT, carried in error bodies.
+const INVALID_ARGUMENT: i32 = 3;
+
+fn status_of(error: &IngestError) -> StatusCode {
+    match error {
+        IngestError::Malformed(_) => StatusCode::BAD_REQUEST,
+        IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        IngestError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    }
+}
+
+/// An OTLP error response in the request's encoding.
+fn otlp_error(status: StatusCode, message: String, encoding: Option<Encoding>) -> Response {
+    match encoding {
+        Some(Encoding::Protobuf) => (
+            status,
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            RpcStatus {
+                code: INVALID_ARGUMENT,
+                message,
+            }
+            .encode_to_vec(),
+        )
+            .into_response(),
+        _ => (
+            status,
+            axum::Json(serde_json::json!({ "code": INVALID_ARGUMENT, "message": message })),
+        )
+            .into_response(),
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `POST /v1/traces`
+pub(crate) async fn otlp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let encoding = match Encoding::from_content_type(header_str(&headers, header::CONTENT_TYPE)) {
+        Ok(e) => e,
+        Err(e) => return otlp_error(status_of(&e), e.to_string(), None),
+    };
+    let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
+    let result = tokio::task::spawn_blocking(move || {
+        let request = decode::decode_otlp(&body, encoding, content_encoding.as_deref())
+            .map_err(|e| (status_of(&e), e.to_string()))?;
+        let batch =
+            decode::batch_from_otlp(&request).map_err(|e| (status_of(&e), e.to_string()))?;
+        lock(&state.writer)
+            .write(&batch)
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    })
+    .await;
+    match result {
+        Ok(Ok(_)) => match encoding {
+            // An empty ExportTraceServiceResponse: full success.
+            Encoding::Protobuf => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/x-protobuf")],
+                Vec::<u8>::new(),
+            )
+                .into_response(),
+            Encoding::Json => (StatusCode::OK, axum::Json(serde_json::json!({}))).into_response(),
+        },
+        Ok(Err((status, message))) => otlp_error(status, message, Some(encoding)),
+        Err(e) => otlp_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("ingest task failed: {e}"),
+            Some(encoding),
+        ),
+    }
+}
+
+/// CORS for the browser SDK, on `/v1/trace` only: the query API stays
+/// unreadable to other origins.
+fn cors(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type, x-api-key"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    response
+}
+
+/// `OPTIONS /v1/trace` (CORS preflight; never needs the key).
+pub(crate) async fn preflight() -> Response {
+    cors(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /v1/trace`
+pub(crate) async fn simple_trace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
+    let result = tokio::task::spawn_blocking(move || {
+        let raw = decode::decompress(&body, content_encoding.as_deref())
+            .map_err(|e| (status_of(&e), e.to_string()))?;
+        let (batch, trace_id) =
+            decode::batch_from_simple_trace(&raw).map_err(|e| (status_of(&e), e.to_string()))?;
+        lock(&state.writer)
+            .write(&batch)
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        Ok::<_, (StatusCode, String)>(trace_id)
+    })
+    .await;
+    let response = match result {
+        Ok(Ok(trace_id)) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "trace_id": trace_id })),
+        )
+            .into_response(),
+        Ok(Err((status, message))) => {
+            (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(serde_json::json!({ "error": format!("ingest task failed: {e}") })),
+        )
+            .into_response(),
+    };
+    cors(response)
+}

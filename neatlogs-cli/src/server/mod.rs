@@ -1,0 +1,146 @@
+//! `neatlogs serve`: OTLP/HTTP and browser ingest plus the JSON query API,
+//! over one SQLite store.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /v1/traces` | OTLP traces, protobuf or JSON, optionally gzip |
+//! | `POST /v1/trace` | the browser SDK's simple-trace JSON |
+//! | `GET /api/traces?filter=..&limit=..&offset=..` | traces, newest first |
+//! | `GET /api/traces/{trace_id}` | one trace and its spans |
+//! | `GET /api/end-users?filter=..&sort=..` | usage per end-user |
+//! | `GET /api/sessions?filter=..&limit=..` | sessions with their end-user |
+//!
+//! Each ingest request is one transaction, committed before the response:
+//! a malformed request (400) or an oversized one (413) stores nothing.
+
+mod api;
+mod auth;
+mod ingest;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use auth::check_listen;
+
+use crate::ingest::MAX_BODY_BYTES;
+use crate::store::{Store, StoreError};
+
+/// Shared by the handlers.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// Ingest writes through this connection, one request at a time.
+    writer: Arc<Mutex<Store>>,
+    /// Queries read through this one, so they do not wait for writes (WAL).
+    reader: Arc<Mutex<Store>>,
+    api_key: Option<Arc<str>>,
+}
+
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    // A panic while holding the lock rolled its transaction back; the
+    // connection itself is still sound.
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The collector's routes over a store at `db`. `api_key`, when given, is
+/// required on every route but `/` and `/healthz`.
+pub fn router(db: &Path, api_key: Option<String>) -> Result<Router, StoreError> {
+    let writer = Store::open(db)?;
+    let reader = Store::open(db)?;
+    Ok(router_with(writer, reader, api_key))
+}
+
+/// The routes over already-open connections (`reader` may be another
+/// connection to the same file).
+pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Router {
+    let state = AppState {
+        writer: Arc::new(Mutex::new(writer)),
+        reader: Arc::new(Mutex::new(reader)),
+        api_key: api_key.filter(|k| !k.is_empty()).map(Arc::from),
+    };
+    let protected = Router::new()
+        .route("/v1/traces", post(ingest::otlp))
+        .route(
+            "/v1/trace",
+            post(ingest::simple_trace).options(ingest::preflight),
+        )
+        .route("/api/traces", get(api::traces))
+        .route("/api/traces/{trace_id}", get(api::trace))
+        .route("/api/end-users", get(api::end_users))
+        .route("/api/sessions", get(api::sessions))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_key,
+        ));
+    Router::new()
+        .route("/", get(api::index))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(protected)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Why `serve` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address is not allowed without an API key.
+    #[error("{0}")]
+    Refused(String),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be bound, or the server failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Binds `listen`, calls `ready` with the bound address (useful with port
+/// 0), and serves until Ctrl-C or SIGTERM.
+pub async fn serve(
+    listen: SocketAddr,
+    db: &Path,
+    api_key: Option<String>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let api_key = api_key.filter(|k| !k.is_empty());
+    check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
+    let app = router(db, api_key)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| ServeError::Io(format!("cannot listen on {listen}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| ServeError::Io(e.to_string()))?;
+    ready(bound);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| ServeError::Io(e.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,380 @@
+//! Usage per end-user and per session: the "analyse usage per user" that
+//! attaching an end-user is for.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rusqlite::params_from_iter;
+use rusqlite::types::Value as SqlValue;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Store, StoreError};
+use crate::filter::Filter;
+use crate::time;
+
+/// Usage of one end-user over the traces a filter selects.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserStats {
+    /// The end-user id.
+    pub end_user: String,
+    /// Traces.
+    pub traces: i64,
+    /// Distinct sessions.
+    pub sessions: i64,
+    /// Spans over those traces.
+    pub spans: i64,
+    /// Traces with at least one failed span.
+    pub errors: i64,
+    /// LLM input tokens.
+    pub input_tokens: i64,
+    /// LLM output tokens.
+    pub output_tokens: i64,
+    /// Median trace duration (nearest rank), in milliseconds.
+    pub p50_ms: f64,
+    /// 95th percentile trace duration (nearest rank), in milliseconds.
+    pub p95_ms: f64,
+    /// Start of the first trace, RFC 3339 UTC.
+    pub first_seen: String,
+    /// End of the last trace, RFC 3339 UTC.
+    pub last_seen: String,
+    /// Workflows the end-user was seen in.
+    pub workflows: Vec<String>,
+    /// The latest metadata from the catalogue (last write wins by the root
+    /// span's end time), over the workflows above.
+    pub metadata: Option<Value>,
+    #[serde(skip)]
+    pub(crate) first_seen_ns: i64,
+    #[serde(skip)]
+    pub(crate) last_seen_ns: i64,
+}
+
+/// The `users` report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsersReport {
+    /// One row per end-user, sorted as asked.
+    pub users: Vec<UserStats>,
+    /// Matching traces whose root carried no end-user.
+    pub traces_without_end_user: i64,
+}
+
+/// How to sort the `users` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserSort {
+    /// Most recently seen first (the default).
+    #[default]
+    LastSeen,
+    /// Earliest first seen first.
+    FirstSeen,
+    /// Most tokens (input + output) first.
+    Tokens,
+    /// Most traces first.
+    Traces,
+    /// Most sessions first.
+    Sessions,
+    /// Most spans first.
+    Spans,
+    /// Most failed traces first.
+    Errors,
+    /// Slowest p95 first.
+    P95,
+    /// By end-user id, A to Z.
+    EndUser,
+}
+
+impl std::str::FromStr for UserSort {
+    type Err = String;
+
+    /// `last_seen`, `first_seen`, `tokens`, `traces`, `sessions`, `spans`,
+    /// `errors`, `p95` or `end_user` (`-` works for `_`).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match value.to_ascii_lowercase().replace('-', "_").as_str() {
+                "last_seen" => UserSort::LastSeen,
+                "first_seen" => UserSort::FirstSeen,
+                "tokens" => UserSort::Tokens,
+                "traces" => UserSort::Traces,
+                "sessions" => UserSort::Sessions,
+                "spans" => UserSort::Spans,
+                "errors" => UserSort::Errors,
+                "p95" => UserSort::P95,
+                "end_user" => UserSort::EndUser,
+                _ => {
+                    return Err(format!(
+                        "unknown sort `{value}`: expected last_seen, first_seen, tokens, traces, \
+                     sessions, spans, errors, p95 or end_user"
+                    ))
+                }
+            },
+        )
+    }
+}
+
+/// One session, its turns (traces) and its end-user rolled up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionStats {
+    /// The session id.
+    pub session: String,
+    /// The end-user of the session's turns, when they agree (the most
+    /// frequent one when they do not).
+    pub end_user: Option<String>,
+    /// Every distinct end-user of the session's turns.
+    pub end_users: Vec<String>,
+    /// True when turns of this session name different end-users.
+    pub end_user_conflict: bool,
+    /// Turns without an end-user.
+    pub turns_without_end_user: i64,
+    /// Turns (traces).
+    pub turns: i64,
+    /// Spans over all turns.
+    pub spans: i64,
+    /// Turns with a failed span.
+    pub errors: i64,
+    /// LLM input tokens.
+    pub input_tokens: i64,
+    /// LLM output tokens.
+    pub output_tokens: i64,
+    /// Workflows of the turns.
+    pub workflows: Vec<String>,
+    /// Start of the first turn, RFC 3339 UTC.
+    pub first_turn: String,
+    /// Start of the last turn, RFC 3339 UTC.
+    pub last_turn: String,
+    #[serde(skip)]
+    pub(crate) first_turn_ns: i64,
+    #[serde(skip)]
+    pub(crate) last_turn_ns: i64,
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl Store {
+    /// Usage per end-user over the traces `filter` selects.
+    pub fn users(&self, filter: &Filter, sort: UserSort) -> Result<UsersReport, StoreError> {
+        let condition = self.compile(filter)?;
+        let params = || params_from_iter(condition.params.iter());
+
+        let mut durations: HashMap<String, Vec<i64>> = HashMap::new();
+        let mut workflows: HashMap<String, BTreeSet<String>> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT t.end_user, t.duration_ns, t.workflow FROM traces t
+                 WHERE t.end_user IS NOT NULL AND {}",
+                condition.sql
+            ))?;
+            let mut rows = stmt.query(params())?;
+            while let Some(row) = rows.next()? {
+                let user: String = row.get(0)?;
+                durations.entry(user.clone()).or_default().push(row.get(1)?);
+                let workflow: Option<String> = row.get(2)?;
+                workflows
+                    .entry(user)
+                    .or_default()
+                    .insert(workflow.unwrap_or_default());
+            }
+        }
+
+        // Latest metadata per (end-user, workflow) from the catalogue.
+        let mut catalogue: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT end_user, workflow, metadata_at_ns, metadata FROM end_users
+                 WHERE metadata IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                catalogue.entry(row.get(0)?).or_default().push((
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                ));
+            }
+        }
+
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT t.end_user, COUNT(*), COUNT(DISTINCT t.session), SUM(t.span_count),
+                    SUM(t.status = 'error'), SUM(t.input_tokens), SUM(t.output_tokens),
+                    MIN(t.start_ns), MAX(t.end_ns)
+             FROM traces t WHERE t.end_user IS NOT NULL AND {}
+             GROUP BY t.end_user",
+            condition.sql
+        ))?;
+        let mut users = stmt
+            .query_map(params(), |row| {
+                let first: i64 = row.get(7)?;
+                let last: i64 = row.get(8)?;
+                Ok(UserStats {
+                    end_user: row.get(0)?,
+                    traces: row.get(1)?,
+                    sessions: row.get(2)?,
+                    spans: row.get(3)?,
+                    errors: row.get(4)?,
+                    input_tokens: row.get(5)?,
+                    output_tokens: row.get(6)?,
+                    p50_ms: 0.0,
+                    p95_ms: 0.0,
+                    first_seen: time::rfc3339(first),
+                    last_seen: time::rfc3339(last),
+                    workflows: Vec::new(),
+                    metadata: None,
+                    first_seen_ns: first,
+                    last_seen_ns: last,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+
+        for user in &mut users {
+            if let Some(d) = durations.get_mut(&user.end_user) {
+                d.sort_unstable();
+                user.p50_ms = percentile(d, 0.50) as f64 / 1e6;
+                user.p95_ms = percentile(d, 0.95) as f64 / 1e6;
+            }
+            let seen_in = workflows.remove(&user.end_user).unwrap_or_default();
+            user.metadata = catalogue.get(&user.end_user).and_then(|entries| {
+                entries
+                    .iter()
+                    .filter(|(workflow, _, _)| seen_in.contains(workflow))
+                    .max_by_key(|(_, at, _)| *at)
+                    .and_then(|(_, _, m)| serde_json::from_str(m).ok())
+            });
+            user.workflows = seen_in.into_iter().filter(|w| !w.is_empty()).collect();
+        }
+
+        users.sort_by(|a, b| {
+            let tokens = |u: &UserStats| u.input_tokens + u.output_tokens;
+            let order = match sort {
+                UserSort::LastSeen => b.last_seen_ns.cmp(&a.last_seen_ns),
+                UserSort::FirstSeen => a.first_seen_ns.cmp(&b.first_seen_ns),
+                UserSort::Tokens => tokens(b).cmp(&tokens(a)),
+                UserSort::Traces => b.traces.cmp(&a.traces),
+                UserSort::Sessions => b.sessions.cmp(&a.sessions),
+                UserSort::Spans => b.spans.cmp(&a.spans),
+                UserSort::Errors => b.errors.cmp(&a.errors),
+                UserSort::P95 => b.p95_ms.total_cmp(&a.p95_ms),
+                UserSort::EndUser => std::cmp::Ordering::Equal,
+            };
+            order.then_with(|| a.end_user.cmp(&b.end_user))
+        });
+
+        let traces_without_end_user: i64 = self
+            .conn
+            .prepare(&format!(
+                "SELECT COUNT(*) FROM traces t WHERE t.end_user IS NULL AND {}",
+                condition.sql
+            ))?
+            .query_row(params(), |r| r.get(0))?;
+
+        Ok(UsersReport {
+            users,
+            traces_without_end_user,
+        })
+    }
+
+    /// Sessions that have a turn matching `filter`, most recent first, each
+    /// summarised over all of its turns.
+    pub fn sessions(&self, filter: &Filter, limit: u32) -> Result<Vec<SessionStats>, StoreError> {
+        let condition = self.compile(filter)?;
+        let selected = format!(
+            "SELECT DISTINCT t.session FROM traces t WHERE t.session IS NOT NULL AND {}",
+            condition.sql
+        );
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT s.session, COUNT(*), SUM(s.span_count), SUM(s.status = 'error'),
+                    SUM(s.input_tokens), SUM(s.output_tokens), MIN(s.start_ns), MAX(s.start_ns),
+                    COUNT(*) FILTER (WHERE s.end_user IS NULL)
+             FROM traces s WHERE s.session IN ({selected})
+             GROUP BY s.session ORDER BY MAX(s.start_ns) DESC, s.session LIMIT ?"
+        ))?;
+        let mut params: Vec<SqlValue> = condition
+            .params
+            .iter()
+            .cloned()
+            .map(SqlValue::Text)
+            .collect();
+        params.push(SqlValue::Integer(limit.into()));
+        let mut sessions = stmt
+            .query_map(params_from_iter(params), |row| {
+                let first: i64 = row.get(6)?;
+                let last: i64 = row.get(7)?;
+                Ok(SessionStats {
+                    session: row.get(0)?,
+                    end_user: None,
+                    end_users: Vec::new(),
+                    end_user_conflict: false,
+                    turns_without_end_user: row.get(8)?,
+                    turns: row.get(1)?,
+                    spans: row.get(2)?,
+                    errors: row.get(3)?,
+                    input_tokens: row.get(4)?,
+                    output_tokens: row.get(5)?,
+                    workflows: Vec::new(),
+                    first_turn: time::rfc3339(first),
+                    last_turn: time::rfc3339(last),
+                    first_turn_ns: first,
+                    last_turn_ns: last,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut per_user: HashMap<String, BTreeMap<String, i64>> = HashMap::new();
+        let mut per_workflow: HashMap<String, BTreeSet<String>> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT s.session, s.end_user, s.workflow, COUNT(*) FROM traces s
+                 WHERE s.session IN ({selected}) GROUP BY s.session, s.end_user, s.workflow"
+            ))?;
+            let mut rows = stmt.query(params_from_iter(condition.params.iter()))?;
+            while let Some(row) = rows.next()? {
+                let session: String = row.get(0)?;
+                let user: Option<String> = row.get(1)?;
+                let workflow: Option<String> = row.get(2)?;
+                let count: i64 = row.get(3)?;
+                if let Some(user) = user {
+                    *per_user
+                        .entry(session.clone())
+                        .or_default()
+                        .entry(user)
+                        .or_default() += count;
+                }
+                if let Some(workflow) = workflow {
+                    per_workflow.entry(session).or_default().insert(workflow);
+                }
+            }
+        }
+        for s in &mut sessions {
+            let users = per_user.remove(&s.session).unwrap_or_default();
+            s.end_user = users
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(u, _)| u.clone());
+            s.end_user_conflict = users.len() > 1;
+            s.end_users = users.into_keys().collect();
+            s.workflows = per_workflow
+                .remove(&s.session)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+        }
+        Ok(sessions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank() {
+        let v: Vec<i64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 0.5), 10);
+        assert_eq!(percentile(&v, 0.95), 19);
+        assert_eq!(percentile(&[7], 0.95), 7);
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
+}

@@ -1,0 +1,234 @@
+//! Reading traces: the filtered list and one trace with its spans.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Store, StoreError};
+use crate::filter::Filter;
+use crate::time;
+
+/// One trace, as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceSummary {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The root span's name (or the earliest span's, while the root has not
+    /// arrived).
+    pub name: Option<String>,
+    /// `neatlogs.workflow_name`, else `service.name`.
+    pub workflow: Option<String>,
+    /// The end-user from the root span; `None` when the root carried none.
+    pub end_user: Option<String>,
+    /// The session (root's `neatlogs.session.id`, else the process session).
+    pub session: Option<String>,
+    /// The operator (`user.id` on the resource): who ran the SDK.
+    pub operator: Option<String>,
+    /// End-user metadata sent on the root.
+    pub end_user_metadata: Option<Value>,
+    /// `ok`, or `error` when any span failed.
+    pub status: String,
+    /// Start, RFC 3339 UTC.
+    pub start: String,
+    /// Start, ns since the epoch.
+    pub start_unix_nano: i64,
+    /// Root duration (span range until the root arrives), in milliseconds.
+    pub duration_ms: f64,
+    /// Spans, not counting the completion marker.
+    pub span_count: i64,
+    /// Spans with an error status.
+    pub error_count: i64,
+    /// LLM input tokens over all spans.
+    pub input_tokens: i64,
+    /// LLM output tokens over all spans.
+    pub output_tokens: i64,
+    /// Whether the root has arrived.
+    pub has_root: bool,
+    /// Whether the SDK's `neatlogs.trace.complete` marker has arrived.
+    pub complete: bool,
+    #[serde(skip)]
+    pub(crate) duration_ns: i64,
+}
+
+/// One span of a trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpanView {
+    /// 16 hex digits.
+    pub span_id: String,
+    /// `None` for the root.
+    pub parent_span_id: Option<String>,
+    /// Span name.
+    pub name: String,
+    /// `LLM`, `TOOL`, ...
+    pub kind: Option<String>,
+    /// Start, RFC 3339 UTC.
+    pub start: String,
+    /// Start, ns since the epoch.
+    pub start_unix_nano: i64,
+    /// Duration in milliseconds.
+    pub duration_ms: f64,
+    /// `unset`, `ok` or `error`.
+    pub status: String,
+    /// The status message, if any.
+    pub status_message: Option<String>,
+    /// `gen_ai.request.model`.
+    pub model: Option<String>,
+    /// LLM input tokens.
+    pub input_tokens: Option<i64>,
+    /// LLM output tokens.
+    pub output_tokens: Option<i64>,
+    /// All attributes.
+    pub attributes: Value,
+    #[serde(skip)]
+    pub(crate) duration_ns: i64,
+}
+
+/// A trace and its spans (in start order, without the completion marker).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceDetail {
+    /// The summary.
+    pub trace: TraceSummary,
+    /// The spans.
+    pub spans: Vec<SpanView>,
+}
+
+pub(crate) const SUMMARY_COLUMNS: &str = "t.trace_id, t.name, t.workflow, t.end_user, t.session,
+    t.operator, t.end_user_metadata, t.status, t.start_ns, t.duration_ns, t.span_count,
+    t.error_count, t.input_tokens, t.output_tokens, t.root_span_id IS NOT NULL, t.complete";
+
+pub(crate) fn summary(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
+    let metadata: Option<String> = row.get(6)?;
+    let start_ns: i64 = row.get(8)?;
+    let duration_ns: i64 = row.get(9)?;
+    Ok(TraceSummary {
+        trace_id: row.get(0)?,
+        name: row.get(1)?,
+        workflow: row.get(2)?,
+        end_user: row.get(3)?,
+        session: row.get(4)?,
+        operator: row.get(5)?,
+        end_user_metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
+        status: row.get(7)?,
+        start: time::rfc3339(start_ns),
+        start_unix_nano: start_ns,
+        duration_ms: duration_ns as f64 / 1e6,
+        span_count: row.get(10)?,
+        error_count: row.get(11)?,
+        input_tokens: row.get(12)?,
+        output_tokens: row.get(13)?,
+        has_root: row.get(14)?,
+        complete: row.get(15)?,
+        duration_ns,
+    })
+}
+
+impl Store {
+    /// Traces matching `filter`, newest first.
+    pub fn list_traces(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        let condition = self.compile(filter)?;
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM traces t WHERE {}
+             ORDER BY t.start_ns DESC, t.trace_id LIMIT ? OFFSET ?",
+            condition.sql
+        );
+        let mut params: Vec<SqlValue> = condition.params.into_iter().map(SqlValue::Text).collect();
+        params.push(SqlValue::Integer(limit.into()));
+        params.push(SqlValue::Integer(offset.into()));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(params), summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many traces match `filter`.
+    pub fn count_traces(&self, filter: &Filter) -> Result<u64, StoreError> {
+        let condition = self.compile(filter)?;
+        let sql = format!("SELECT COUNT(*) FROM traces t WHERE {}", condition.sql);
+        let n: i64 = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(condition.params.iter()), |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// One trace by id, or by a unique prefix of its id.
+    pub fn trace(&self, id: &str) -> Result<Option<TraceDetail>, StoreError> {
+        let id = id.trim().to_ascii_lowercase();
+        let Some(trace_id) = self.resolve_trace_id(&id)? else {
+            return Ok(None);
+        };
+        let summary_row = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM traces t WHERE t.trace_id = ?1"
+            ))?
+            .query_row([&trace_id], summary)
+            .optional()?;
+        let Some(trace) = summary_row else {
+            return Ok(None);
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
+                    model, input_tokens, output_tokens, attributes
+             FROM spans WHERE trace_id = ?1 AND NOT is_marker ORDER BY start_ns, span_id",
+        )?;
+        let spans = stmt
+            .query_map([&trace_id], |row| {
+                let start_ns: i64 = row.get(4)?;
+                let end_ns: i64 = row.get(5)?;
+                let attributes: String = row.get(11)?;
+                Ok(SpanView {
+                    span_id: row.get(0)?,
+                    parent_span_id: row.get(1)?,
+                    name: row.get(2)?,
+                    kind: row.get(3)?,
+                    start: time::rfc3339(start_ns),
+                    start_unix_nano: start_ns,
+                    duration_ms: (end_ns - start_ns) as f64 / 1e6,
+                    status: row.get(6)?,
+                    status_message: row.get(7)?,
+                    model: row.get(8)?,
+                    input_tokens: row.get(9)?,
+                    output_tokens: row.get(10)?,
+                    attributes: serde_json::from_str(&attributes).unwrap_or(Value::Null),
+                    duration_ns: end_ns - start_ns,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(TraceDetail { trace, spans }))
+    }
+
+    fn resolve_trace_id(&self, id: &str) -> Result<Option<String>, StoreError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let exact: Option<String> = self
+            .conn
+            .prepare_cached("SELECT trace_id FROM traces WHERE trace_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        if exact.is_some() {
+            return Ok(exact);
+        }
+        // Hex digits only, so the prefix's successor is simple.
+        let upper = crate::filter::prefix_upper_bound(id).unwrap_or_default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT trace_id FROM traces WHERE trace_id >= ?1 AND trace_id < ?2 LIMIT 2",
+        )?;
+        let matches: Vec<String> = stmt
+            .query_map([id, upper.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        match matches.len() {
+            0 => Ok(None),
+            1 => Ok(matches.into_iter().next()),
+            _ => Err(StoreError::AmbiguousTrace {
+                prefix: id.to_owned(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Bad input and safety: malformed bodies are 400 with the reason and store
+//! nothing, oversized bodies and gzip bombs are 413, the API key is
+//! enforced, and a public address without a key refuses to start.
+
+mod common;
+
+use std::io::Write;
+use std::process::Command;
+
+use common::*;
+use neatlogs_cli::store::Store;
+
+fn protobuf_headers() -> Vec<(&'static str, &'static str)> {
+    vec![("content-type", "application/x-protobuf")]
+}
+
+fn stored_spans(server: &TestServer) -> i64 {
+    let store = Store::open(&server.db()).expect("open store");
+    store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM spans", [], |r| r.get(0))
+        .expect("count")
+}
+
+fn one_trace(n: u64) -> Vec<u8> {
+    let root = span(
+        n,
+        1,
+        None,
+        "chat",
+        "WORKFLOW",
+        0,
+        10,
+        identity("u_1", None, None),
+    );
+    protobuf(&request(sdk_resource("wf", None), vec![root]))
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn malformed_protobuf_is_400_with_the_reason() {
+    let server = TestServer::start(None);
+    let (status, body) = post(
+        &server.url("/v1/traces"),
+        &protobuf_headers(),
+        b"\xff\xff\xff\xff not protobuf",
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("invalid OTLP protobuf"), "{body}");
+    assert_eq!(stored_spans(&server), 0);
+}
+
+#[test]
+fn malformed_json_is_400_with_the_reason() {
+    let server = TestServer::start(None);
+    let (status, body) = post(
+        &server.url("/v1/traces"),
+        &[("content-type", "application/json")],
+        br#"{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}"#,
+    );
+    assert_eq!(status, 400);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid OTLP JSON"),
+        "{body}"
+    );
+    assert_eq!(stored_spans(&server), 0);
+}
+
+#[test]
+fn one_bad_span_rejects_the_whole_request() {
+    let server = TestServer::start(None);
+    let good = span(
+        1,
+        1,
+        None,
+        "chat",
+        "WORKFLOW",
+        0,
+        10,
+        identity("u_1", None, None),
+    );
+    let mut bad = span(1, 2, Some(1), "child", "LLM", 1, 5, vec![]);
+    bad.trace_id = vec![1, 2, 3];
+    let body = protobuf(&request(sdk_resource("wf", None), vec![good, bad]));
+    let (status, text) = post(&server.url("/v1/traces"), &protobuf_headers(), &body);
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("resourceSpans[0].scopeSpans[0].spans[1]: trace id is 3 bytes, expected 16"),
+        "{text}"
+    );
+    assert_eq!(stored_spans(&server), 0, "nothing partially stored");
+
+    // The same request without the bad span goes through.
+    let (status, _) = post(
+        &server.url("/v1/traces"),
+        &protobuf_headers(),
+        &one_trace(1),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(stored_spans(&server), 1);
+}
+
+#[test]
+fn body_over_20_mib_is_413() {
+    let server = TestServer::start(None);
+    let body = vec![0u8; 20 * 1024 * 1024 + 1];
+    let (status, _) = post(&server.url("/v1/traces"), &protobuf_headers(), &body);
+    assert_eq!(status, 413);
+    assert_eq!(stored_spans(&server), 0);
+}
+
+#[test]
+fn gzip_bomb_is_413() {
+    let server = TestServer::start(None);
+    // ~21 MiB of zeros compresses to ~21 KiB.
+    let bomb = gzip(&vec![0u8; 21 * 1024 * 1024]);
+    assert!(bomb.len() < 64 * 1024);
+    let (status, text) = post(
+        &server.url("/v1/traces"),
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("content-encoding", "gzip"),
+        ],
+        &bomb,
+    );
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("expands past 20 MiB"), "{text}");
+}
+
+#[test]
+fn broken_gzip_is_400_and_gzip_protobuf_works() {
+    let server = TestServer::start(None);
+    let headers = [
+        ("content-type", "application/x-protobuf"),
+        ("content-encoding", "gzip"),
+    ];
+    let (status, text) = post(&server.url("/v1/traces"), &headers, b"not gzip at all");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("not valid gzip"), "{text}");
+    let (status, _) = post(&server.url("/v1/traces"), &headers, &gzip(&one_trace(7)));
+    assert_eq!(status, 200);
+    assert_eq!(stored_spans(&server), 1);
+}
+
+#[test]
+fn unsupported_content_type_is_415() {
+    let server = TestServer::start(None);
+    let (status, text) = post(
+        &server.url("/v1/traces"),
+        &[("content-type", "text/plain")],
+        b"hello",
+    );
+    assert_eq!(status, 415);
+    assert!(text.contains("application/x-protobuf"), "{text}");
+}
+
+#[test]
+fn api_key_is_required_on_ingest_and_api() {
+    let server = TestServer::start(Some("s3cret-key"));
+    let url = server.url("/v1/traces");
+    let body = one_trace(1);
+
+    let (status, text) = post(&url, &protobuf_headers(), &body);
+    assert_eq!(status, 401);
+    assert!(!text.contains("s3cret"), "the key is never echoed");
+    let (status, _) = post(
+        &url,
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("x-api-key", "wrong"),
+        ],
+        &body,
+    );
+    assert_eq!(status, 401);
+    let (status, _) = post(
+        &url,
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("authorization", "Bearer s3cret-keyX"),
+        ],
+        &body,
+    );
+    assert_eq!(status, 401);
+    assert_eq!(stored_spans(&server), 0);
+
+    let (status, _) = post(
+        &url,
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("x-api-key", "s3cret-key"),
+        ],
+        &body,
+    );
+    assert_eq!(status, 200);
+    let (status, _) = post(
+        &url,
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("authorization", "Bearer s3cret-key"),
+        ],
+        &one_trace(2),
+    );
+    assert_eq!(status, 200);
+
+    assert_eq!(get(&server.url("/api/traces"), &[]).0, 401);
+    assert_eq!(get(&server.url("/api/end-users"), &[]).0, 401);
+    assert_eq!(get(&server.url("/api/sessions"), &[]).0, 401);
+    assert_eq!(
+        get(&server.url(&format!("/api/traces/{}", trace_hex(1))), &[]).0,
+        401
+    );
+    let (status, body) = get(&server.url("/api/traces"), &[("x-api-key", "s3cret-key")]);
+    assert_eq!(status, 200);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["traces"].as_array().unwrap().len(), 2);
+    // Health needs no key.
+    assert_eq!(get(&server.url("/healthz"), &[]).0, 200);
+}
+
+#[test]
+fn api_reports_filter_errors_with_the_column() {
+    let server = TestServer::start(None);
+    let (status, body) = get(
+        &server.url("/api/traces?filter=end_user%20strats%20with%20u_8"),
+        &[],
+    );
+    assert_eq!(status, 400);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["column"], 10);
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("expected an operator after `end_user` at column 10: is, is not, contains"));
+    let (status, _) = get(
+        &server.url("/api/traces/ffffffffffffffffffffffffffffffff"),
+        &[],
+    );
+    assert_eq!(status, 404);
+    let (status, body) = get(&server.url("/api/end-users?sort=loudest"), &[]);
+    assert_eq!(status, 400);
+    assert!(body.contains("unknown sort `loudest`"), "{body}");
+}
+
+#[test]
+fn browser_simple_trace_is_accepted_and_follows_the_root_rule() {
+    let server = TestServer::start(Some("k"));
+    let body = br#"{
+        "name": "chat", "kind": "workflow", "project": "web-chat",
+        "start": "2026-05-01T12:00:00Z", "end": "2026-05-01T12:00:01.500Z",
+        "attributes": {
+            "neatlogs.end_user.id": "u_web",
+            "neatlogs.end_user.metadata": "{\"plan\":\"pro\"}",
+            "neatlogs.session.id": "s_web"
+        },
+        "children": [
+            {"name": "gpt-4o", "kind": "llm", "model": "gpt-4o", "duration_ms": 800,
+             "tokens": {"prompt": 12, "completion": 30, "total": 42},
+             "attributes": {"neatlogs.end_user.id": "u_child"}}
+        ]
+    }"#;
+    let (status, text) = post(
+        &server.url("/v1/trace"),
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer k"),
+        ],
+        body,
+    );
+    assert_eq!(status, 200, "{text}");
+    let trace_id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["trace_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, detail) = get(
+        &server.url(&format!("/api/traces/{trace_id}")),
+        &[("x-api-key", "k")],
+    );
+    assert_eq!(status, 200);
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["trace"]["end_user"], "u_web");
+    assert_eq!(detail["trace"]["workflow"], "web-chat");
+    assert_eq!(detail["trace"]["session"], "s_web");
+    assert_eq!(detail["trace"]["duration_ms"], 1500.0);
+    assert_eq!(detail["trace"]["input_tokens"], 12);
+    assert_eq!(detail["spans"].as_array().unwrap().len(), 2);
+
+    let (status, text) = post(
+        &server.url("/v1/trace"),
+        &[("content-type", "application/json"), ("x-api-key", "k")],
+        br#"{"name": 5}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(text.contains("invalid simple-trace JSON"), "{text}");
+}
+
+#[test]
+fn non_loopback_without_key_refuses_to_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_neatlogs"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--db"])
+        .arg(tempfile::tempdir().unwrap().path().join("db"))
+        .env_remove("NEATLOGS_API_KEY")
+        .output()
+        .expect("run neatlogs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0 without an API key"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--api-key"), "{stderr}");
+}
+
+#[test]
+fn cli_filter_errors_point_at_the_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty.jsonl");
+    std::fs::write(&file, "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_neatlogs"))
+        .args(["traces", "--filter", "end_user strats with u_8", "--file"])
+        .arg(&file)
+        .output()
+        .expect("run neatlogs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "neatlogs: invalid filter: expected an operator after `end_user` at column 10: is, is not, contains"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  end_user strats with u_8\n           ^\n"),
+        "{stderr}"
+    );
+}
