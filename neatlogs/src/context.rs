@@ -21,7 +21,7 @@ use crate::identity::EndUser;
 use crate::record::SpanRecord;
 use crate::runtime;
 use crate::session::SessionId;
-use crate::span::LiveSpan;
+use crate::span;
 
 /// State shared by every span of one trace, resolved once when the root opens.
 #[derive(Debug)]
@@ -42,11 +42,12 @@ pub(crate) struct CaptureSink {
 
 pub(crate) struct Frame {
     pub(crate) token: u64,
-    pub(crate) trace: Arc<TraceShared>,
-    pub(crate) span_id: SpanId,
-    /// `Some` for a span being recorded on this stack, `None` for a context
-    /// attached from elsewhere (its span lives on another thread or task).
-    pub(crate) live: Option<LiveSpan>,
+    /// The span: being recorded on this stack (`recording`), or a
+    /// placeholder for a context attached from elsewhere (its span lives on
+    /// another thread or task; only its trace and id are used). Open spans
+    /// are kept as the record they become, so ending one is setting `end`.
+    pub(crate) record: SpanRecord,
+    pub(crate) recording: bool,
 }
 
 /// How many finished spans a thread keeps before handing them to the export
@@ -151,23 +152,18 @@ pub(crate) fn hand_off_this_thread() {
     });
 }
 
-/// Push a frame; returns its token, or the frame's parts back when the stack
-/// cannot be reached (thread teardown, or re-entry from `with_current_span`).
+/// Push a frame; returns its token, or the record back when the stack cannot
+/// be reached (thread teardown, or re-entry from `with_current_span`).
 #[inline]
-pub(crate) fn push(
-    trace: Arc<TraceShared>,
-    span_id: SpanId,
-    live: Option<LiveSpan>,
-) -> Result<u64, Box<Frame>> {
-    let mut slot = Some((trace, live));
+pub(crate) fn push(record: SpanRecord, recording: bool) -> Result<u64, Box<SpanRecord>> {
+    let mut slot = Some(record);
     let token = with_local(|l| {
         let token = l.next_token();
-        if let Some((trace, live)) = slot.take() {
+        if let Some(record) = slot.take() {
             l.stack.push(Frame {
                 token,
-                trace,
-                span_id,
-                live,
+                record,
+                recording,
             });
         }
         token
@@ -176,12 +172,7 @@ pub(crate) fn push(
         (Some(token), None) => Ok(token),
         // Boxed: this path is rare (thread teardown), and a large `Err`
         // would make every `Ok` return as large.
-        (_, Some((trace, live))) => Err(Box::new(Frame {
-            token: 0,
-            trace,
-            span_id,
-            live,
-        })),
+        (_, Some(record)) => Err(Box::new(record)),
         (None, None) => Ok(0),
     }
 }
@@ -201,8 +192,8 @@ pub(crate) fn remove(l: &mut Local, token: u64) -> Option<Frame> {
 pub(crate) fn pop_and_finish(token: u64) {
     with_local(|l| {
         if let Some(frame) = remove(l, token) {
-            if let Some(live) = frame.live {
-                live.finish_into(frame.trace, l);
+            if frame.recording {
+                span::finish_into(frame.record, l);
             }
             l.maybe_hand_off();
         }
@@ -238,7 +229,7 @@ pub(crate) fn current_parent() -> Parent {
         .try_with(|l| match l.try_borrow() {
             Ok(l) if l.suppressed => Parent::Unknown,
             Ok(l) => match l.stack.last() {
-                Some(f) => Parent::Child(f.trace.clone(), f.span_id),
+                Some(f) => Parent::Child(f.record.trace.clone(), f.record.span_id),
                 None => Parent::Root,
             },
             Err(_) => Parent::Unknown,
@@ -265,17 +256,17 @@ pub(crate) fn ambient_capture() -> Option<Arc<CaptureSink>> {
 /// # });
 /// ```
 pub fn current_end_user() -> Option<EndUser> {
-    with_top(|f| f.trace.end_user.clone())
+    with_top(|f| f.record.trace.end_user.clone())
 }
 
 /// The session id of the current trace.
 pub fn current_session_id() -> Option<String> {
-    with_top(|f| f.trace.session.as_deref().map(str::to_owned))
+    with_top(|f| f.record.trace.session.as_deref().map(str::to_owned))
 }
 
 /// The id of the current trace.
 pub fn current_trace_id() -> Option<TraceId> {
-    with_top(|f| Some(f.trace.trace_id))
+    with_top(|f| Some(f.record.trace.trace_id))
 }
 
 /// A captured position in a trace: carry it to another thread or task and
@@ -346,7 +337,7 @@ impl Context {
         let token = self
             .at
             .as_ref()
-            .and_then(|(t, s)| push(t.clone(), *s, None).ok());
+            .and_then(|(t, s)| push(SpanRecord::placeholder(t.clone(), *s), false).ok());
         ContextGuard {
             token,
             prev_capture,

@@ -131,6 +131,22 @@ pub struct SpanRecord {
 }
 
 impl SpanRecord {
+    /// Stands for a span of `trace` that lives elsewhere (an attached
+    /// context): only the trace and the id are read.
+    pub(crate) fn placeholder(trace: Arc<TraceShared>, span_id: SpanId) -> SpanRecord {
+        SpanRecord {
+            trace,
+            span_id,
+            parent: None,
+            name: Cow::Borrowed(""),
+            kind: SpanKind::Chain,
+            start: 0,
+            end: 0,
+            attributes: Vec::new(),
+            status: Status::Unset,
+        }
+    }
+
     /// The trace this span belongs to.
     pub fn trace_id(&self) -> TraceId {
         self.trace.trace_id

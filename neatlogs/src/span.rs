@@ -29,68 +29,33 @@ pub mod keys {
     pub const OUTPUT: &str = "output.value";
 }
 
-/// A span being recorded.
-#[derive(Debug)]
-pub(crate) struct LiveSpan {
-    pub(crate) span_id: SpanId,
-    pub(crate) parent: Option<SpanId>,
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) kind: SpanKind,
-    pub(crate) start: u64,
-    pub(crate) attributes: Vec<(Cow<'static, str>, Value)>,
-    pub(crate) status: Status,
+/// End `record` now, into this thread's batch (and its test capture, at once).
+#[inline]
+pub(crate) fn finish_into(mut record: SpanRecord, local: &mut Local) {
+    record.end = now_nanos();
+    if std::thread::panicking() {
+        record.status = Status::Error("panicked".into());
+    }
+    if let Some(record) = runtime::capture(record) {
+        local.finished.push(record);
+    }
 }
 
-impl LiveSpan {
-    fn into_record(self, trace: Arc<TraceShared>) -> SpanRecord {
-        let LiveSpan {
-            span_id,
-            parent,
-            name,
-            kind,
-            start,
-            attributes,
-            mut status,
-        } = self;
-        if std::thread::panicking() {
-            status = Status::Error("panicked".into());
+/// End `record` from outside a frame (an instrumented future completing or
+/// dropped); if this thread's state is out of reach (thread teardown),
+/// export it alone.
+fn finish_detached(record: SpanRecord) {
+    let mut slot = Some(record);
+    context::with_local(|l| {
+        if let Some(record) = slot.take() {
+            finish_into(record, l);
+            l.maybe_hand_off();
         }
-        SpanRecord {
-            trace,
-            span_id,
-            parent,
-            name,
-            kind,
-            start,
-            end: now_nanos(),
-            attributes,
-            status,
-        }
-    }
-
-    /// End the span into this thread's batch (and its test capture, at once).
-    #[inline]
-    pub(crate) fn finish_into(self, trace: Arc<TraceShared>, local: &mut Local) {
-        let record = self.into_record(trace);
+    });
+    if let Some(mut record) = slot {
+        record.end = now_nanos();
         if let Some(record) = runtime::capture(record) {
-            local.finished.push(record);
-        }
-    }
-
-    /// End the span when this thread's state is out of reach (an
-    /// instrumented future dropped during thread teardown): export it alone.
-    fn finish_detached(self, trace: Arc<TraceShared>) {
-        let mut slot = Some((self, trace));
-        context::with_local(|l| {
-            if let Some((live, trace)) = slot.take() {
-                live.finish_into(trace, l);
-                l.maybe_hand_off();
-            }
-        });
-        if let Some((live, trace)) = slot {
-            if let Some(record) = runtime::capture(live.into_record(trace)) {
-                runtime::enqueue(vec![record]);
-            }
+            runtime::enqueue(vec![record]);
         }
     }
 }
@@ -337,10 +302,7 @@ impl SpanBuilder {
     pub fn instrument<F: Future>(self, fut: F) -> Instrumented<F> {
         let span = match self.state {
             BuilderState::Disabled => None,
-            BuilderState::Enabled(p) => {
-                let (trace, live) = p.start();
-                Some((trace, live))
-            }
+            BuilderState::Enabled(p) => Some(p.start()),
         };
         Instrumented { inner: fut, span }
     }
@@ -350,20 +312,17 @@ impl Pending {
     /// Open the span on this thread's stack; its token (0: not recorded).
     #[inline(never)]
     fn enter(self) -> u64 {
-        let (trace, live) = self.start();
-        let span_id = live.span_id;
-        match context::push(trace, span_id, Some(live)) {
+        match context::push(self.start(), true) {
             Ok(token) => token,
-            Err(frame) => {
-                if let Some(live) = frame.live {
-                    live.finish_detached(frame.trace);
-                }
+            Err(record) => {
+                finish_detached(*record);
                 0
             }
         }
     }
 
-    fn start(self) -> (Arc<TraceShared>, LiveSpan) {
+    /// The span, open: a record whose `end` is set when it finishes.
+    fn start(self) -> SpanRecord {
         let span_id = id::new_span_id();
         let Pending {
             name,
@@ -385,16 +344,17 @@ impl Pending {
             Some((trace, parent_id)) => (trace, Some(parent_id)),
             None => (Arc::new(resolve_root(span_id, &name, identity)), None),
         };
-        let live = LiveSpan {
+        SpanRecord {
+            trace,
             span_id,
             parent: parent_id,
             name,
             kind,
             start: now_nanos(),
+            end: 0,
             attributes,
             status: Status::Unset,
-        };
-        (trace, live)
+        }
     }
 }
 
@@ -485,7 +445,7 @@ impl fmt::Debug for SpanGuard {
 }
 
 impl SpanGuard {
-    fn with_live(&self, f: impl FnOnce(&mut LiveSpan)) {
+    fn with_live(&self, f: impl FnOnce(&mut SpanRecord)) {
         if self.token == 0 {
             return;
         }
@@ -494,8 +454,8 @@ impl SpanGuard {
                 .stack
                 .iter_mut()
                 .rev()
-                .find(|fr| fr.token == self.token)
-                .and_then(|fr| fr.live.as_mut())
+                .find(|fr| fr.token == self.token && fr.recording)
+                .map(|fr| &mut fr.record)
             {
                 f(live);
             }
@@ -541,7 +501,7 @@ impl Drop for SpanGuard {
 /// open it (a helper deep inside an instrumented future, a macro-generated
 /// function body).
 pub struct ActiveSpan<'a> {
-    live: &'a mut LiveSpan,
+    live: &'a mut SpanRecord,
 }
 
 impl fmt::Debug for ActiveSpan<'_> {
@@ -608,8 +568,10 @@ impl ActiveSpan<'_> {
 /// ```
 pub fn with_current_span<R>(f: impl FnOnce(&mut ActiveSpan<'_>) -> R) -> Option<R> {
     context::with_local(|l| {
-        let live = l.stack.last_mut()?.live.as_mut()?;
-        Some(f(&mut ActiveSpan { live }))
+        let frame = l.stack.last_mut().filter(|f| f.recording)?;
+        Some(f(&mut ActiveSpan {
+            live: &mut frame.record,
+        }))
     })
     .flatten()
 }
@@ -623,14 +585,14 @@ pin_project_lite::pin_project! {
     pub struct Instrumented<F> {
         #[pin]
         inner: F,
-        span: Option<(Arc<TraceShared>, LiveSpan)>,
+        span: Option<SpanRecord>,
     }
 
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
             // Dropped before completion: the span still ends, and is exported.
-            if let Some((trace, live)) = this.project().span.take() {
-                live.finish_detached(trace);
+            if let Some(record) = this.project().span.take() {
+                finish_detached(record);
             }
         }
     }
@@ -647,18 +609,18 @@ impl<F> fmt::Debug for Instrumented<F> {
 /// Puts an instrumented future's span back into the future when a poll ends,
 /// including when the poll unwinds.
 struct PollScope<'a> {
-    slot: &'a mut Option<(Arc<TraceShared>, LiveSpan)>,
+    slot: &'a mut Option<SpanRecord>,
     token: u64,
 }
 
 impl Drop for PollScope<'_> {
     fn drop(&mut self) {
-        if let Some(frame) = context::pop(self.token) {
-            if let Some(mut live) = frame.live {
+        if let Some(mut frame) = context::pop(self.token) {
+            if frame.recording {
                 if std::thread::panicking() {
-                    live.status = Status::Error("panicked".into());
+                    frame.record.status = Status::Error("panicked".into());
                 }
-                *self.slot = Some((frame.trace, live));
+                *self.slot = Some(frame.record);
             }
         }
     }
@@ -669,17 +631,14 @@ impl<F: Future> Future for Instrumented<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some((trace, live)) = this.span.take() else {
+        let Some(record) = this.span.take() else {
             return this.inner.poll(cx);
         };
-        let span_id = live.span_id;
-        let token = match context::push(trace, span_id, Some(live)) {
+        let token = match context::push(record, true) {
             Ok(token) => token,
-            Err(frame) => {
+            Err(record) => {
                 // The stack is unreachable: poll outside the span rather than fail.
-                if let Some(live) = frame.live {
-                    *this.span = Some((frame.trace, live));
-                }
+                *this.span = Some(*record);
                 return this.inner.poll(cx);
             }
         };
@@ -691,8 +650,8 @@ impl<F: Future> Future for Instrumented<F> {
             this.inner.poll(cx)
         };
         if out.is_ready() {
-            if let Some((trace, live)) = this.span.take() {
-                live.finish_detached(trace);
+            if let Some(record) = this.span.take() {
+                finish_detached(record);
             }
         }
         out
