@@ -152,29 +152,27 @@ pub(crate) fn hand_off_this_thread() {
     });
 }
 
-/// Push a frame; returns its token, or the record back when the stack cannot
-/// be reached (thread teardown, or re-entry from `with_current_span`).
+/// Push a frame; returns its token, or the record back when the stack is
+/// borrowed (re-entry from `with_current_span`). During thread teardown the
+/// record is dropped: the thread's spans are being handed off already.
 #[inline]
 pub(crate) fn push(record: SpanRecord, recording: bool) -> Result<u64, Box<SpanRecord>> {
-    let mut slot = Some(record);
-    let token = with_local(|l| {
-        let token = l.next_token();
-        if let Some(record) = slot.take() {
-            l.stack.push(Frame {
-                token,
-                record,
-                recording,
-            });
-        }
-        token
-    });
-    match (token, slot) {
-        (Some(token), None) => Ok(token),
-        // Boxed: this path is rare (thread teardown), and a large `Err`
-        // would make every `Ok` return as large.
-        (_, Some(record)) => Err(Box::new(record)),
-        (None, None) => Ok(0),
-    }
+    LOCAL
+        .try_with(move |cell| match cell.try_borrow_mut() {
+            Ok(mut l) => {
+                let token = l.next_token();
+                l.stack.push(Frame {
+                    token,
+                    record,
+                    recording,
+                });
+                Ok(token)
+            }
+            // Boxed: this path is rare, and a large `Err` would make every
+            // `Ok` return as large.
+            Err(_) => Err(Box::new(record)),
+        })
+        .unwrap_or(Ok(0))
 }
 
 /// Remove the frame with `token`, wherever it is on the stack: guards may be

@@ -124,8 +124,8 @@ pub struct SpanRecord {
     pub(crate) parent: Option<SpanId>,
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
-    pub(crate) start: u64,
-    pub(crate) end: u64,
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
     pub(crate) attributes: Vec<(Cow<'static, str>, Value)>,
     pub(crate) status: Status,
 }
@@ -140,8 +140,8 @@ impl SpanRecord {
             parent: None,
             name: Cow::Borrowed(""),
             kind: SpanKind::Chain,
-            start: 0,
-            end: 0,
+            start: Instant::ZERO,
+            end: Instant::ZERO,
             attributes: Vec::new(),
             status: Status::Unset,
         }
@@ -187,19 +187,19 @@ impl SpanRecord {
     }
     /// Start time, in nanoseconds since the Unix epoch.
     pub fn start_unix_nanos(&self) -> u64 {
-        self.start
+        unix_nanos(self.start)
     }
     /// End time, in nanoseconds since the Unix epoch.
     pub fn end_unix_nanos(&self) -> u64 {
-        self.end
+        unix_nanos(self.end)
     }
     /// Start time.
     pub fn start_time(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(self.start)
+        UNIX_EPOCH + Duration::from_nanos(unix_nanos(self.start))
     }
     /// How long the span lasted.
     pub fn duration(&self) -> Duration {
-        Duration::from_nanos(self.end.saturating_sub(self.start))
+        self.end.saturating_duration_since(self.start)
     }
     /// Attributes, in the order they were set (a key set twice appears twice;
     /// the last one wins, see [`SpanRecord::attribute`]).
@@ -220,11 +220,18 @@ impl SpanRecord {
     }
 }
 
-/// Wall-clock time in nanoseconds since the Unix epoch, read from the TSC
-/// where it is reliable (a few nanoseconds, against tens for the system
-/// clock) and anchored once to the system clock.
+/// A timestamp: the TSC read where it is reliable (a few nanoseconds,
+/// against tens for the system clock), else the system clock. Converted to
+/// Unix time only when read, which happens on the export thread.
+pub(crate) use fastant::Instant;
+
 #[inline]
-pub(crate) fn now_nanos() -> u64 {
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}
+
+/// Nanoseconds since the Unix epoch, from an anchor taken once per process.
+pub(crate) fn unix_nanos(at: Instant) -> u64 {
     static ANCHOR: std::sync::OnceLock<fastant::Anchor> = std::sync::OnceLock::new();
-    fastant::Instant::now().as_unix_nanos(ANCHOR.get_or_init(fastant::Anchor::new))
+    at.as_unix_nanos(ANCHOR.get_or_init(fastant::Anchor::new))
 }

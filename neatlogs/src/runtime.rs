@@ -56,27 +56,17 @@ fn pipeline() -> Option<&'static Pipeline> {
         .map(|g| &g.pipeline)
 }
 
-/// Give a finished span to its trace's test capture, if any; returns it back
-/// if it should also be exported (`init` ran and export has not shut down).
+/// Give a finished span to its trace's test capture, if any; returns
+/// whether it should also be exported (`init` ran and export has not shut
+/// down).
 #[inline]
-pub(crate) fn capture(record: SpanRecord) -> Option<SpanRecord> {
-    let exporting = pipeline().is_some();
-    match &record.trace.capture {
-        None if exporting => Some(record),
-        None => None,
-        Some(capture) => {
-            let capture = capture.clone();
-            let (keep, export) = if exporting {
-                (record.clone(), Some(record))
-            } else {
-                (record, None)
-            };
-            if let Ok(mut spans) = capture.spans.lock() {
-                spans.push(keep);
-            }
-            export
+pub(crate) fn capture(record: &SpanRecord) -> bool {
+    if let Some(capture) = &record.trace.capture {
+        if let Ok(mut spans) = capture.spans.lock() {
+            spans.push(record.clone());
         }
     }
+    pipeline().is_some()
 }
 
 /// Hand a thread's batch of finished spans to the export queue. Never blocks.

@@ -12,7 +12,7 @@ use crate::context::{self, Local, Parent, TraceShared};
 use crate::id::{self, SpanId};
 use crate::identity::{self, EndUser, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
 use crate::kind::SpanKind;
-use crate::record::{now_nanos, SpanRecord, Status, Value};
+use crate::record::{now, Instant, SpanRecord, Status, Value};
 use crate::runtime;
 
 /// Attribute keys for LLM spans (OpenTelemetry GenAI and OpenInference).
@@ -32,11 +32,11 @@ pub mod keys {
 /// End `record` now, into this thread's batch (and its test capture, at once).
 #[inline]
 pub(crate) fn finish_into(mut record: SpanRecord, local: &mut Local) {
-    record.end = now_nanos();
+    record.end = now();
     if std::thread::panicking() {
         record.status = Status::Error("panicked".into());
     }
-    if let Some(record) = runtime::capture(record) {
+    if runtime::capture(&record) {
         local.finished.push(record);
     }
 }
@@ -53,8 +53,8 @@ fn finish_detached(record: SpanRecord) {
         }
     });
     if let Some(mut record) = slot {
-        record.end = now_nanos();
-        if let Some(record) = runtime::capture(record) {
+        record.end = now();
+        if runtime::capture(&record) {
             runtime::enqueue(vec![record]);
         }
     }
@@ -330,19 +330,17 @@ impl Pending {
             parent,
             extras,
         } = self;
-        let (identity, attributes) = match extras {
-            Some(e) => {
+        let (trace, parent_id, attributes) = match (parent, extras) {
+            (Some((trace, parent_id)), None) => (trace, Some(parent_id), Vec::new()),
+            (Some((trace, parent_id)), Some(e)) => (trace, Some(parent_id), e.attributes),
+            (None, extras) => {
                 let Extras {
                     identity,
                     attributes,
-                } = *e;
-                (identity, attributes)
+                } = extras.map(|e| *e).unwrap_or_default();
+                let trace = Arc::new(resolve_root(span_id, &name, identity));
+                (trace, None, attributes)
             }
-            None => (RootIdentity::default(), Vec::new()),
-        };
-        let (trace, parent_id) = match parent {
-            Some((trace, parent_id)) => (trace, Some(parent_id)),
-            None => (Arc::new(resolve_root(span_id, &name, identity)), None),
         };
         SpanRecord {
             trace,
@@ -350,8 +348,8 @@ impl Pending {
             parent: parent_id,
             name,
             kind,
-            start: now_nanos(),
-            end: 0,
+            start: now(),
+            end: Instant::ZERO,
             attributes,
             status: Status::Unset,
         }
