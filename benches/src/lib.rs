@@ -17,7 +17,6 @@
 //! - [`sink`]: where every exporter ends — a counter, and a gate that can hold
 //!   the export thread (a slow or dead receiver).
 //! - [`measure`]: process and thread CPU clocks, peak and current RSS.
-//! - [`otlp`]: the OTLP protobuf encoding neatlogs' benchmark exporter does.
 //! - [`driver`]: the measurements, in order, for any [`driver::Stack`].
 //! - [`stacks`]: one file per stack: how it opens the scenario's spans and
 //!   how its pipeline is set up.
@@ -28,7 +27,6 @@
 
 pub mod driver;
 pub mod measure;
-pub mod otlp;
 pub mod scenario;
 pub mod sink;
 pub mod stacks;

@@ -4,6 +4,7 @@
 
 use std::hint::black_box;
 
+use neatlogs::export::otlp;
 use neatlogs::{Config, ExportError, Exporter, Resource, SpanKind, SpanRecord};
 
 use super::Pipeline;
@@ -11,29 +12,28 @@ use crate::driver::Stack;
 use crate::scenario::{Request, CHILD_NAMES};
 use crate::sink::Sink;
 
-/// Full OTLP protobuf encoding (`ExportTraceServiceRequest`, the bytes an
-/// HTTP exporter would send), then discard.
-///
-/// The encoder is [`crate::otlp`], a stand-in for the runtime's own while
-/// `neatlogs::export::otlp::{encode, to_protobuf}` are crate-private. When
-/// they are public, the `let bytes` line in `export` becomes
-/// `neatlogs::export::otlp::to_protobuf(&neatlogs::export::otlp::encode(resource, batch))`.
+/// Full OTLP protobuf encoding with the runtime's own encoder
+/// (`neatlogs::export::otlp`: the bytes the HTTP exporter sends), then discard.
 #[derive(Debug)]
 pub struct OtlpDiscard {
     sink: Sink,
+    encoder: otlp::Encoder,
 }
 
 impl OtlpDiscard {
     /// An exporter ending in `sink`.
     pub fn new(sink: Sink) -> OtlpDiscard {
-        OtlpDiscard { sink }
+        OtlpDiscard {
+            sink,
+            encoder: otlp::Encoder::new(),
+        }
     }
 }
 
 impl Exporter for OtlpDiscard {
     fn export(&mut self, resource: &Resource, batch: &[SpanRecord]) -> Result<(), ExportError> {
         self.sink.wait_until_open();
-        let bytes = crate::otlp::encode_protobuf(resource, batch);
+        let bytes = self.encoder.protobuf(resource, batch);
         self.sink.delivered(batch.len(), black_box(bytes).len());
         Ok(())
     }

@@ -34,6 +34,7 @@ pub const DEFAULT_LOCAL_FILE: &str = ".neatlogs/traces.jsonl";
 pub struct FileExporter {
     path: PathBuf,
     file: Option<File>,
+    encoder: otlp::Encoder,
 }
 
 impl FileExporter {
@@ -48,7 +49,11 @@ impl FileExporter {
         } else {
             path.to_path_buf()
         };
-        FileExporter { path, file: None }
+        FileExporter {
+            path,
+            file: None,
+            encoder: otlp::Encoder::new(),
+        }
     }
 
     /// The file written to.
@@ -78,7 +83,7 @@ impl Exporter for FileExporter {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut line = otlp::to_json(&otlp::encode(resource, batch));
+        let mut line = otlp::to_json(self.encoder.fill(resource, batch));
         line.push('\n');
         let written = self.open().and_then(|f| f.write_all(line.as_bytes()));
         if let Err(e) = written {

@@ -80,6 +80,7 @@ pub(crate) struct HttpExporter {
     export_timeout: Duration,
     client: Option<Client>,
     shared: Arc<Counters>,
+    encoder: otlp::Encoder,
 }
 
 /// How one request ended.
@@ -125,6 +126,7 @@ impl HttpExporter {
             export_timeout,
             client: None,
             shared,
+            encoder: otlp::Encoder::new(),
         })
     }
 
@@ -148,17 +150,20 @@ impl HttpExporter {
         self.shared.stop_at().map_or(own, |s| s.min(own))
     }
 
-    fn body(&self, resource: &Resource, batch: &[SpanRecord]) -> Result<Vec<u8>, String> {
-        let request = otlp::encode(resource, batch);
-        let raw = match self.protocol {
-            Protocol::HttpProtobuf => otlp::to_protobuf(&request),
-            Protocol::HttpJson => otlp::to_json(&request).into_bytes(),
+    fn body(&mut self, resource: &Resource, batch: &[SpanRecord]) -> Result<Vec<u8>, String> {
+        let json;
+        let raw: &[u8] = match self.protocol {
+            Protocol::HttpProtobuf => self.encoder.protobuf(resource, batch),
+            Protocol::HttpJson => {
+                json = otlp::to_json(self.encoder.fill(resource, batch));
+                json.as_bytes()
+            }
         };
         let mut gz = flate2::write::GzEncoder::new(
             Vec::with_capacity(raw.len() / 4),
             flate2::Compression::fast(),
         );
-        gz.write_all(&raw)
+        gz.write_all(raw)
             .and_then(|()| gz.finish())
             .map_err(|e| format!("gzip: {e}"))
     }
