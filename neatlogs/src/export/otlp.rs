@@ -415,9 +415,9 @@ impl Encoder {
     pub fn protobuf(&mut self, resource: &Resource, batch: &[SpanRecord]) -> &[u8] {
         self.fill(resource, batch);
         self.buf.clear();
-        self.buf.reserve(self.request.encoded_len());
-        // Encoding into a `Vec` with room reserved cannot fail.
-        let _ = self.request.encode(&mut self.buf);
+        // `encode_raw` skips the top-level length pass that `encode` makes
+        // only to check the buffer's room: a `Vec` always has room.
+        self.request.encode_raw(&mut self.buf);
         &self.buf
     }
 }
