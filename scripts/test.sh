@@ -11,3 +11,6 @@ if [ -f .ci/otlp-check.sh ]; then
   echo "== OTLP payloads through the official Python decoder"
   bash .ci/otlp-check.sh
 fi
+
+echo "== browser SDK and traces page in headless Chromium"
+bash scripts/browser-tests.sh

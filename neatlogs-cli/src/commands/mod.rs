@@ -47,7 +47,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the collector: OTLP/HTTP on /v1/traces, the browser SDK on
-    /// /v1/trace, the JSON API on /api.
+    /// /v1/trace, the JSON API on /api, the traces page on /.
     Serve {
         /// Address to listen on. Anything but loopback needs --api-key.
         #[arg(long, default_value = "127.0.0.1:4318")]
@@ -59,6 +59,10 @@ pub enum Command {
         /// Authorization: Bearer).
         #[arg(long, env = "NEATLOGS_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
+        /// Browser tests only: serve the files under DIR at /__test/
+        /// (loopback addresses only).
+        #[arg(long, value_name = "DIR", hide = true)]
+        dev_fixtures: Option<PathBuf>,
     },
     /// List traces, newest first.
     #[command(after_help = FILTER_HELP)]
@@ -219,7 +223,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             db,
             api_key,
-        } => serve::run(&listen, &db, api_key),
+            dev_fixtures,
+        } => serve::run(&listen, &db, api_key, dev_fixtures),
         Command::Traces {
             filters,
             source,

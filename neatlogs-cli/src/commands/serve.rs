@@ -2,12 +2,17 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::CliError;
 use crate::server;
 
-pub(crate) fn run(listen: &str, db: &Path, api_key: Option<String>) -> Result<(), CliError> {
+pub(crate) fn run(
+    listen: &str,
+    db: &Path,
+    api_key: Option<String>,
+    dev_fixtures: Option<PathBuf>,
+) -> Result<(), CliError> {
     let addr = resolve(listen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,7 +24,7 @@ pub(crate) fn run(listen: &str, db: &Path, api_key: Option<String>) -> Result<()
         "no API key"
     };
     runtime
-        .block_on(server::serve(addr, db, api_key, |bound| {
+        .block_on(server::serve(addr, db, api_key, dev_fixtures, |bound| {
             // The server keeps running if nobody reads stdout any more
             // (`neatlogs serve | head -1`), so write errors are ignored.
             let mut out = std::io::stdout().lock();
@@ -28,6 +33,7 @@ pub(crate) fn run(listen: &str, db: &Path, api_key: Option<String>) -> Result<()
                 "neatlogs collector listening on http://{bound} ({auth}; store {})",
                 db.display()
             );
+            let _ = writeln!(out, "  traces page:        http://{bound}/");
             let _ = writeln!(out, "  OTLP/HTTP endpoint: http://{bound}/v1/traces");
             let _ = out.flush();
         }))

@@ -78,6 +78,44 @@ impl Field {
     }
 }
 
+impl Op {
+    /// The operator as written (`is`, `does not contain`, `is any of`, ...).
+    ///
+    /// ```
+    /// let f = neatlogs_cli::filter::parse("end_user starts with u_8").unwrap();
+    /// assert_eq!(f.clauses[0].op.keyword(), "starts with");
+    /// assert_eq!(f.clauses[0].op.values(), ["u_8"]);
+    /// ```
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Op::Is(_) => "is",
+            Op::IsNot(_) => "is not",
+            Op::Contains(_) => "contains",
+            Op::DoesNotContain(_) => "does not contain",
+            Op::StartsWith(_) => "starts with",
+            Op::EndsWith(_) => "ends with",
+            Op::IsAnyOf(_) => "is any of",
+            Op::IsNoneOf(_) => "is none of",
+            Op::IsSet => "is set",
+            Op::IsNotSet => "is not set",
+        }
+    }
+
+    /// The operands: one value, several (`is any of`), or none (`is set`).
+    pub fn values(&self) -> &[String] {
+        match self {
+            Op::Is(v)
+            | Op::IsNot(v)
+            | Op::Contains(v)
+            | Op::DoesNotContain(v)
+            | Op::StartsWith(v)
+            | Op::EndsWith(v) => std::slice::from_ref(v),
+            Op::IsAnyOf(vs) | Op::IsNoneOf(vs) => vs,
+            Op::IsSet | Op::IsNotSet => &[],
+        }
+    }
+}
+
 /// Words that the parser reads as operators or joiners, so a value equal to
 /// one of them must be quoted.
 const RESERVED: &[&str] = &[

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{lock, AppState};
-use crate::filter::{self, Filter};
-use crate::store::{Store, StoreError, UserSort};
+use crate::filter::{self, Field, Filter};
+use crate::store::{Store, StoreError, UserSort, MAX_DAYS};
 
 /// Most rows one request returns.
 const MAX_LIMIT: u32 = 1000;
@@ -25,6 +25,27 @@ pub(crate) struct ListParams {
     offset: Option<u32>,
     #[serde(default)]
     sort: Option<String>,
+    /// `true` adds the number of matching traces (`total`) to a list.
+    #[serde(default)]
+    count: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DailyParams {
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    top: Option<u32>,
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct KeysParams {
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    values: Option<u32>,
 }
 
 fn bad_request(message: String, column: Option<usize>) -> Response {
@@ -71,15 +92,19 @@ where
     }
 }
 
-/// `GET /`
+/// `GET /api`: the routes, for people poking at the collector with curl.
 pub(crate) async fn index() -> &'static str {
     "neatlogs collector\n\
+     GET  /                          the traces page\n\
      POST /v1/traces                 OTLP traces (protobuf or JSON, gzip)\n\
      POST /v1/trace                  browser simple-trace JSON\n\
-     GET  /api/traces?filter=&limit=&offset=\n\
+     GET  /api/traces?filter=&limit=&offset=&count=true\n\
      GET  /api/traces/{trace_id}\n\
      GET  /api/end-users?filter=&sort=\n\
-     GET  /api/sessions?filter=&limit=\n"
+     GET  /api/end-users/daily?filter=&top=&days=\n\
+     GET  /api/sessions?filter=&limit=\n\
+     GET  /api/filter?filter=        parse a filter into clauses\n\
+     GET  /api/metadata-keys         end-user metadata keys seen\n"
 }
 
 /// `GET /api/traces`
@@ -93,14 +118,19 @@ pub(crate) async fn traces(
     };
     let limit = params.limit.unwrap_or(50).min(MAX_LIMIT);
     let offset = params.offset.unwrap_or(0);
+    let count = params.count.unwrap_or(false);
     read(state, move |store| {
         let traces = store.list_traces(&filter, limit, offset)?;
-        Ok(Some(json!({
+        let mut body = json!({
             "filter": filter.to_string(),
             "limit": limit,
             "offset": offset,
             "traces": traces,
-        })))
+        });
+        if count {
+            body["total"] = store.count_traces(&filter)?.into();
+        }
+        Ok(Some(body))
     })
     .await
 }
@@ -145,4 +175,74 @@ pub(crate) async fn sessions(
         Ok(Some(json!({ "sessions": store.sessions(&filter, limit)? })))
     })
     .await
+}
+
+/// `GET /api/end-users/daily`: traces per day of the top end-users.
+pub(crate) async fn end_users_daily(
+    State(state): State<AppState>,
+    Query(params): Query<DailyParams>,
+) -> Response {
+    let filter = match filter::parse(params.filter.as_deref().unwrap_or("")) {
+        Ok(f) => f,
+        Err(e) => return filter_error(e),
+    };
+    let top = params.top.unwrap_or(5).clamp(1, 50);
+    let days = params.days.unwrap_or(14).clamp(1, MAX_DAYS);
+    read(state, move |store| {
+        store.traces_per_day(&filter, top, days).map(Some)
+    })
+    .await
+}
+
+/// `GET /api/metadata-keys`: the end-user metadata keys seen, with their
+/// common values.
+pub(crate) async fn metadata_keys(
+    State(state): State<AppState>,
+    Query(params): Query<KeysParams>,
+) -> Response {
+    let limit = params.limit.unwrap_or(200).clamp(1, MAX_LIMIT);
+    let values = params.values.unwrap_or(20).min(100);
+    read(state, move |store| {
+        Ok(Some(json!({ "keys": store.metadata_keys(limit, values)? })))
+    })
+    .await
+}
+
+/// `GET /api/filter`: the filter parsed into its clauses, each with its
+/// canonical text, so the page shows a typed filter as chips without a
+/// second parser. A filter that does not parse is a 400 naming the column.
+pub(crate) async fn parse(Query(params): Query<ListParams>) -> Response {
+    let filter = match parse_filter(&params) {
+        Ok(f) => f,
+        Err(e) => return filter_error(e),
+    };
+    let clauses: Vec<_> = filter
+        .clauses
+        .iter()
+        .map(|clause| {
+            let (field, key) = match &clause.field {
+                Field::Metadata(key) => ("metadata", Some(key.as_str())),
+                other => (field_name(other), None),
+            };
+            json!({
+                "text": clause.to_string(),
+                "field": field,
+                "key": key,
+                "op": clause.op.keyword(),
+                "values": clause.op.values(),
+            })
+        })
+        .collect();
+    Json(json!({ "filter": filter.to_string(), "clauses": clauses })).into_response()
+}
+
+fn field_name(field: &Field) -> &'static str {
+    match field {
+        Field::EndUser => "end_user",
+        Field::Session => "session",
+        Field::Workflow => "workflow",
+        Field::Name => "name",
+        Field::Status => "status",
+        Field::Metadata(_) => "metadata",
+    }
 }

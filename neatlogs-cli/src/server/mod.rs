@@ -9,16 +9,23 @@
 //! | `GET /api/traces/{trace_id}` | one trace and its spans |
 //! | `GET /api/end-users?filter=..&sort=..` | usage per end-user |
 //! | `GET /api/sessions?filter=..&limit=..` | sessions with their end-user |
+//! | `GET /api/end-users/daily?filter=..&top=..&days=..` | traces per day of the top end-users |
+//! | `GET /api/metadata-keys` | end-user metadata keys seen, with common values |
+//! | `GET /api/filter?filter=..` | a filter parsed into clauses (for the page's chips) |
+//! | `GET /`, `/users`, `/sessions`, `/trace/{id}`, `/assets/..` | the traces page |
+//! | `GET /api` | this list, as text |
 //!
 //! Each ingest request is one transaction, committed before the response:
 //! a malformed request (400) or an oversized one (413) stores nothing.
 
 mod api;
 mod auth;
+mod fixtures;
 mod ingest;
+mod web;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::DefaultBodyLimit;
@@ -74,16 +81,31 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
         .route("/api/traces/{trace_id}", get(api::trace))
         .route("/api/end-users", get(api::end_users))
         .route("/api/sessions", get(api::sessions))
+        .route("/api/end-users/daily", get(api::end_users_daily))
+        .route("/api/metadata-keys", get(api::metadata_keys))
+        .route("/api/filter", get(api::parse))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
         ));
     Router::new()
-        .route("/", get(api::index))
+        .route("/", get(web::page))
+        .route("/users", get(web::page))
+        .route("/sessions", get(web::page))
+        .route("/trace/{trace_id}", get(web::page))
+        .route("/assets/{name}", get(web::asset))
+        .route("/api", get(api::index))
         .route("/healthz", get(|| async { "ok" }))
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Adds `/__test/{path}`, serving the files under `dir`: the browser tests'
+/// fixture pages and the built browser SDK, from the collector's origin.
+/// For tests only (`neatlogs serve --dev-fixtures DIR`).
+pub fn with_dev_fixtures(router: Router, dir: PathBuf) -> Router {
+    router.merge(fixtures::router(dir))
 }
 
 /// Why `serve` stopped.
@@ -101,16 +123,27 @@ pub enum ServeError {
 }
 
 /// Binds `listen`, calls `ready` with the bound address (useful with port
-/// 0), and serves until Ctrl-C or SIGTERM.
+/// 0), and serves until Ctrl-C or SIGTERM. `dev_fixtures` adds the test
+/// routes of [`with_dev_fixtures`], on a loopback address only.
 pub async fn serve(
     listen: SocketAddr,
     db: &Path,
     api_key: Option<String>,
+    dev_fixtures: Option<PathBuf>,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let api_key = api_key.filter(|k| !k.is_empty());
     check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
-    let app = router(db, api_key)?;
+    if dev_fixtures.is_some() && !listen.ip().is_loopback() {
+        return Err(ServeError::Refused(format!(
+            "--dev-fixtures serves local files for browser tests; it only listens on loopback, \
+             not {listen}"
+        )));
+    }
+    let mut app = router(db, api_key)?;
+    if let Some(dir) = dev_fixtures {
+        app = with_dev_fixtures(app, dir);
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ServeError::Io(format!("cannot listen on {listen}: {e}")))?;

@@ -7,6 +7,8 @@
 //! the last commits).
 
 mod analytics;
+mod daily;
+mod keys;
 mod plan;
 mod query;
 mod schema;
@@ -17,6 +19,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use analytics::{SessionStats, UserSort, UserStats, UsersReport};
+pub use daily::{DailyReport, DailySeries, MAX_DAYS};
+pub use keys::{MetadataKey, MetadataValue};
 pub use query::{SpanView, TraceDetail, TraceSummary};
 pub use schema::SCHEMA_VERSION;
 pub use write::WriteSummary;

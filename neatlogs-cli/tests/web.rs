@@ -1,0 +1,368 @@
+//! The traces page's side of the server: the embedded page and its
+//! headers, the endpoints the page needs (`/api/filter`,
+//! `/api/metadata-keys`, `/api/end-users/daily`, `count=true`), the browser
+//! SDK's metadata in both accepted shapes, and `--dev-fixtures`.
+//! The page itself is tested in Chromium by `scripts/browser-tests.sh`.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_neatlogs");
+
+/// GET with the response headers we care about.
+fn fetch(url: &str, headers: &[(&str, &str)]) -> (u16, Option<String>, Option<String>, String) {
+    let mut req = agent().get(url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let mut resp = req.call().expect("request sent");
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header("content-type");
+    let csp = header("content-security-policy");
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, content_type, csp, body)
+}
+
+fn json_get(server: &TestServer, path_and_query: &str) -> (u16, Value) {
+    let (status, body) = get(&server.url(path_and_query), &[]);
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{body}: {e}")),
+    )
+}
+
+fn send_simple(server: &TestServer, body: Value) -> String {
+    let (status, text) = post(
+        &server.url("/v1/trace"),
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["trace_id"].as_str().unwrap().to_owned()
+}
+
+fn enc(filter: &str) -> String {
+    filter
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_is_served_at_every_view_path_with_a_strict_policy() {
+    let server = TestServer::start(None);
+    for path in ["/", "/users", "/sessions", "/trace/abc123"] {
+        let (status, content_type, csp, body) = fetch(&server.url(path), &[]);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(content_type.as_deref(), Some("text/html; charset=utf-8"));
+        let csp = csp.expect("a Content-Security-Policy");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(body.contains(r#"<script type="module" src="/assets/app.js">"#));
+    }
+    let (status, content_type, _, body) = fetch(&server.url("/assets/app.js"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        content_type.as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(body.contains("ROUTES"));
+    let (status, content_type, _, _) = fetch(&server.url("/assets/app.css"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(content_type.as_deref(), Some("text/css; charset=utf-8"));
+    assert_eq!(fetch(&server.url("/assets/../Cargo.toml"), &[]).0, 404);
+    assert_eq!(fetch(&server.url("/assets/nope.js"), &[]).0, 404);
+    assert_eq!(fetch(&server.url("/__test/package.json"), &[]).0, 404);
+
+    let (status, _, _, index) = fetch(&server.url("/api"), &[]);
+    assert_eq!(status, 200);
+    assert!(index.contains("/api/end-users/daily"), "{index}");
+}
+
+#[test]
+fn with_an_api_key_the_page_loads_but_its_data_needs_the_key() {
+    let server = TestServer::start(Some("k1"));
+    assert_eq!(fetch(&server.url("/"), &[]).0, 200);
+    assert_eq!(fetch(&server.url("/assets/api.js"), &[]).0, 200);
+    for path in [
+        "/api/traces",
+        "/api/filter?filter=",
+        "/api/metadata-keys",
+        "/api/end-users/daily",
+    ] {
+        assert_eq!(fetch(&server.url(path), &[]).0, 401, "{path}");
+        assert_eq!(
+            fetch(&server.url(path), &[("x-api-key", "k1")]).0,
+            200,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_filter_endpoint_splits_a_filter_into_canonical_clauses() {
+    let server = TestServer::start(None);
+    let filter =
+        r#"end_user starts with u_8 and metadata:"plan" is pro and name is any of a, "b c""#;
+    let (status, body) = json_get(&server, &format!("/api/filter?filter={}", enc(filter)));
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({
+            "filter": r#"end_user starts with u_8 and metadata:plan is pro and name is any of a, "b c""#,
+            "clauses": [
+                {"text": "end_user starts with u_8", "field": "end_user", "key": null,
+                 "op": "starts with", "values": ["u_8"]},
+                {"text": "metadata:plan is pro", "field": "metadata", "key": "plan",
+                 "op": "is", "values": ["pro"]},
+                {"text": r#"name is any of a, "b c""#, "field": "name", "key": null,
+                 "op": "is any of", "values": ["a", "b c"]},
+            ]
+        })
+    );
+
+    let (status, body) = json_get(&server, "/api/filter?filter=end_user%20is%20set");
+    assert_eq!(status, 200);
+    assert_eq!(body["clauses"][0]["values"], json!([]));
+
+    let (status, body) = json_get(&server, "/api/filter");
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({"filter": "", "clauses": []}));
+
+    let (status, body) = json_get(
+        &server,
+        &format!("/api/filter?filter={}", enc("end_user strats with u_8")),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["column"], 10);
+    assert!(body["error"].as_str().unwrap().contains("column 10"));
+}
+
+#[test]
+fn a_quoted_value_round_trips_through_the_filter_endpoint() {
+    // The page writes every value double-quoted; the chip it shows is the
+    // server's canonical text, which must select the same traces.
+    let server = TestServer::start(None);
+    let xss = "<img src=x onerror=alert(1)>";
+    let id = send_simple(
+        &server,
+        json!({"name": "chat", "attributes": {"neatlogs.end_user.id": xss}}),
+    );
+    send_simple(
+        &server,
+        json!({"name": "chat", "attributes": {"neatlogs.end_user.id": "u_1"}}),
+    );
+    let written = format!("end_user is \"{}\"", xss.replace('"', "\\\""));
+    let (_, parsed) = json_get(&server, &format!("/api/filter?filter={}", enc(&written)));
+    let canonical = parsed["clauses"][0]["text"].as_str().unwrap().to_owned();
+    assert_eq!(parsed["clauses"][0]["values"], json!([xss]));
+    let (_, listed) = json_get(&server, &format!("/api/traces?filter={}", enc(&canonical)));
+    let ids: Vec<&str> = listed["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+}
+
+#[test]
+fn browser_metadata_is_accepted_as_a_json_string_or_an_object() {
+    let server = TestServer::start(None);
+    let as_string = send_simple(
+        &server,
+        json!({"name": "chat", "attributes": {
+            "neatlogs.end_user.id": "u_1",
+            "neatlogs.end_user.metadata": "{\"plan\":\"pro\",\"seats\":3}"}}),
+    );
+    let as_object = send_simple(
+        &server,
+        json!({"name": "chat", "attributes": {
+            "neatlogs.end_user.id": "u_2",
+            "neatlogs.end_user.metadata": {"plan": "pro", "org": {"tier": "gold"}}}}),
+    );
+    send_simple(
+        &server,
+        json!({"name": "chat", "attributes": {
+            "neatlogs.end_user.id": "u_3",
+            "neatlogs.end_user.metadata": {"plan": "free"}}}),
+    );
+    for (id, expected) in [
+        (&as_string, json!({"plan": "pro", "seats": 3})),
+        (&as_object, json!({"plan": "pro", "org": {"tier": "gold"}})),
+    ] {
+        let (_, detail) = json_get(&server, &format!("/api/traces/{id}"));
+        assert_eq!(detail["trace"]["end_user_metadata"], expected);
+    }
+    let (_, pro) = json_get(
+        &server,
+        &format!("/api/traces?filter={}", enc("metadata:plan is pro")),
+    );
+    assert_eq!(pro["traces"].as_array().unwrap().len(), 2);
+
+    let (status, keys) = json_get(&server, "/api/metadata-keys");
+    assert_eq!(status, 200);
+    let names: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["org", "org.tier", "plan", "seats"]);
+    let plan = &keys["keys"][2];
+    assert_eq!(plan["traces"], 3);
+    assert_eq!(
+        plan["values"],
+        json!([{"value": "pro", "traces": 2}, {"value": "free", "traces": 1}])
+    );
+}
+
+#[test]
+fn traces_per_day_for_the_top_users() {
+    let server = TestServer::start(None);
+    for (user, start) in [
+        ("u_1", "2026-05-01T10:00:00Z"),
+        ("u_1", "2026-05-03T10:00:00Z"),
+        ("u_1", "2026-05-03T11:00:00Z"),
+        ("u_2", "2026-05-02T10:00:00Z"),
+        ("u_3", "2026-05-03T12:00:00Z"),
+    ] {
+        send_simple(
+            &server,
+            json!({"name": "chat", "start": start, "attributes": {"neatlogs.end_user.id": user}}),
+        );
+    }
+    let (status, body) = json_get(&server, "/api/end-users/daily?top=2&days=3");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({
+            "days": ["2026-05-01", "2026-05-02", "2026-05-03"],
+            "series": [
+                {"end_user": "u_1", "counts": [1, 0, 2], "total": 3},
+                {"end_user": "u_2", "counts": [0, 1, 0], "total": 1},
+            ]
+        })
+    );
+    let (status, body) = json_get(
+        &server,
+        &format!(
+            "/api/end-users/daily?days=1&filter={}",
+            enc("end_user is u_3")
+        ),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["series"],
+        json!([{"end_user": "u_3", "counts": [1], "total": 1}])
+    );
+    let (status, body) = json_get(
+        &server,
+        "/api/end-users/daily?filter=end_user%20strats%20u_1",
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["column"], 10);
+}
+
+#[test]
+fn count_true_adds_the_total_for_paging() {
+    let server = TestServer::start(None);
+    for i in 0..3 {
+        send_simple(
+            &server,
+            json!({"name": format!("t{i}"), "attributes": {"neatlogs.end_user.id": "u_1"}}),
+        );
+    }
+    let (_, page) = json_get(&server, "/api/traces?limit=2&count=true");
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["traces"].as_array().unwrap().len(), 2);
+    let (_, plain) = json_get(&server, "/api/traces?limit=2");
+    assert!(plain.get("total").is_none(), "only when asked: {plain}");
+}
+
+#[test]
+fn dev_fixtures_serve_a_folder_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("dist")).unwrap();
+    std::fs::write(dir.path().join("dist/sdk.js"), "export const ok = 1;").unwrap();
+    std::fs::write(
+        dir.path().join("page.html"),
+        "<!doctype html><p>fixture</p>",
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let app = neatlogs_cli::server::router(&store.path().join("db"), None).unwrap();
+    let app = neatlogs_cli::server::with_dev_fixtures(app, dir.path().to_path_buf());
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        rt.block_on(async {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+
+    let url = |p: &str| format!("http://{addr}{p}");
+    let (status, content_type, _, body) = fetch(&url("/__test/dist/sdk.js"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        content_type.as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(body, "export const ok = 1;");
+    let (status, content_type, _, _) = fetch(&url("/__test/page.html"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(content_type.as_deref(), Some("text/html; charset=utf-8"));
+    assert_eq!(fetch(&url("/__test/missing.js"), &[]).0, 404);
+    assert_eq!(fetch(&url("/__test/dist/%2e%2e/page.html"), &[]).0, 404);
+    assert_eq!(fetch(&url("/"), &[]).0, 200, "the page is still there");
+
+    let _ = stop_tx.send(());
+    thread.join().unwrap();
+}
+
+#[test]
+fn dev_fixtures_refuse_a_non_loopback_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0", "--api-key", "k", "--db"])
+        .arg(dir.path().join("db"))
+        .arg("--dev-fixtures")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--dev-fixtures") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+}

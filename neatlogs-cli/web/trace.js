@@ -1,0 +1,188 @@
+// The Trace view: the span tree with a timing waterfall, the end-user and
+// its metadata on the root, each span's attributes, errors highlighted.
+
+import { h, link, notice } from './dom.js';
+import { get, ApiError } from './api.js';
+import { quote } from './filters.js';
+import { statusBadge, endUserLink } from './traces.js';
+import * as fmt from './format.js';
+
+/** Spans in tree order (parents before children, siblings by start), with depth. */
+export function treeOrder(spans) {
+  const ids = new Set(spans.map((s) => s.span_id));
+  const children = new Map();
+  const roots = [];
+  for (const span of spans) {
+    if (span.parent_span_id && ids.has(span.parent_span_id)) {
+      if (!children.has(span.parent_span_id)) children.set(span.parent_span_id, []);
+      children.get(span.parent_span_id).push(span);
+    } else {
+      roots.push(span);
+    }
+  }
+  const out = [];
+  const visit = (span, depth) => {
+    out.push({ span, depth, hasChildren: children.has(span.span_id) });
+    for (const child of children.get(span.span_id) || []) visit(child, depth + 1);
+  };
+  for (const root of roots) visit(root, 0);
+  return out;
+}
+
+function jsonBlock(value) {
+  return h('pre', { class: 'json' }, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+}
+
+function metadataTable(metadata) {
+  const entries = Object.entries(metadata || {});
+  if (!entries.length) return h('span', { class: 'muted' }, 'none');
+  return h('dl', { class: 'kv', id: 'root-metadata' }, entries.map(([k, v]) => [
+    h('dt', null, k),
+    h('dd', null, typeof v === 'object' && v !== null ? jsonBlock(v) : fmt.value(v)),
+  ]));
+}
+
+function identityPanel(trace) {
+  return h('section', { class: 'panel identity', 'aria-labelledby': 'identity-title' },
+    h('h2', { id: 'identity-title' }, 'End-user'),
+    h('dl', { class: 'kv' },
+      h('dt', null, 'End-user'), h('dd', { id: 'root-end-user' }, endUserLink(trace.end_user)),
+      h('dt', null, 'Metadata'), h('dd', null, metadataTable(trace.end_user_metadata)),
+      h('dt', null, 'Session'), h('dd', null, trace.session
+        ? link('/sessions', { f: `session is ${quote(trace.session)}` }, trace.session)
+        : h('span', { class: 'muted' }, 'none')),
+      h('dt', null, 'Operator'), h('dd', null, trace.operator || h('span', { class: 'muted' }, 'none'),
+        h('span', { class: 'help' }, ' (who ran the SDK, not an end-user)'))));
+}
+
+function spanDetails(span) {
+  const attributes = Object.entries(span.attributes || {}).sort(([a], [b]) => a.localeCompare(b));
+  const input = span.attributes && span.attributes['input.value'];
+  const output = span.attributes && span.attributes['output.value'];
+  return h('section', { class: 'panel span-details', id: 'span-details', 'aria-live': 'polite', 'aria-labelledby': 'span-title' },
+    h('h2', { id: 'span-title' }, span.name, ' ', statusBadge(span.status === 'error' ? 'error' : 'ok')),
+    span.status === 'error'
+      ? notice('error', h('strong', null, 'Error: '), span.status_message || 'this span failed')
+      : null,
+    h('dl', { class: 'kv' },
+      h('dt', null, 'Kind'), h('dd', null, span.kind || '—'),
+      h('dt', null, 'Start'), h('dd', null, h('time', { datetime: span.start, title: span.start }, fmt.time(span.start))),
+      h('dt', null, 'Duration'), h('dd', null, fmt.duration(span.duration_ms)),
+      span.model ? [h('dt', null, 'Model'), h('dd', null, span.model)] : null,
+      span.input_tokens !== null || span.output_tokens !== null
+        ? [h('dt', null, 'Tokens'), h('dd', null, `${fmt.int(span.input_tokens)} in · ${fmt.int(span.output_tokens)} out`)]
+        : null,
+      h('dt', null, 'Span id'), h('dd', null, h('code', null, span.span_id))),
+    input !== undefined ? [h('h3', null, 'Input'), jsonBlock(input)] : null,
+    output !== undefined ? [h('h3', null, 'Output'), jsonBlock(output)] : null,
+    h('h3', null, 'Attributes'),
+    attributes.length
+      ? h('table', { class: 'data attrs' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Value'))),
+        h('tbody', null, attributes.map(([k, v]) => h('tr', null,
+          h('th', { scope: 'row' }, k),
+          h('td', null, typeof v === 'string' && v.length < 120 ? v : jsonBlock(v))))))
+      : h('p', { class: 'muted' }, 'none'));
+}
+
+function waterfall(spans, onSelect) {
+  const rows = treeOrder(spans);
+  const t0 = Math.min(...spans.map((s) => s.start_unix_nano));
+  const t1 = Math.max(...spans.map((s) => s.start_unix_nano + s.duration_ms * 1e6));
+  const total = Math.max(t1 - t0, 1);
+  const buttons = [];
+  const select = (index) => {
+    buttons.forEach((b, i) => {
+      b.setAttribute('aria-pressed', String(i === index));
+      b.closest('tr').classList.toggle('selected', i === index);
+    });
+    onSelect(rows[index].span);
+  };
+  const body = h('tbody', null, rows.map(({ span, depth }, index) => {
+    const left = ((span.start_unix_nano - t0) / total) * 100;
+    const width = Math.max(((span.duration_ms * 1e6) / total) * 100, 0.4);
+    const error = span.status === 'error';
+    const button = h('button', {
+      type: 'button',
+      class: 'span-button',
+      'aria-pressed': 'false',
+      title: error && span.status_message ? `error: ${span.status_message}` : null,
+      onclick: () => select(index),
+    }, span.name);
+    buttons.push(button);
+    return h('tr', { class: error ? 'row-error' : null, 'data-span-id': span.span_id, 'data-depth': depth },
+      h('td', { class: 'tree-cell' },
+        h('span', { class: 'indent', style: { paddingLeft: `${depth * 1.1}rem` } },
+          depth ? h('span', { class: 'tree-line', 'aria-hidden': 'true' }, '└ ') : null,
+          button,
+          error ? [' ', h('span', { class: 'badge badge-error' }, 'error')] : null)),
+      h('td', null, span.kind ? h('span', { class: `kind kind-${String(span.kind).toLowerCase()}` }, span.kind) : ''),
+      h('td', { class: 'bar-cell' },
+        h('span', { class: 'bar-track' },
+          h('span', {
+            class: `bar${error ? ' bar-error' : ''}`,
+            style: { left: `${Math.min(left, 99.6)}%`, width: `${Math.min(width, 100 - Math.min(left, 99.6))}%` },
+            role: 'img',
+            'aria-label': `starts at ${fmt.duration((span.start_unix_nano - t0) / 1e6)}, lasts ${fmt.duration(span.duration_ms)}`,
+          }))),
+      h('td', { class: 'num' }, fmt.duration(span.duration_ms)));
+  }));
+  const table = h('table', { class: 'data waterfall', id: 'span-tree' },
+    h('caption', { class: 'visually-hidden' }, 'Spans as a tree, with when each ran'),
+    h('thead', null, h('tr', null,
+      h('th', { scope: 'col' }, 'Span'), h('th', { scope: 'col' }, 'Kind'),
+      h('th', { scope: 'col', class: 'bar-head' }, h('span', null, '0'), h('span', null, fmt.duration(total / 1e6))),
+      h('th', { scope: 'col', class: 'num' }, 'Duration'))),
+    body);
+  return { table, select };
+}
+
+export async function render(url, ctx, id) {
+  let detail;
+  try {
+    detail = await get(`/api/traces/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
+      return {
+        node: h('section', { class: 'view' }, h('h1', { id: 'view-title' }, 'Trace'),
+          notice('error', e.status === 404 ? `No trace ${id} in this store.` : e.message), link('/', null, '← All traces')),
+        title: 'Trace not found',
+      };
+    }
+    throw e;
+  }
+  const { trace, spans } = detail;
+  const tokens = trace.input_tokens + trace.output_tokens;
+  const header = h('header', { class: 'trace-head' },
+    h('p', { class: 'crumbs' }, link('/', null, '← Traces')),
+    h('h1', { id: 'view-title' }, trace.name || '(unnamed)', ' ', statusBadge(trace.status)),
+    h('dl', { class: 'facts' },
+      h('div', null, h('dt', null, 'Trace'), h('dd', null, h('code', null, trace.trace_id))),
+      h('div', null, h('dt', null, 'Workflow'), h('dd', null, trace.workflow || '—')),
+      h('div', null, h('dt', null, 'Started'), h('dd', null, h('time', { datetime: trace.start, title: trace.start }, fmt.time(trace.start)))),
+      h('div', null, h('dt', null, 'Duration'), h('dd', null, fmt.duration(trace.duration_ms))),
+      h('div', null, h('dt', null, 'Spans'), h('dd', null, fmt.int(trace.span_count),
+        trace.error_count ? h('span', { class: 'error-text' }, ` (${trace.error_count} failed)`) : null)),
+      h('div', null, h('dt', null, 'Tokens'), h('dd', null, tokens
+        ? `${fmt.int(trace.input_tokens)} in · ${fmt.int(trace.output_tokens)} out`
+        : '—'))));
+  if (!trace.has_root) {
+    header.append(notice('info', 'The root span has not arrived yet, so this trace has no end-user.'));
+  }
+
+  const detailsSlot = h('div', { class: 'details-slot' });
+  const view = h('section', { class: 'view', 'aria-labelledby': 'view-title' }, header);
+  if (!spans.length) {
+    view.append(notice('empty', 'This trace has no spans.'));
+    return { node: view, title: trace.name || 'Trace' };
+  }
+  const { table, select } = waterfall(spans, (span) => detailsSlot.replaceChildren(spanDetails(span)));
+  view.append(
+    h('div', { class: 'trace-grid' },
+      h('section', { class: 'panel', 'aria-labelledby': 'tree-title' },
+        h('h2', { id: 'tree-title' }, 'Spans'),
+        h('div', { class: 'table-wrap' }, table)),
+      h('div', { class: 'side' }, identityPanel(trace), detailsSlot)));
+  select(0);
+  return { node: view, title: trace.name || 'Trace' };
+}
