@@ -12,6 +12,15 @@ fn ids(spans: &[neatlogs::SpanRecord]) -> Vec<Option<String>> {
         .collect()
 }
 
+/// A two-worker multi-thread runtime: tasks really move between threads.
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn s1_span_with_no_current_span_is_root_else_child() {
     let ((), spans) = with_capture(|| {
@@ -121,11 +130,7 @@ fn s4_current_end_user_from_any_depth_sync() {
 #[test]
 fn s4_current_end_user_across_await_on_multi_thread_runtime() {
     let capture = Capture::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = multi_thread();
     let seen = rt.block_on(async {
         neatlogs::trace("chat")
             .end_user_id("u_await")
@@ -159,11 +164,7 @@ fn s4_current_end_user_across_await_on_multi_thread_runtime() {
 #[test]
 fn s4_tokio_spawn_with_in_current_trace_inherits() {
     let capture = Capture::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = multi_thread();
     let (wrapped, bare) = rt.block_on(async {
         neatlogs::trace("chat")
             .end_user_id("u_spawn")
@@ -197,11 +198,7 @@ fn s4_tokio_spawn_with_in_current_trace_inherits() {
 #[test]
 fn s4_spawn_blocking_and_thread_with_captured_context() {
     let capture = Capture::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = multi_thread();
     let (blocking, thread) = rt.block_on(async {
         neatlogs::trace("chat")
             .end_user_id("u_thread")

@@ -101,15 +101,13 @@ async fn async_traces(n: usize) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_inside_a_multi_thread_runtime() {
-    if !in_child("shutdown_inside_a_multi_thread_runtime", &[]) {
-        return;
-    }
+/// Flush and shut down twice, called straight from async code (as at the end
+/// of `#[tokio::main]`). On a current-thread runtime the only runtime thread
+/// blocks in these calls, so export must not need it.
+async fn flush_and_shutdown_from_async_code() {
     let receiver = Receiver::start();
     neatlogs::init(config(&receiver.url())).unwrap();
     async_traces(20).await;
-    // Called straight from async code, as at the end of `#[tokio::main]`.
     assert!(neatlogs::flush());
     async_traces(20).await;
     let t = Instant::now();
@@ -119,22 +117,20 @@ async fn shutdown_inside_a_multi_thread_runtime() {
     assert_eq!(app_spans(&receiver.accepted_spans()).len(), 80);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_inside_a_multi_thread_runtime() {
+    if !in_child("shutdown_inside_a_multi_thread_runtime", &[]) {
+        return;
+    }
+    flush_and_shutdown_from_async_code().await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn shutdown_inside_a_current_thread_runtime() {
     if !in_child("shutdown_inside_a_current_thread_runtime", &[]) {
         return;
     }
-    let receiver = Receiver::start();
-    neatlogs::init(config(&receiver.url())).unwrap();
-    async_traces(20).await;
-    // The only runtime thread blocks here: export must not need it.
-    assert!(neatlogs::flush());
-    async_traces(20).await;
-    let t = Instant::now();
-    assert!(neatlogs::shutdown());
-    assert!(t.elapsed() < Duration::from_secs(2));
-    assert!(neatlogs::shutdown());
-    assert_eq!(app_spans(&receiver.accepted_spans()).len(), 80);
+    flush_and_shutdown_from_async_code().await;
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -235,16 +235,13 @@ pub fn shutdown() -> bool {
 /// [`shutdown`] with an explicit timeout.
 pub fn shutdown_with_timeout(timeout: Duration) -> bool {
     let Some(g) = GLOBAL.get() else { return true };
+    // Spans this thread finished but has not handed off yet go out too (the
+    // hand-off is a no-op once export has shut down).
+    crate::context::hand_off_this_thread();
     if g.shut_down.swap(true, Ordering::AcqRel) {
         return g.pipeline.all_exported();
     }
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
-    // Spans this thread finished but has not handed off yet go out too.
-    let buffered =
-        crate::context::with_local(|l| std::mem::take(&mut l.finished)).unwrap_or_default();
-    if !buffered.is_empty() {
-        g.pipeline.send_batch(buffered);
-    }
     g.pipeline.shutdown(timeout)
 }
 

@@ -29,13 +29,19 @@ pub mod keys {
     pub const OUTPUT: &str = "output.value";
 }
 
-/// End `record` now, into this thread's batch (and its test capture, at once).
+/// Stamp the end time, and status ERROR if the thread is unwinding.
 #[inline]
-pub(crate) fn finish_into(mut record: SpanRecord, local: &mut Local) {
+fn close(record: &mut SpanRecord) {
     record.end = now();
     if std::thread::panicking() {
         record.status = Status::Error("panicked".into());
     }
+}
+
+/// End `record` now, into this thread's batch (and its test capture, at once).
+#[inline]
+pub(crate) fn finish_into(mut record: SpanRecord, local: &mut Local) {
+    close(&mut record);
     if runtime::capture(&record) {
         local.finished.push(record);
     }
@@ -53,7 +59,7 @@ fn finish_detached(record: SpanRecord) {
         }
     });
     if let Some(mut record) = slot {
-        record.end = now();
+        close(&mut record);
         if runtime::capture(&record) {
             runtime::enqueue(vec![record]);
         }

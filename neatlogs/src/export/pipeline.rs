@@ -1,7 +1,8 @@
 //! The bounded queue between the application and the export thread.
 //!
-//! The application side only ever `try_send`s: a full queue drops the span
-//! and counts it, with one warning. The export thread batches by size and by
+//! The application side hands over one thread's batch at a time and never
+//! waits: what does not fit under the queue's bound (counted in spans) is
+//! dropped and counted, with one warning. The export thread batches by size and by
 //! time, and answers flush and shutdown requests after draining the queue.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
