@@ -34,14 +34,16 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-function describe(value: unknown): string {
+/** A value's type for an error message: `null`, `an array`, `a Date object`, `a string`. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'non-plain'} object`;
   return `a ${typeof value}`;
 }
 
-function invalid(message: string): NeatlogsError {
+/** An `invalid_argument` error: the trace is reported, not sent. */
+export function invalid(message: string): NeatlogsError {
   return new NeatlogsError('invalid_argument', message);
 }
 

@@ -3,7 +3,7 @@
 // sent), laid out in time, with identity only on the root.
 
 import { NeatlogsError } from './errors.js';
-import { IDENTITY_KEYS, isPlainObject } from './identity.js';
+import { describe, IDENTITY_KEYS, invalid, isPlainObject } from './identity.js';
 import type { Metadata, SpanInput, Time } from './types.js';
 
 /** Deepest nesting the collector accepts. */
@@ -38,16 +38,6 @@ interface Checked {
   duration?: number;
   error?: string;
   children: Checked[];
-}
-
-function invalid(message: string): NeatlogsError {
-  return new NeatlogsError('invalid_argument', message);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'a non-plain object' : `a ${typeof value}`;
 }
 
 function ms(what: string, time: Time | undefined): number | undefined | NeatlogsError {

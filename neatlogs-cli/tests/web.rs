@@ -1,7 +1,8 @@
 //! The traces page's side of the server: the embedded page and its
 //! headers, the endpoints the page needs (`/api/filter`,
 //! `/api/metadata-keys`, `/api/end-users/daily`, `count=true`), the browser
-//! SDK's metadata in both accepted shapes, and `--dev-fixtures`.
+//! SDK's metadata in both accepted shapes, CORS on the browser SDK's route
+//! (and nowhere else), and `--dev-fixtures`.
 //! The page itself is tested in Chromium by `scripts/browser-tests.sh`.
 
 mod common;
@@ -86,7 +87,12 @@ fn the_page_is_served_at_every_view_path_with_a_strict_policy() {
     let (status, content_type, _, _) = fetch(&server.url("/assets/app.css"), &[]);
     assert_eq!(status, 200);
     assert_eq!(content_type.as_deref(), Some("text/css; charset=utf-8"));
-    assert_eq!(fetch(&server.url("/assets/../Cargo.toml"), &[]).0, 404);
+    // Encoded, so the `..` reaches the asset handler as part of the name
+    // (a literal `/assets/../` never matches the route at all).
+    assert_eq!(
+        fetch(&server.url("/assets/%2e%2e%2fCargo.toml"), &[]).0,
+        404
+    );
     assert_eq!(fetch(&server.url("/assets/nope.js"), &[]).0, 404);
     assert_eq!(fetch(&server.url("/__test/package.json"), &[]).0, 404);
 
@@ -294,6 +300,70 @@ fn count_true_adds_the_total_for_paging() {
     assert_eq!(page["traces"].as_array().unwrap().len(), 2);
     let (_, plain) = json_get(&server, "/api/traces?limit=2");
     assert!(plain.get("total").is_none(), "only when asked: {plain}");
+}
+
+/// A request's status and `access-control-allow-origin` header.
+fn allowed_origin(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Option<String>) {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = agent()
+        .run(request.body(body.to_vec()).unwrap())
+        .expect("request sent");
+    let origin = response
+        .headers()
+        .get("access-control-allow-origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), origin)
+}
+
+#[test]
+fn the_browser_route_answers_other_origins_even_when_it_refuses() {
+    // A page on another origin reads the answer only with CORS headers:
+    // without them a wrong key would look like a network failure.
+    let server = TestServer::start(Some("k1"));
+    let url = server.url("/v1/trace");
+    let json = ("content-type", "application/json");
+    let body = br#"{"name":"chat"}"#;
+    let any = Some("*".to_owned());
+    assert_eq!(
+        allowed_origin("OPTIONS", &url, &[], b""),
+        (204, any.clone()),
+        "a preflight needs no key"
+    );
+    assert_eq!(
+        allowed_origin("POST", &url, &[json], body),
+        (401, any.clone())
+    );
+    assert_eq!(
+        allowed_origin("POST", &url, &[json, ("x-api-key", "k1")], b"{"),
+        (400, any.clone())
+    );
+    assert_eq!(
+        allowed_origin("POST", &url, &[json, ("x-api-key", "k1")], body),
+        (200, any.clone())
+    );
+    let oversized = vec![b' '; 20 * 1024 * 1024 + 1];
+    assert_eq!(
+        allowed_origin("POST", &url, &[json, ("x-api-key", "k1")], &oversized),
+        (413, any)
+    );
+    // The query API and OTLP ingest stay unreadable to other origins.
+    for (method, path) in [
+        ("GET", "/api/traces"),
+        ("POST", "/v1/traces"),
+        ("OPTIONS", "/api/traces"),
+    ] {
+        let (_, origin) = allowed_origin(method, &server.url(path), &[("x-api-key", "k1")], b"");
+        assert_eq!(origin, None, "{method} {path}");
+    }
 }
 
 #[test]

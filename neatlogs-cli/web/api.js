@@ -1,6 +1,8 @@
 // The JSON API of the collector that served this page. The filter language
 // is parsed by the server (the same parser as the CLI), never here.
 
+import { query } from './dom.js';
+
 const KEY_STORAGE = 'neatlogs.apiKey';
 
 /** The server answered with an error. `column` points into a bad filter. */
@@ -29,10 +31,7 @@ export function setApiKey(key) {
 
 /** GET `path` with `params` (empty values left out); resolves to the JSON. */
 export async function get(path, params = {}) {
-  const url = new URL(path, location.origin);
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
-  }
+  const url = new URL(path + query(params), location.origin);
   const headers = { accept: 'application/json' };
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (key) headers['x-api-key'] = key;

@@ -52,6 +52,26 @@ export function parseFilter(text) {
   return get('/api/filter', { filter: text });
 }
 
+/**
+ * Parses the filter a page URL carries and appends the Filters control to
+ * `view`. Resolves to the parsed filter (as `parseFilter`), or to `null`
+ * when it does not parse: the control then shows the error, and the view
+ * has nothing else to show.
+ */
+export async function addFilterBar(view, url, onChange) {
+  const text = filterOf(url);
+  let parsed;
+  try {
+    parsed = await parseFilter(text);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    view.append(filterBar({ text, error: e, onChange }));
+    return null;
+  }
+  view.append(filterBar({ clauses: parsed.clauses, text: parsed.filter, onChange }));
+  return parsed;
+}
+
 let metadataKeys;
 /** The metadata keys seen, fetched once per page load. */
 function loadMetadataKeys() {

@@ -1,8 +1,8 @@
 // The Sessions view: each session's turns (traces) in order, with its end-user.
 
 import { h, link, notice } from './dom.js';
-import { get, ApiError } from './api.js';
-import { filterBar, filterOf, parseFilter, quote } from './filters.js';
+import { get } from './api.js';
+import { addFilterBar, quote } from './filters.js';
 import { tracesTable, endUserLink } from './traces.js';
 import * as fmt from './format.js';
 
@@ -48,20 +48,12 @@ function sessionBlock(session, open) {
 }
 
 export async function render(url, ctx) {
-  const text = filterOf(url);
   const limit = Math.min(1000, Math.max(PAGE_SIZE, Number.parseInt(url.searchParams.get('limit') || '', 10) || PAGE_SIZE));
   const view = h('section', { class: 'view', 'aria-labelledby': 'view-title' }, h('h1', { id: 'view-title' }, 'Sessions'));
   const onChange = (texts) => ctx.navigate('/sessions', { f: texts });
-  let parsed;
-  try {
-    parsed = await parseFilter(text);
-  } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    view.append(filterBar({ text, error: e, onChange }));
-    return { node: view, title: 'Sessions' };
-  }
+  const parsed = await addFilterBar(view, url, onChange);
+  if (!parsed) return { node: view, title: 'Sessions' };
   const data = await get('/api/sessions', { filter: parsed.filter, limit: limit + 1 });
-  view.append(filterBar({ clauses: parsed.clauses, text: parsed.filter, onChange }));
   const sessions = data.sessions.slice(0, limit);
   view.append(h('p', { class: 'summary', role: 'status' },
     sessions.length === 1 ? '1 session' : `${fmt.int(sessions.length)}${data.sessions.length > limit ? '+' : ''} sessions`,

@@ -1,8 +1,8 @@
 // The Traces view: the filtered list, newest first, a page at a time.
 
 import { h, link, notice } from './dom.js';
-import { get, ApiError } from './api.js';
-import { filterBar, filterOf, parseFilter, quote } from './filters.js';
+import { get } from './api.js';
+import { addFilterBar, quote } from './filters.js';
 import * as fmt from './format.js';
 
 const PAGE_SIZE = 50;
@@ -72,23 +72,15 @@ export function tracesTable(traces, { caption, id, omit = [] } = {}) {
 }
 
 export async function render(url, ctx) {
-  const text = filterOf(url);
   const page = Math.max(1, Number.parseInt(url.searchParams.get('page') || '1', 10) || 1);
   const view = h('section', { class: 'view', 'aria-labelledby': 'view-title' }, h('h1', { id: 'view-title' }, 'Traces'));
   const onChange = (texts) => ctx.navigate('/', { f: texts });
 
-  let parsed;
-  try {
-    parsed = await parseFilter(text);
-  } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    view.append(filterBar({ text, error: e, onChange }));
-    return { node: view, title: 'Traces' };
-  }
+  const parsed = await addFilterBar(view, url, onChange);
+  if (!parsed) return { node: view, title: 'Traces' };
   const data = await get('/api/traces', {
     filter: parsed.filter, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, count: 'true',
   });
-  view.append(filterBar({ clauses: parsed.clauses, text: parsed.filter, onChange }));
 
   const total = data.total ?? data.traces.length;
   const first = total ? (page - 1) * PAGE_SIZE + 1 : 0;

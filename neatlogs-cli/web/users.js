@@ -2,8 +2,8 @@
 // user's traces; and a chart of traces per day for the top users.
 
 import { h, link, notice } from './dom.js';
-import { get, ApiError } from './api.js';
-import { filterBar, filterOf, parseFilter, quote } from './filters.js';
+import { get } from './api.js';
+import { addFilterBar, quote } from './filters.js';
 import { dailyChart } from './chart.js';
 import * as fmt from './format.js';
 
@@ -18,6 +18,11 @@ const COLUMNS = [
   { key: 'last_seen', label: 'Last seen', value: (u) => u.last_seen, text: true },
   { key: 'metadata', label: 'Metadata', value: (u) => fmt.metadata(u.metadata), text: true },
 ];
+
+/** The direction a column sorts in first: text A to Z, numbers and last seen biggest first. */
+function firstDir(column) {
+  return column.text && column.key !== 'last_seen' ? 'asc' : 'desc';
+}
 
 function cell(column, user, filterTexts) {
   switch (column.key) {
@@ -53,27 +58,19 @@ function sorted(users, key, dir) {
 }
 
 export async function render(url, ctx) {
-  const text = filterOf(url);
   const sortKey = COLUMNS.some((c) => c.key === url.searchParams.get('sort')) ? url.searchParams.get('sort') : 'traces';
-  const defaultDir = COLUMNS.find((c) => c.key === sortKey).text && sortKey !== 'last_seen' ? 'asc' : 'desc';
+  const defaultDir = firstDir(COLUMNS.find((c) => c.key === sortKey));
   const dir = ['asc', 'desc'].includes(url.searchParams.get('dir')) ? url.searchParams.get('dir') : defaultDir;
   const view = h('section', { class: 'view', 'aria-labelledby': 'view-title' }, h('h1', { id: 'view-title' }, 'Users'));
   const filterTexts = url.searchParams.getAll('f');
   const onChange = (texts) => ctx.navigate('/users', { f: texts, sort: url.searchParams.get('sort'), dir: url.searchParams.get('dir') });
 
-  let parsed;
-  try {
-    parsed = await parseFilter(text);
-  } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    view.append(filterBar({ text, error: e, onChange }));
-    return { node: view, title: 'Users' };
-  }
+  const parsed = await addFilterBar(view, url, onChange);
+  if (!parsed) return { node: view, title: 'Users' };
   const [report, daily] = await Promise.all([
     get('/api/end-users', { filter: parsed.filter }),
     get('/api/end-users/daily', { filter: parsed.filter, top: 5, days: 14 }),
   ]);
-  view.append(filterBar({ clauses: parsed.clauses, text: parsed.filter, onChange }));
 
   const users = sorted(report.users, sortKey, dir);
   view.append(h('p', { class: 'summary', role: 'status' },
@@ -93,7 +90,7 @@ export async function render(url, ctx) {
 
   const header = COLUMNS.map((column) => {
     const active = column.key === sortKey;
-    const next = active && dir === 'desc' ? 'asc' : active ? 'desc' : column.text && column.key !== 'last_seen' ? 'asc' : 'desc';
+    const next = active && dir === 'desc' ? 'asc' : active ? 'desc' : firstDir(column);
     return h('th', {
       scope: 'col',
       class: column.text ? null : 'num',

@@ -29,6 +29,19 @@ test('a per-call end-user wins, with its own metadata and never the default one'
   assert.deepEqual(JSON.parse(calls[1].body.attributes[META]), { plan: 'free' });
 });
 
+test('endUserMetadata on a call without endUser is ignored: the default user keeps its own', async () => {
+  const { options, calls, errors } = setup({ endUser: 'u_812', endUserMetadata: { plan: 'pro' } });
+  const nl = new Neatlogs(options);
+  await nl.trackAI({ name: 'chat', endUserMetadata: { plan: 'free' } });
+  assert.equal(calls[0].body.attributes[ID], 'u_812');
+  assert.deepEqual(JSON.parse(calls[0].body.attributes[META]), { plan: 'pro' });
+
+  const bare = setup();
+  await new Neatlogs(bare.options).trackAI({ name: 'chat', endUserMetadata: { plan: 'free' } });
+  assert.equal(bare.calls[0].body.attributes, undefined, 'no end-user, so no metadata either');
+  assert.equal(errors.length + bare.errors.length, 0);
+});
+
 test('endUserId is an alias, on the client and per call; an empty id counts as not given', async () => {
   const { options, calls, errors } = setup({ endUserId: 'u_1' });
   const nl = new Neatlogs(options);

@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::{CliError, Source, DEFAULT_DB, DEFAULT_FILE};
-use crate::ingest::read_jsonl;
+use crate::ingest::{read_jsonl, Batch, FileReport};
 use crate::store::Store;
 
 /// Opens the source the flags name, or the default one.
@@ -42,19 +42,26 @@ fn open_db(path: &Path) -> Result<Store, CliError> {
 
 /// Reads a JSON-lines file into memory, warning (on stderr) about lines
 /// that do not decode.
-pub(crate) fn open_file(path: &Path) -> Result<Store, CliError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
-    let (batch, report) = read_jsonl(BufReader::new(file))
-        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?;
-    warn_skipped(path, &report.skipped);
+fn open_file(path: &Path) -> Result<Store, CliError> {
+    let (batch, _) = read_file(path)?;
     let mut store = Store::in_memory()?;
     store.write(&batch)?;
     store.optimize()?;
     Ok(store)
 }
 
-pub(crate) fn warn_skipped(path: &Path, skipped: &[(usize, String)]) {
+/// Reads an SDK JSON-lines file into one batch, warning (on stderr) about
+/// lines that do not decode.
+pub(crate) fn read_file(path: &Path) -> Result<(Batch, FileReport), CliError> {
+    let cannot_read =
+        |e: std::io::Error| CliError::Other(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let (batch, report) = read_jsonl(BufReader::new(file)).map_err(cannot_read)?;
+    warn_skipped(path, &report.skipped);
+    Ok((batch, report))
+}
+
+fn warn_skipped(path: &Path, skipped: &[(usize, String)]) {
     for (line, reason) in skipped.iter().take(5) {
         eprintln!("neatlogs: skipped {}:{line}: {reason}", path.display());
     }

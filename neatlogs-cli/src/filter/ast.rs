@@ -65,15 +65,24 @@ pub enum Op {
 }
 
 impl Field {
-    /// The field as written in a filter.
+    /// The field's keyword: `end_user`, `session`, `workflow`, `name`,
+    /// `status` or `metadata` (without the key).
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Field::EndUser => "end_user",
+            Field::Session => "session",
+            Field::Workflow => "workflow",
+            Field::Name => "name",
+            Field::Status => "status",
+            Field::Metadata(_) => "metadata",
+        }
+    }
+
+    /// The field as written in a filter (`metadata:KEY` with its key).
     pub fn name(&self) -> String {
         match self {
-            Field::EndUser => "end_user".to_owned(),
-            Field::Session => "session".to_owned(),
-            Field::Workflow => "workflow".to_owned(),
-            Field::Name => "name".to_owned(),
-            Field::Status => "status".to_owned(),
             Field::Metadata(key) => format!("metadata:{}", quote_if_needed(key)),
+            other => other.keyword().to_owned(),
         }
     }
 }

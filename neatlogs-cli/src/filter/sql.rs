@@ -86,12 +86,9 @@ pub fn metadata_rows(clause: &Clause) -> Option<SqlCondition> {
     if negated(&clause.op).is_some() {
         return None;
     }
-    let mut params = vec![path.clone()];
-    let test = metadata_test(&clause.op, &mut params);
-    Some(SqlCondition {
-        sql: format!("m.path = ?{test}"),
-        params,
-    })
+    let mut params = Vec::new();
+    let sql = metadata_row(path, &clause.op, &mut params);
+    Some(SqlCondition { sql, params })
 }
 
 /// The `traces` column behind a field (metadata has its own table).
@@ -183,33 +180,33 @@ fn compile_column(col: &str, op: &Op, params: &mut Vec<String>) -> String {
 /// metadata, keyed by path and value, and by trace), so a clause tests for
 /// a matching row, and a negation for the absence of one.
 fn compile_metadata(path: &str, op: &Op, plan: MetadataPlan, params: &mut Vec<String>) -> String {
-    let (negate, op) = match negated(op) {
-        Some(positive_op) => (true, positive_op),
-        None => (false, op.clone()),
-    };
-    if plan == MetadataPlan::Drive && !negate {
-        params.push(path.to_owned());
-        let test = metadata_test(&op, params);
-        return format!(
-            "t.id IN (SELECT m.trace_rowid FROM trace_metadata m WHERE m.path = ?{test})"
-        );
+    let negation = negated(op);
+    let row = metadata_row(path, negation.as_ref().unwrap_or(op), params);
+    match (negation.is_some(), plan) {
+        (false, MetadataPlan::Drive) => {
+            format!("t.id IN (SELECT m.trace_rowid FROM trace_metadata m WHERE {row})")
+        }
+        (negate, _) => {
+            let exists = if negate { "NOT EXISTS" } else { "EXISTS" };
+            format!(
+                "{exists} (SELECT 1 FROM trace_metadata m WHERE m.trace_rowid = t.id AND {row})"
+            )
+        }
     }
-    params.push(path.to_owned());
-    let test = metadata_test(&op, params);
-    let exists = if negate { "NOT EXISTS" } else { "EXISTS" };
-    format!(
-        "{exists} (SELECT 1 FROM trace_metadata m WHERE m.trace_rowid = t.id AND m.path = ?{test})"
-    )
 }
 
-/// ` AND <test of m.value>` for a positive operator (empty for `is set`:
-/// every row has a value, the path alone says the key is set).
-fn metadata_test(op: &Op, params: &mut Vec<String>) -> String {
-    match op {
-        Op::IsSet => String::new(),
-        op => positive("m.value", op, params)
-            .map(|test| format!(" AND {test}"))
-            .unwrap_or_default(),
+/// `m.path = ? AND <test of m.value>`: the `trace_metadata m` rows a
+/// positive operator selects (the path alone for `is set`: every row has a
+/// value, so the path says the key is set).
+fn metadata_row(path: &str, op: &Op, params: &mut Vec<String>) -> String {
+    params.push(path.to_owned());
+    let value_test = match op {
+        Op::IsSet => None,
+        op => positive("m.value", op, params),
+    };
+    match value_test {
+        Some(test) => format!("m.path = ? AND {test}"),
+        None => "m.path = ?".to_owned(),
     }
 }
 

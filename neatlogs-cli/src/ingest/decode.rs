@@ -1,6 +1,7 @@
 //! Request bodies to OTLP messages: content type, gzip (with a bomb guard),
 //! protobuf or JSON.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -39,13 +40,17 @@ impl Encoding {
 }
 
 /// Undoes `Content-Encoding` (none, `identity` or `gzip`), refusing bodies
-/// that expand past [`MAX_BODY_BYTES`].
-pub fn decompress(body: &[u8], content_encoding: Option<&str>) -> Result<Vec<u8>, IngestError> {
+/// that expand past [`MAX_BODY_BYTES`]. An unencoded body is borrowed, not
+/// copied.
+pub fn decompress<'a>(
+    body: &'a [u8],
+    content_encoding: Option<&str>,
+) -> Result<Cow<'a, [u8]>, IngestError> {
     match content_encoding
         .map(|e| e.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("" | "identity") => Ok(body.to_vec()),
+        None | Some("" | "identity") => Ok(Cow::Borrowed(body)),
         Some("gzip" | "x-gzip") => {
             let mut out = Vec::new();
             let limit = MAX_BODY_BYTES as u64 + 1;
@@ -59,7 +64,7 @@ pub fn decompress(body: &[u8], content_encoding: Option<&str>) -> Result<Vec<u8>
                     MAX_BODY_BYTES / (1024 * 1024)
                 )));
             }
-            Ok(out)
+            Ok(Cow::Owned(out))
         }
         Some(other) => Err(IngestError::Unsupported(format!(
             "unsupported content encoding `{other}`: send gzip or no encoding"
@@ -88,7 +93,7 @@ pub fn decode_otlp(
     }
     let raw = decompress(body, content_encoding)?;
     match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(raw.as_slice())
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(&*raw)
             .map_err(|e| IngestError::Malformed(format!("invalid OTLP protobuf: {e}"))),
         Encoding::Json => serde_json::from_slice(&raw)
             .map_err(|e| IngestError::Malformed(format!("invalid OTLP JSON: {e}"))),

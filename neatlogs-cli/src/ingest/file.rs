@@ -12,8 +12,6 @@ use super::{batch_from_otlp, decode_otlp, Batch, Encoding};
 pub struct FileReport {
     /// Non-blank lines read.
     pub lines: usize,
-    /// Spans decoded.
-    pub spans: usize,
     /// Lines that could not be decoded (1-based line number, reason). A
     /// half-written last line from an SDK still writing is one of these.
     pub skipped: Vec<(usize, String)>,
@@ -58,7 +56,6 @@ pub fn read_jsonl<R: BufRead>(reader: R) -> std::io::Result<(Batch, FileReport)>
                 });
             remap.push(id);
         }
-        report.spans += batch.spans.len();
         merged.spans.extend(batch.spans.into_iter().map(|mut span| {
             span.resource = remap[span.resource];
             span

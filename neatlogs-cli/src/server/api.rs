@@ -56,10 +56,12 @@ fn bad_request(message: String, column: Option<usize>) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-fn parse_filter(params: &ListParams) -> Result<Filter, filter::FilterError> {
-    filter::parse(params.filter.as_deref().unwrap_or(""))
+/// The `filter` query parameter parsed (none matches every trace).
+fn parse_filter(text: Option<&str>) -> Result<Filter, filter::FilterError> {
+    filter::parse(text.unwrap_or(""))
 }
 
+/// The 400 for a filter that does not parse, naming the column.
 fn filter_error(e: filter::FilterError) -> Response {
     bad_request(e.message, Some(e.column))
 }
@@ -112,7 +114,7 @@ pub(crate) async fn traces(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Response {
-    let filter = match parse_filter(&params) {
+    let filter = match parse_filter(params.filter.as_deref()) {
         Ok(f) => f,
         Err(e) => return filter_error(e),
     };
@@ -145,7 +147,7 @@ pub(crate) async fn end_users(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Response {
-    let filter = match parse_filter(&params) {
+    let filter = match parse_filter(params.filter.as_deref()) {
         Ok(f) => f,
         Err(e) => return filter_error(e),
     };
@@ -166,7 +168,7 @@ pub(crate) async fn sessions(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Response {
-    let filter = match parse_filter(&params) {
+    let filter = match parse_filter(params.filter.as_deref()) {
         Ok(f) => f,
         Err(e) => return filter_error(e),
     };
@@ -182,7 +184,7 @@ pub(crate) async fn end_users_daily(
     State(state): State<AppState>,
     Query(params): Query<DailyParams>,
 ) -> Response {
-    let filter = match filter::parse(params.filter.as_deref().unwrap_or("")) {
+    let filter = match parse_filter(params.filter.as_deref()) {
         Ok(f) => f,
         Err(e) => return filter_error(e),
     };
@@ -212,7 +214,7 @@ pub(crate) async fn metadata_keys(
 /// canonical text, so the page shows a typed filter as chips without a
 /// second parser. A filter that does not parse is a 400 naming the column.
 pub(crate) async fn parse(Query(params): Query<ListParams>) -> Response {
-    let filter = match parse_filter(&params) {
+    let filter = match parse_filter(params.filter.as_deref()) {
         Ok(f) => f,
         Err(e) => return filter_error(e),
     };
@@ -220,13 +222,13 @@ pub(crate) async fn parse(Query(params): Query<ListParams>) -> Response {
         .clauses
         .iter()
         .map(|clause| {
-            let (field, key) = match &clause.field {
-                Field::Metadata(key) => ("metadata", Some(key.as_str())),
-                other => (field_name(other), None),
+            let key = match &clause.field {
+                Field::Metadata(key) => Some(key.as_str()),
+                _ => None,
             };
             json!({
                 "text": clause.to_string(),
-                "field": field,
+                "field": clause.field.keyword(),
                 "key": key,
                 "op": clause.op.keyword(),
                 "values": clause.op.values(),
@@ -234,15 +236,4 @@ pub(crate) async fn parse(Query(params): Query<ListParams>) -> Response {
         })
         .collect();
     Json(json!({ "filter": filter.to_string(), "clauses": clauses })).into_response()
-}
-
-fn field_name(field: &Field) -> &'static str {
-    match field {
-        Field::EndUser => "end_user",
-        Field::Session => "session",
-        Field::Workflow => "workflow",
-        Field::Name => "name",
-        Field::Status => "status",
-        Field::Metadata(_) => "metadata",
-    }
 }

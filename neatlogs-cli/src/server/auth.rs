@@ -41,9 +41,7 @@ pub(crate) async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Response {
-    // CORS preflights carry no credentials by design.
-    let preflight = request.method() == axum::http::Method::OPTIONS;
-    if let (Some(expected), false) = (state.api_key.as_deref(), preflight) {
+    if let Some(expected) = state.api_key.as_deref() {
         if !authorized(request.headers(), expected) {
             return (
                 StatusCode::UNAUTHORIZED,

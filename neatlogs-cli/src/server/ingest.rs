@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use prost::Message;
 
 use super::{lock, AppState};
-use crate::ingest::{self as decode, Encoding, IngestError};
+use crate::ingest::{self as decode, Batch, Encoding, IngestError};
 
 /// google.rpc.Status, the body OTLP/HTTP specifies for protobuf errors.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -55,6 +55,33 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Why an ingest request failed: the status to answer and the reason.
+type Failure = (StatusCode, String);
+
+fn refused(error: IngestError) -> Failure {
+    (status_of(&error), error.to_string())
+}
+
+/// Runs `work` (decode, convert, store) on a blocking thread.
+async fn off_the_async_threads<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("ingest task failed: {e}"),
+        ))
+    })
+}
+
+/// Writes a batch through the writer connection, in one transaction.
+fn store(state: &AppState, batch: &Batch) -> Result<(), Failure> {
+    lock(&state.writer)
+        .write(batch)
+        .map(drop)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
 /// `POST /v1/traces`
 pub(crate) async fn otlp(
     State(state): State<AppState>,
@@ -66,18 +93,14 @@ pub(crate) async fn otlp(
         Err(e) => return otlp_error(status_of(&e), e.to_string(), None),
     };
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
-    let result = tokio::task::spawn_blocking(move || {
-        let request = decode::decode_otlp(&body, encoding, content_encoding.as_deref())
-            .map_err(|e| (status_of(&e), e.to_string()))?;
-        let batch =
-            decode::batch_from_otlp(&request).map_err(|e| (status_of(&e), e.to_string()))?;
-        lock(&state.writer)
-            .write(&batch)
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    let result = off_the_async_threads(move || {
+        let request =
+            decode::decode_otlp(&body, encoding, content_encoding.as_deref()).map_err(refused)?;
+        store(&state, &decode::batch_from_otlp(&request).map_err(refused)?)
     })
     .await;
     match result {
-        Ok(Ok(_)) => match encoding {
+        Ok(()) => match encoding {
             // An empty ExportTraceServiceResponse: full success.
             Encoding::Protobuf => (
                 StatusCode::OK,
@@ -87,18 +110,15 @@ pub(crate) async fn otlp(
                 .into_response(),
             Encoding::Json => (StatusCode::OK, axum::Json(serde_json::json!({}))).into_response(),
         },
-        Ok(Err((status, message))) => otlp_error(status, message, Some(encoding)),
-        Err(e) => otlp_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("ingest task failed: {e}"),
-            Some(encoding),
-        ),
+        Err((status, message)) => otlp_error(status, message, Some(encoding)),
     }
 }
 
-/// CORS for the browser SDK, on `/v1/trace` only: the query API stays
+/// CORS for the browser SDK, layered on `/v1/trace` only (every answer
+/// there, the API key's 401 and the body limit's 413 included, so a page
+/// on another origin can read why it was refused): the query API stays
 /// unreadable to other origins.
-fn cors(mut response: Response) -> Response {
+pub(crate) async fn cors(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -116,8 +136,8 @@ fn cors(mut response: Response) -> Response {
 }
 
 /// `OPTIONS /v1/trace` (CORS preflight; never needs the key).
-pub(crate) async fn preflight() -> Response {
-    cors(StatusCode::NO_CONTENT.into_response())
+pub(crate) async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 /// `POST /v1/trace`
@@ -127,31 +147,21 @@ pub(crate) async fn simple_trace(
     body: Bytes,
 ) -> Response {
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
-    let result = tokio::task::spawn_blocking(move || {
-        let raw = decode::decompress(&body, content_encoding.as_deref())
-            .map_err(|e| (status_of(&e), e.to_string()))?;
-        let (batch, trace_id) =
-            decode::batch_from_simple_trace(&raw).map_err(|e| (status_of(&e), e.to_string()))?;
-        lock(&state.writer)
-            .write(&batch)
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok::<_, (StatusCode, String)>(trace_id)
+    let result = off_the_async_threads(move || {
+        let raw = decode::decompress(&body, content_encoding.as_deref()).map_err(refused)?;
+        let (batch, trace_id) = decode::batch_from_simple_trace(&raw).map_err(refused)?;
+        store(&state, &batch)?;
+        Ok(trace_id)
     })
     .await;
-    let response = match result {
-        Ok(Ok(trace_id)) => (
+    match result {
+        Ok(trace_id) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({ "trace_id": trace_id })),
         )
             .into_response(),
-        Ok(Err((status, message))) => {
+        Err((status, message)) => {
             (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
         }
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            axum::Json(serde_json::json!({ "error": format!("ingest task failed: {e}") })),
-        )
-            .into_response(),
-    };
-    cors(response)
+    }
 }

@@ -56,7 +56,8 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 }
 
 /// The collector's routes over a store at `db`. `api_key`, when given, is
-/// required on every route but `/` and `/healthz`.
+/// required on ingest and the query API (not on the page and its assets,
+/// `/api`, `/healthz` or a CORS preflight).
 pub fn router(db: &Path, api_key: Option<String>) -> Result<Router, StoreError> {
     let writer = Store::open(db)?;
     let reader = Store::open(db)?;
@@ -71,12 +72,9 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
         reader: Arc::new(Mutex::new(reader)),
         api_key: api_key.filter(|k| !k.is_empty()).map(Arc::from),
     };
+    let api_key = axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key);
     let protected = Router::new()
         .route("/v1/traces", post(ingest::otlp))
-        .route(
-            "/v1/trace",
-            post(ingest::simple_trace).options(ingest::preflight),
-        )
         .route("/api/traces", get(api::traces))
         .route("/api/traces/{trace_id}", get(api::trace))
         .route("/api/end-users", get(api::end_users))
@@ -84,10 +82,13 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
         .route("/api/end-users/daily", get(api::end_users_daily))
         .route("/api/metadata-keys", get(api::metadata_keys))
         .route("/api/filter", get(api::parse))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_api_key,
-        ));
+        .route_layer(api_key.clone());
+    // The browser SDK's route: the key is checked on POST only (a CORS
+    // preflight carries no credentials), and every answer carries CORS.
+    let browser = post(ingest::simple_trace)
+        .route_layer(api_key)
+        .options(ingest::preflight)
+        .layer(axum::middleware::map_response(ingest::cors));
     Router::new()
         .route("/", get(web::page))
         .route("/users", get(web::page))
@@ -96,6 +97,7 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
         .route("/assets/{name}", get(web::asset))
         .route("/api", get(api::index))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/trace", browser)
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

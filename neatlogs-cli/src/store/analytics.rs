@@ -1,10 +1,10 @@
 //! Usage per end-user and per session: the "analyse usage per user" that
 //! attaching an end-user is for.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use rusqlite::params_from_iter;
 use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Row};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -145,6 +145,52 @@ pub struct SessionStats {
     pub(crate) last_turn_ns: i64,
 }
 
+/// One end-user's traces, added up row by row.
+#[derive(Default)]
+struct Tally {
+    /// Trace durations (one per trace).
+    durations: Vec<i64>,
+    /// Distinct sessions.
+    sessions: HashSet<String>,
+    /// Workflows (`""` for none).
+    workflows: BTreeSet<String>,
+    spans: i64,
+    errors: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    first_ns: i64,
+    last_ns: i64,
+}
+
+impl Tally {
+    /// Adds a row of `end_user, duration_ns, workflow, session, span_count,
+    /// status = 'error', input_tokens, output_tokens, start_ns, end_ns`.
+    fn add(&mut self, row: &Row<'_>) -> rusqlite::Result<()> {
+        let (start_ns, end_ns): (i64, i64) = (row.get(8)?, row.get(9)?);
+        if self.durations.is_empty() {
+            (self.first_ns, self.last_ns) = (start_ns, end_ns);
+        } else {
+            self.first_ns = self.first_ns.min(start_ns);
+            self.last_ns = self.last_ns.max(end_ns);
+        }
+        self.durations.push(row.get(1)?);
+        let workflow = row.get_ref(2)?.as_str_or_null()?.unwrap_or_default();
+        if !self.workflows.contains(workflow) {
+            self.workflows.insert(workflow.to_owned());
+        }
+        if let Some(session) = row.get_ref(3)?.as_str_or_null()? {
+            if !self.sessions.contains(session) {
+                self.sessions.insert(session.to_owned());
+            }
+        }
+        self.spans += row.get::<_, i64>(4)?;
+        self.errors += i64::from(row.get::<_, bool>(5)?);
+        self.input_tokens += row.get::<_, i64>(6)?;
+        self.output_tokens += row.get::<_, i64>(7)?;
+        Ok(())
+    }
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
@@ -160,23 +206,23 @@ impl Store {
         let condition = self.compile(filter)?;
         let params = || params_from_iter(condition.params.iter());
 
-        let mut durations: HashMap<String, Vec<i64>> = HashMap::new();
-        let mut workflows: HashMap<String, BTreeSet<String>> = HashMap::new();
+        // One pass over the matching traces that have an end-user.
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
         {
             let mut stmt = self.conn.prepare(&format!(
-                "SELECT t.end_user, t.duration_ns, t.workflow FROM traces t
-                 WHERE t.end_user IS NOT NULL AND {}",
+                "SELECT t.end_user, t.duration_ns, t.workflow, t.session, t.span_count,
+                        t.status = 'error', t.input_tokens, t.output_tokens, t.start_ns, t.end_ns
+                 FROM traces t WHERE t.end_user IS NOT NULL AND {}",
                 condition.sql
             ))?;
             let mut rows = stmt.query(params())?;
             while let Some(row) = rows.next()? {
-                let user: String = row.get(0)?;
-                durations.entry(user.clone()).or_default().push(row.get(1)?);
-                let workflow: Option<String> = row.get(2)?;
-                workflows
-                    .entry(user)
-                    .or_default()
-                    .insert(workflow.unwrap_or_default());
+                let user = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                let tally = match tallies.get_mut(user) {
+                    Some(tally) => tally,
+                    None => tallies.entry(user.to_owned()).or_default(),
+                };
+                tally.add(row)?;
             }
         }
 
@@ -197,54 +243,40 @@ impl Store {
             }
         }
 
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT t.end_user, COUNT(*), COUNT(DISTINCT t.session), SUM(t.span_count),
-                    SUM(t.status = 'error'), SUM(t.input_tokens), SUM(t.output_tokens),
-                    MIN(t.start_ns), MAX(t.end_ns)
-             FROM traces t WHERE t.end_user IS NOT NULL AND {}
-             GROUP BY t.end_user",
-            condition.sql
-        ))?;
-        let mut users = stmt
-            .query_map(params(), |row| {
-                let first: i64 = row.get(7)?;
-                let last: i64 = row.get(8)?;
-                Ok(UserStats {
-                    end_user: row.get(0)?,
-                    traces: row.get(1)?,
-                    sessions: row.get(2)?,
-                    spans: row.get(3)?,
-                    errors: row.get(4)?,
-                    input_tokens: row.get(5)?,
-                    output_tokens: row.get(6)?,
-                    p50_ms: 0.0,
-                    p95_ms: 0.0,
-                    first_seen: time::rfc3339(first),
-                    last_seen: time::rfc3339(last),
-                    workflows: Vec::new(),
-                    metadata: None,
-                    first_seen_ns: first,
-                    last_seen_ns: last,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-
-        for user in &mut users {
-            if let Some(d) = durations.get_mut(&user.end_user) {
-                d.sort_unstable();
-                user.p50_ms = percentile(d, 0.50) as f64 / 1e6;
-                user.p95_ms = percentile(d, 0.95) as f64 / 1e6;
-            }
-            let seen_in = workflows.remove(&user.end_user).unwrap_or_default();
-            user.metadata = catalogue.get(&user.end_user).and_then(|entries| {
-                entries
-                    .iter()
-                    .filter(|(workflow, _, _)| seen_in.contains(workflow))
-                    .max_by_key(|(_, at, _)| *at)
-                    .and_then(|(_, _, m)| serde_json::from_str(m).ok())
-            });
-            user.workflows = seen_in.into_iter().filter(|w| !w.is_empty()).collect();
-        }
+        let mut users: Vec<UserStats> = tallies
+            .into_iter()
+            .map(|(end_user, mut tally)| {
+                tally.durations.sort_unstable();
+                let metadata = catalogue.get(&end_user).and_then(|entries| {
+                    entries
+                        .iter()
+                        .filter(|(workflow, _, _)| tally.workflows.contains(workflow))
+                        .max_by_key(|(_, at, _)| *at)
+                        .and_then(|(_, _, m)| serde_json::from_str(m).ok())
+                });
+                UserStats {
+                    end_user,
+                    traces: tally.durations.len() as i64,
+                    sessions: tally.sessions.len() as i64,
+                    spans: tally.spans,
+                    errors: tally.errors,
+                    input_tokens: tally.input_tokens,
+                    output_tokens: tally.output_tokens,
+                    p50_ms: percentile(&tally.durations, 0.50) as f64 / 1e6,
+                    p95_ms: percentile(&tally.durations, 0.95) as f64 / 1e6,
+                    first_seen: time::rfc3339(tally.first_ns),
+                    last_seen: time::rfc3339(tally.last_ns),
+                    workflows: tally
+                        .workflows
+                        .into_iter()
+                        .filter(|w| !w.is_empty())
+                        .collect(),
+                    metadata,
+                    first_seen_ns: tally.first_ns,
+                    last_seen_ns: tally.last_ns,
+                }
+            })
+            .collect();
 
         users.sort_by(|a, b| {
             let tokens = |u: &UserStats| u.input_tokens + u.output_tokens;
