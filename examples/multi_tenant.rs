@@ -80,7 +80,9 @@ async fn main() -> Result<(), neatlogs::InitError> {
         println!("{reply}");
     }
 
-    neatlogs::shutdown();
+    if !neatlogs::shutdown() {
+        eprintln!("some spans were not exported: {:?}", neatlogs::stats());
+    }
     Ok(())
 }
 

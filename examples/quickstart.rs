@@ -46,10 +46,10 @@ fn main() -> Result<(), neatlogs::InitError> {
             println!("triage runs for {}", user.id());
         });
 
-    neatlogs::shutdown();
+    let all_exported = neatlogs::shutdown();
     let stats = neatlogs::stats();
     println!(
-        "exported {} spans, dropped {}, failed {}",
+        "exported {} spans, dropped {}, failed {} (all exported: {all_exported})",
         stats.exported, stats.dropped, stats.failed
     );
     Ok(())

@@ -7,15 +7,15 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Default)]
 pub struct Collect {
     pub spans: Arc<Mutex<Vec<neatlogs::SpanRecord>>>,
-    pub resources: Arc<Mutex<Vec<neatlogs::Resource>>>,
+    pub resources: Arc<Mutex<Vec<neatlogs::export::Resource>>>,
 }
 
-impl neatlogs::Exporter for Collect {
+impl neatlogs::export::Exporter for Collect {
     fn export(
         &mut self,
-        resource: &neatlogs::Resource,
+        resource: &neatlogs::export::Resource,
         batch: &[neatlogs::SpanRecord],
-    ) -> Result<(), neatlogs::ExportError> {
+    ) -> Result<(), neatlogs::export::ExportError> {
         self.spans.lock().unwrap().extend_from_slice(batch);
         let mut r = self.resources.lock().unwrap();
         if r.is_empty() {

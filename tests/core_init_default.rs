@@ -34,8 +34,7 @@ fn user(s: &neatlogs::SpanRecord) -> Option<(String, Option<String>)> {
     s.end_user().map(|u| {
         (
             u.id().to_string(),
-            u.metadata()
-                .map(|m| serde_json::Value::Object(m.clone()).to_string()),
+            u.metadata::<serde_json::Value>().map(|m| m.to_string()),
         )
     })
 }

@@ -64,10 +64,14 @@ fn s2_root_explicit_end_user_with_its_metadata() {
             .enter();
         let user = neatlogs::current_end_user().unwrap();
         assert_eq!(user.id().as_str(), "u_812");
-        assert_eq!(user.metadata().unwrap()["plan"], "pro");
+        assert_eq!(user.metadata::<serde_json::Value>().unwrap()["plan"], "pro");
     });
     assert_eq!(
-        spans[0].end_user().unwrap().metadata().unwrap()["plan"],
+        spans[0]
+            .end_user()
+            .unwrap()
+            .metadata::<serde_json::Value>()
+            .unwrap()["plan"],
         "pro"
     );
 }
@@ -93,7 +97,7 @@ fn s3_nested_end_user_has_no_effect() {
     for s in &spans {
         let user = s.end_user().unwrap();
         assert_eq!(user.id().as_str(), "u_root");
-        assert_eq!(user.metadata().unwrap()["plan"], "pro");
+        assert_eq!(user.metadata::<serde_json::Value>().unwrap()["plan"], "pro");
         assert_eq!(s.session_id(), Some("s_root"));
         // No trace of the nested value anywhere on the record.
         let dump = format!("{s:?}");
@@ -263,23 +267,29 @@ fn s5_llm_span_outside_trace_is_a_root() {
     assert!(s.is_root());
     assert_eq!(s.kind(), SpanKind::Llm);
     assert_eq!(
-        s.attribute(neatlogs::keys::MODEL).unwrap().as_str(),
+        s.attribute(neatlogs::wire::llm::REQUEST_MODEL)
+            .unwrap()
+            .as_str(),
         Some("gpt-4o")
     );
     assert_eq!(
-        s.attribute(neatlogs::keys::INPUT).unwrap().as_str(),
+        s.attribute(neatlogs::wire::io::INPUT).unwrap().as_str(),
         Some("hi")
     );
     assert_eq!(
-        s.attribute(neatlogs::keys::OUTPUT).unwrap().as_str(),
+        s.attribute(neatlogs::wire::io::OUTPUT).unwrap().as_str(),
         Some("hello")
     );
     assert_eq!(
-        s.attribute(neatlogs::keys::INPUT_TOKENS).unwrap().as_i64(),
+        s.attribute(neatlogs::wire::llm::INPUT_TOKENS)
+            .unwrap()
+            .as_i64(),
         Some(12)
     );
     assert_eq!(
-        s.attribute(neatlogs::keys::OUTPUT_TOKENS).unwrap().as_i64(),
+        s.attribute(neatlogs::wire::llm::OUTPUT_TOKENS)
+            .unwrap()
+            .as_i64(),
         Some(3)
     );
 }
@@ -335,8 +345,12 @@ fn s8_invalid_id_and_metadata_are_dropped_without_panic() {
     assert!(by("ctrl").end_user().is_none());
     let ok = by("meta-array").end_user().unwrap();
     assert_eq!(ok.id().as_str(), "u_ok");
-    assert!(ok.metadata().is_none());
-    assert!(by("meta-big").end_user().unwrap().metadata().is_none());
+    assert!(ok.metadata::<serde_json::Value>().is_none());
+    assert!(by("meta-big")
+        .end_user()
+        .unwrap()
+        .metadata::<serde_json::Value>()
+        .is_none());
     assert!(by("bad-session").session_id().is_none());
 }
 

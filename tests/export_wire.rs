@@ -519,12 +519,12 @@ struct SpanOpeningExporter;
 static EXPORTER_CALLS: AtomicUsize = AtomicUsize::new(0);
 static EXPORTER_SPANS_RECORDED: AtomicUsize = AtomicUsize::new(0);
 
-impl neatlogs::Exporter for SpanOpeningExporter {
+impl neatlogs::export::Exporter for SpanOpeningExporter {
     fn export(
         &mut self,
-        _: &neatlogs::Resource,
+        _: &neatlogs::export::Resource,
         _: &[neatlogs::SpanRecord],
-    ) -> Result<(), neatlogs::ExportError> {
+    ) -> Result<(), neatlogs::export::ExportError> {
         EXPORTER_CALLS.fetch_add(1, Ordering::SeqCst);
         let root = neatlogs::trace("inside-exporter")
             .end_user_id("u_exporter")

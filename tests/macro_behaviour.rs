@@ -82,7 +82,11 @@ fn decorated_root_sets_the_trace_identity() {
     assert_eq!(root.name(), "handle");
     assert_eq!(root.kind(), SpanKind::Workflow);
     assert_eq!(user_of(root), Some("u_812"));
-    let metadata = root.end_user().unwrap().metadata().unwrap();
+    let metadata = root
+        .end_user()
+        .unwrap()
+        .metadata::<serde_json::Value>()
+        .unwrap();
     assert_eq!(metadata["plan"], "pro");
     assert_eq!(metadata["seats"], 3);
     assert_eq!(root.session_id(), Some("chat-7"));

@@ -28,7 +28,7 @@ fn user(span: &SpanRecord) -> Option<&str> {
 
 fn plan(span: &SpanRecord) -> Option<String> {
     span.end_user()
-        .and_then(|u| u.metadata())
+        .and_then(|u| u.metadata::<serde_json::Value>())
         .map(|m| m["plan"].to_string())
 }
 

@@ -60,7 +60,7 @@ fn quickstart_exports_to_the_collector_and_filters_by_end_user() {
                 .end_user_id("someone-else")
                 .enter();
         });
-    neatlogs::shutdown();
+    let _ = neatlogs::shutdown();
     let stats = neatlogs::stats();
     assert_eq!(stats.failed, 0, "{stats:?}");
     assert_eq!(stats.dropped, 0, "{stats:?}");

@@ -49,7 +49,7 @@ fn the_sdk_file_is_read_without_a_server() {
                 });
         }
     }
-    neatlogs::shutdown();
+    let _ = neatlogs::shutdown();
     let path = file.to_str().unwrap();
 
     let traces = neatlogs(&[

@@ -33,18 +33,7 @@ pub(crate) const ARGUMENTS: [&str; 7] = [
     "crate",
 ];
 
-/// The span kinds, as written in `kind = ".."`, with their `SpanKind` variant.
-pub(crate) const KINDS: [(&str, &str); 9] = [
-    ("WORKFLOW", "Workflow"),
-    ("AGENT", "Agent"),
-    ("CHAIN", "Chain"),
-    ("TOOL", "Tool"),
-    ("RETRIEVER", "Retriever"),
-    ("EMBEDDING", "Embedding"),
-    ("GUARDRAIL", "Guardrail"),
-    ("MCP_TOOL", "McpTool"),
-    ("LLM", "Llm"),
-];
+pub(crate) use crate::kinds::KINDS;
 
 /// The kind used when `kind` is not given: a plain step.
 pub(crate) const DEFAULT_KIND: &str = "Chain";

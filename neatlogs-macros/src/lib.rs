@@ -14,6 +14,7 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod expand;
+mod kinds;
 
 /// Turn a function into a span: the function's calls are traced.
 ///
@@ -116,7 +117,7 @@ mod expand;
 /// assert_eq!(root.kind(), neatlogs::SpanKind::Agent);
 /// let user = root.end_user().unwrap();
 /// assert_eq!(user.id().as_str(), "812");
-/// assert_eq!(user.metadata().unwrap()["plan"], "pro");
+/// assert_eq!(user.metadata::<serde_json::Value>().unwrap()["plan"], "pro");
 /// assert_eq!(root.session_id(), Some("chat-7"));
 /// assert_eq!(root.tags(), ["beta", "pro"]);
 /// ```

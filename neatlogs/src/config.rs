@@ -257,7 +257,7 @@ impl Config {
     /// ```
     /// let config = neatlogs::Config::new()
     ///     .endpoint("http://127.0.0.1:4318")
-    ///     .protocol(neatlogs::Protocol::HttpJson);
+    ///     .protocol(neatlogs::export::Protocol::HttpJson);
     /// # drop(config);
     /// ```
     pub fn protocol(mut self, protocol: Protocol) -> Self {

@@ -5,23 +5,57 @@ use std::fmt;
 
 /// A 128-bit trace id (never zero), as in W3C Trace Context and OTLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TraceId(pub u128);
+pub struct TraceId(u128);
 
 /// A 64-bit span id (never zero), as in W3C Trace Context and OTLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SpanId(pub u64);
+pub struct SpanId(u64);
 
 impl TraceId {
     /// The id as 16 big-endian bytes (the OTLP wire form).
-    pub fn to_bytes(self) -> [u8; 16] {
+    ///
+    /// ```
+    /// let id = neatlogs::TraceId::from_bytes([7; 16]);
+    /// assert_eq!(id.to_bytes(), [7; 16]);
+    /// ```
+    pub const fn to_bytes(self) -> [u8; 16] {
         self.0.to_be_bytes()
+    }
+
+    /// The id from its 16 big-endian bytes (as in OTLP and W3C `traceparent`).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        TraceId(u128::from_be_bytes(bytes))
+    }
+
+    #[cfg(test)]
+    pub(crate) const fn from_u128(v: u128) -> Self {
+        TraceId(v)
     }
 }
 
 impl SpanId {
     /// The id as 8 big-endian bytes (the OTLP wire form).
-    pub fn to_bytes(self) -> [u8; 8] {
+    ///
+    /// ```
+    /// let id = neatlogs::SpanId::from_bytes([1, 2, 3, 4, 5, 6, 7, 8]);
+    /// assert_eq!(id.to_string(), "0102030405060708");
+    /// ```
+    pub const fn to_bytes(self) -> [u8; 8] {
         self.0.to_be_bytes()
+    }
+
+    /// The id from its 8 big-endian bytes (as in OTLP and W3C `traceparent`).
+    pub const fn from_bytes(bytes: [u8; 8]) -> Self {
+        SpanId(u64::from_be_bytes(bytes))
+    }
+
+    #[cfg(test)]
+    pub(crate) const fn from_u64(v: u64) -> Self {
+        SpanId(v)
+    }
+
+    pub(crate) const fn to_u64(self) -> u64 {
+        self.0
     }
 }
 
@@ -109,6 +143,6 @@ mod tests {
             assert!(seen.insert(new_span_id()));
         }
         assert_eq!(new_trace_id().to_string().len(), 32);
-        assert_eq!(SpanId(1).to_string(), "0000000000000001");
+        assert_eq!(SpanId::from_u64(1).to_string(), "0000000000000001");
     }
 }

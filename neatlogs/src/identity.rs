@@ -8,7 +8,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::session::SessionId;
 
 /// The longest end-user id accepted, in characters.
 ///
@@ -180,18 +182,9 @@ impl fmt::Debug for OperatorId {
 }
 
 /// End-user metadata: a JSON object, kept as the compact JSON text that
-/// goes on the wire and parsed only if someone asks for the map.
+/// goes on the wire.
 pub(crate) struct Metadata {
     json: String,
-    parsed: std::sync::OnceLock<Option<Map<String, Value>>>,
-}
-
-impl Metadata {
-    fn map(&self) -> Option<&Map<String, Value>> {
-        self.parsed
-            .get_or_init(|| serde_json::from_str(&self.json).ok())
-            .as_ref()
-    }
 }
 
 impl fmt::Debug for Metadata {
@@ -226,9 +219,23 @@ impl EndUser {
         &self.id
     }
 
-    /// The end-user's metadata (a JSON object), if the source of the id gave one.
-    pub fn metadata(&self) -> Option<&Map<String, Value>> {
-        self.metadata.as_deref().and_then(Metadata::map)
+    /// The end-user's metadata, if the source of the id gave one,
+    /// deserialized into `T` (a `serde_json::Value`, a map, your own struct).
+    /// `None` when there is none or it does not fit `T`.
+    ///
+    /// ```
+    /// # neatlogs::testing::with_capture(|| {
+    /// let _root = neatlogs::trace("chat")
+    ///     .end_user_id("u_812")
+    ///     .end_user_metadata(serde_json::json!({"plan": "pro"}))
+    ///     .enter();
+    /// let user = neatlogs::current_end_user().unwrap();
+    /// let metadata: serde_json::Value = user.metadata().unwrap();
+    /// assert_eq!(metadata["plan"], "pro");
+    /// # });
+    /// ```
+    pub fn metadata<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(self.metadata_json()?).ok()
     }
 
     /// The metadata as compact JSON text (what is exported as
@@ -247,7 +254,10 @@ impl fmt::Debug for EndUser {
     }
 }
 
-/// What a caller gave as an end-user id, after validation.
+/// What a caller gave as an end-user or session id, after validation.
+///
+/// Public only so that the sealed [`IntoEndUserId`] can name it; not
+/// reachable from outside the crate.
 #[derive(Debug, Clone)]
 pub enum IdInput<T> {
     /// Nothing (or an empty string, or `None`) was given.
@@ -270,9 +280,16 @@ pub enum IdInput<T> {
     note = "an end-user id is a `&str`, `String`, integer, `uuid::Uuid` or `neatlogs::EndUserId`, or an `Option` of one",
     note = "pass the id field itself (`user.id`), or convert it deliberately (`user.id.to_string()`)"
 )]
-pub trait IntoEndUserId {
+pub trait IntoEndUserId: sealed::Sealed {
     /// Validate and convert.
+    #[doc(hidden)]
     fn into_end_user_id(self) -> IdInput<EndUserId>;
+}
+
+/// Only this crate implements [`IntoEndUserId`]: the list of accepted types
+/// is part of the identity contract, not an extension point.
+mod sealed {
+    pub trait Sealed {}
 }
 
 fn from_str_input(s: &str) -> IdInput<EndUserId> {
@@ -328,8 +345,18 @@ impl<T: IntoEndUserId> IntoEndUserId for Option<T> {
     }
 }
 
+impl sealed::Sealed for &str {}
+impl sealed::Sealed for String {}
+impl sealed::Sealed for &String {}
+impl sealed::Sealed for std::borrow::Cow<'_, str> {}
+impl sealed::Sealed for EndUserId {}
+impl sealed::Sealed for &EndUserId {}
+impl<T: IntoEndUserId> sealed::Sealed for Option<T> {}
+
 macro_rules! int_end_user_id {
     ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl sealed::Sealed for &$t {}
         impl IntoEndUserId for $t {
             fn into_end_user_id(self) -> IdInput<EndUserId> {
                 IdInput::Valid(EndUserId(Arc::from(self.to_string())))
@@ -343,6 +370,11 @@ macro_rules! int_end_user_id {
     )*};
 }
 int_end_user_id!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+#[cfg(feature = "uuid")]
+impl sealed::Sealed for uuid::Uuid {}
+#[cfg(feature = "uuid")]
+impl sealed::Sealed for &uuid::Uuid {}
 
 #[cfg(feature = "uuid")]
 impl IntoEndUserId for uuid::Uuid {
@@ -383,10 +415,7 @@ pub(crate) fn metadata_from<T: serde::Serialize + ?Sized>(
             max: MAX_END_USER_METADATA_BYTES,
         });
     }
-    Ok(Arc::new(Metadata {
-        json,
-        parsed: std::sync::OnceLock::new(),
-    }))
+    Ok(Arc::new(Metadata { json }))
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -401,7 +430,7 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 /// Validate a session id: the same rules as an end-user id.
-pub(crate) fn parse_session(s: &str) -> IdInput<Arc<str>> {
+pub(crate) fn parse_session(s: &str) -> IdInput<SessionId> {
     if s.is_empty() {
         return IdInput::NotGiven;
     }
@@ -409,6 +438,80 @@ pub(crate) fn parse_session(s: &str) -> IdInput<Arc<str>> {
         Ok(()) => IdInput::Valid(Arc::from(s)),
         Err(e) => IdInput::Invalid(e),
     }
+}
+
+/// An identity as given by a caller (a root's builder, or `init`), each part
+/// already validated.
+#[derive(Default)]
+pub(crate) struct Given {
+    pub(crate) end_user: Option<IdInput<EndUserId>>,
+    pub(crate) metadata: Option<Result<Arc<Metadata>, IdentityError>>,
+    pub(crate) session: Option<IdInput<SessionId>>,
+}
+
+/// An identity after resolution: what a trace (or the `init` default) carries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Resolved {
+    pub(crate) end_user: Option<EndUser>,
+    pub(crate) session: Option<SessionId>,
+}
+
+/// Something given that resolution set aside. A root logs it; `init` turns
+/// it into an error.
+#[derive(Debug)]
+pub(crate) enum Problem {
+    /// The id was invalid: there is no end-user (never the fallback's).
+    EndUserId(IdentityError),
+    /// The metadata was invalid: the id is kept without it.
+    Metadata(IdentityError),
+    /// Metadata without an id: ignored (metadata travels with its id).
+    MetadataWithoutId,
+    /// The session was invalid: there is no session (never the fallback's).
+    Session(IdentityError),
+}
+
+/// Resolve an identity **as one unit**: an explicit value beats the
+/// fallback (the `init` default for a root, nothing for `init` itself), the
+/// source of the id is the source of the metadata, and an invalid value
+/// means "none", never the fallback. `problem` hears about each value set
+/// aside.
+pub(crate) fn resolve(
+    given: Given,
+    fallback: Option<&Resolved>,
+    mut problem: impl FnMut(Problem),
+) -> Resolved {
+    let end_user = match given.end_user {
+        Some(IdInput::Valid(id)) => {
+            let metadata = match given.metadata {
+                Some(Ok(m)) => Some(m),
+                Some(Err(e)) => {
+                    problem(Problem::Metadata(e));
+                    None
+                }
+                None => None,
+            };
+            Some(EndUser::new(id, metadata))
+        }
+        Some(IdInput::Invalid(e)) => {
+            problem(Problem::EndUserId(e));
+            None
+        }
+        Some(IdInput::NotGiven) | None => {
+            if given.metadata.is_some() {
+                problem(Problem::MetadataWithoutId);
+            }
+            fallback.and_then(|f| f.end_user.clone())
+        }
+    };
+    let session = match given.session {
+        Some(IdInput::Valid(s)) => Some(s),
+        Some(IdInput::Invalid(e)) => {
+            problem(Problem::Session(e));
+            None
+        }
+        Some(IdInput::NotGiven) | None => fallback.and_then(|f| f.session.clone()),
+    };
+    Resolved { end_user, session }
 }
 
 #[cfg(test)]

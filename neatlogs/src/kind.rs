@@ -12,6 +12,7 @@ use std::str::FromStr;
 /// assert_eq!(SpanKind::Llm.as_str(), "LLM");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SpanKind {
     /// A whole unit of work, usually a request or job: the default trace root.
     Workflow,

@@ -39,7 +39,7 @@
 //! }
 //!
 //! assert_eq!(handle("u_812", "pro", "refunds?"), "u_812 asked refunds?");
-//! neatlogs::shutdown();
+//! assert!(neatlogs::shutdown(), "nothing to export, nothing lost");
 //! # Ok::<(), neatlogs::InitError>(())
 //! ```
 //!
@@ -118,45 +118,71 @@
 //! on the `neatlogs-export` thread. What does not fit in the queue is dropped
 //! and counted in [`stats`]; the caller never waits. Measured figures are in
 //! `BENCHMARKS.md`.
+//!
+//! # How a span travels, and where each step lives
+//!
+//! The modules follow a span from `enter()` to bytes, top to bottom:
+//!
+//! 1. **Configured** — [`trace`] / [`span`] make a [`SpanBuilder`] (`builder.rs`).
+//!    A root resolves its identity once (`identity.rs`: one function serves
+//!    roots and [`init`]) into the trace's shared state (`trace.rs`), which
+//!    also fixes where its spans go: export, or a test capture (`capture.rs`).
+//! 2. **Open** — an open span (`open.rs`) lives on its thread's stack
+//!    (`local.rs`) behind a [`SpanGuard`] (`guard.rs`), or inside an
+//!    [`Instrumented`] future between polls (`instrument.rs`). Children
+//!    find their parent through the stack; other threads and tasks through a
+//!    [`Context`] (`context.rs`).
+//! 3. **Ended** — it becomes an immutable [`SpanRecord`] (`record.rs`), goes
+//!    into its thread's batch (`local.rs`), and the batch is handed to the
+//!    bounded export queue when the thread's stack empties.
+//! 4. **Exported** — the `neatlogs-export` thread packs batches and wakes
+//!    per batch or per timer (`export/pipeline.rs`), writes OTLP protobuf
+//!    or JSON straight from the records (`export/otlp/`), with the keys of
+//!    the wire contract ([`wire`]), and sends them (`export/http.rs`,
+//!    `export/file.rs`, or your own [`export::Exporter`]).
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+mod builder;
+mod capture;
+mod clock;
 mod config;
 mod context;
 pub mod export;
+mod guard;
 mod id;
 mod identity;
+mod instrument;
 mod kind;
+mod local;
+mod open;
 mod record;
 mod runtime;
 mod session;
-mod span;
 pub mod testing;
+mod trace;
+pub mod wire;
 
+pub use builder::{span, trace, SpanBuilder};
 pub use config::{Config, InitError};
 pub use context::{
-    current_end_user, current_session_id, current_trace_id, Context, ContextGuard, FutureExt,
-    WithContext,
+    current_end_user, current_session_id, current_span_id, current_trace_id, Context, ContextGuard,
+    FutureExt, WithContext,
 };
-pub use export::{
-    ConsoleExporter, ExportError, Exporter, FileExporter, ParseProtocolError, Protocol, Resource,
-    Stats,
-};
+pub use guard::{with_current_span, ActiveSpan, SpanGuard};
 pub use id::{SpanId, TraceId};
 pub use identity::{
-    EndUser, EndUserId, IdInput, IdentityError, IntoEndUserId, OperatorId, MAX_END_USER_ID_CHARS,
+    EndUser, EndUserId, IdentityError, IntoEndUserId, OperatorId, MAX_END_USER_ID_CHARS,
     MAX_END_USER_METADATA_BYTES, MAX_SESSION_ID_CHARS,
 };
+pub use instrument::Instrumented;
 pub use kind::{ParseSpanKindError, SpanKind};
 pub use record::{SpanRecord, Status, Value};
 pub use runtime::{
-    flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
+    flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats, Stats,
     DEFAULT_FLUSH_TIMEOUT,
 };
 pub use session::generate_session_id;
-pub use span::{
-    keys, span, trace, with_current_span, ActiveSpan, Instrumented, SpanBuilder, SpanGuard,
-};
 
 // The attribute macro lives in the macro namespace, beside the function
 // `span` in the value namespace: both are reached as `neatlogs::span`.

@@ -5,7 +5,8 @@
 //! `crate = path` given to the macro), so it works in modules that shadow
 //! `Result`, `Option` or `String`, or that use `#![no_implicit_prelude]`.
 
-pub use crate::span::{span, trace, SpanBuilder, SpanGuard};
+pub use crate::builder::{span, trace, SpanBuilder};
+pub use crate::guard::SpanGuard;
 pub use crate::SpanKind;
 pub use core::fmt;
 pub use core::option::Option::{self, None, Some};

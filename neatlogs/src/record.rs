@@ -1,16 +1,25 @@
-//! Finished spans, as exporters and test captures see them.
+//! Finished spans, as exporters and test captures see them: immutable
+//! records with their attribute values and status.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::context::TraceShared;
+use crate::clock::{self, Instant};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::kind::SpanKind;
+use crate::trace::Trace;
 
-/// An attribute value.
+/// An attribute value: the OTLP `AnyValue` types this SDK writes.
+///
+/// ```
+/// use neatlogs::Value;
+/// assert_eq!(Value::from(3_u32).as_i64(), Some(3));
+/// assert_eq!(Value::from("pro").as_str(), Some("pro"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value {
     /// A string.
     Str(Cow<'static, str>),
@@ -20,8 +29,12 @@ pub enum Value {
     I64(i64),
     /// A float.
     F64(f64),
-    /// A list of strings.
-    StrList(Vec<String>),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+    /// A list of values.
+    Array(Vec<Value>),
+    /// A list of key-value pairs (OTLP `kvlist_value`).
+    Map(Vec<(Cow<'static, str>, Value)>),
 }
 
 impl Value {
@@ -37,6 +50,22 @@ impl Value {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The float, if this is a float value.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::F64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a boolean value.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(v) => Some(*v),
             _ => None,
         }
     }
@@ -77,9 +106,19 @@ impl From<f32> for Value {
         Value::F64(f64::from(v))
     }
 }
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
 impl From<Vec<String>> for Value {
     fn from(v: Vec<String>) -> Self {
-        Value::StrList(v)
+        Value::Array(v.into_iter().map(Value::from).collect())
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::Array(v)
     }
 }
 macro_rules! int_value {
@@ -99,13 +138,19 @@ impl From<u64> for Value {
     }
 }
 impl From<usize> for Value {
+    /// Values above `i64::MAX` saturate (OTLP integers are signed).
     fn from(v: usize) -> Self {
         Value::I64(i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
 
 /// A span's outcome.
+///
+/// ```
+/// assert_eq!(neatlogs::Status::default(), neatlogs::Status::Unset);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Status {
     /// Nothing was recorded (OTLP `STATUS_CODE_UNSET`).
     #[default]
@@ -113,40 +158,28 @@ pub enum Status {
     /// Explicitly marked successful.
     Ok,
     /// Failed, with a message.
-    Error(String),
+    Error(Cow<'static, str>),
 }
 
+/// The attributes of a span, in the order they were set.
+pub(crate) type Attributes = Vec<(Cow<'static, str>, Value)>;
+
 /// A finished span: what exporters receive and test captures return.
+/// Immutable: it is read by accessors only.
 #[derive(Debug, Clone)]
 pub struct SpanRecord {
-    pub(crate) trace: Arc<TraceShared>,
+    pub(crate) trace: Arc<Trace>,
     pub(crate) span_id: SpanId,
     pub(crate) parent: Option<SpanId>,
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
     pub(crate) start: Instant,
     pub(crate) end: Instant,
-    pub(crate) attributes: Vec<(Cow<'static, str>, Value)>,
+    pub(crate) attributes: Attributes,
     pub(crate) status: Status,
 }
 
 impl SpanRecord {
-    /// Stands for a span of `trace` that lives elsewhere (an attached
-    /// context): only the trace and the id are read.
-    pub(crate) fn placeholder(trace: Arc<TraceShared>, span_id: SpanId) -> SpanRecord {
-        SpanRecord {
-            trace,
-            span_id,
-            parent: None,
-            name: Cow::Borrowed(""),
-            kind: SpanKind::Chain,
-            start: Instant::ZERO,
-            end: Instant::ZERO,
-            attributes: Vec::new(),
-            status: Status::Unset,
-        }
-    }
-
     /// The trace this span belongs to.
     pub fn trace_id(&self) -> TraceId {
         self.trace.trace_id
@@ -187,15 +220,15 @@ impl SpanRecord {
     }
     /// Start time, in nanoseconds since the Unix epoch.
     pub fn start_unix_nanos(&self) -> u64 {
-        unix_nanos(self.start)
+        clock::unix_nanos(self.start)
     }
     /// End time, in nanoseconds since the Unix epoch.
     pub fn end_unix_nanos(&self) -> u64 {
-        unix_nanos(self.end)
+        clock::unix_nanos(self.end)
     }
     /// Start time.
     pub fn start_time(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(unix_nanos(self.start))
+        UNIX_EPOCH + Duration::from_nanos(self.start_unix_nanos())
     }
     /// How long the span lasted.
     pub fn duration(&self) -> Duration {
@@ -220,18 +253,58 @@ impl SpanRecord {
     }
 }
 
-/// A timestamp: the TSC read where it is reliable (a few nanoseconds,
-/// against tens for the system clock), else the system clock. Converted to
-/// Unix time only when read, which happens on the export thread.
-pub(crate) use fastant::Instant;
+/// Records built field by field, for the encoder's tests.
+#[cfg(test)]
+#[allow(dead_code)]
+pub(crate) mod synthetic {
+    use super::*;
+    use crate::identity::EndUser;
 
-#[inline]
-pub(crate) fn now() -> Instant {
-    Instant::now()
-}
+    /// What a synthetic trace carries.
+    #[derive(Default)]
+    pub(crate) struct TraceSpec {
+        pub(crate) trace_id: u128,
+        pub(crate) root_span_id: u64,
+        pub(crate) end_user: Option<EndUser>,
+        pub(crate) session: Option<String>,
+        pub(crate) tags: Vec<String>,
+    }
 
-/// Nanoseconds since the Unix epoch, from an anchor taken once per process.
-pub(crate) fn unix_nanos(at: Instant) -> u64 {
-    static ANCHOR: std::sync::OnceLock<fastant::Anchor> = std::sync::OnceLock::new();
-    at.as_unix_nanos(ANCHOR.get_or_init(fastant::Anchor::new))
+    /// A shared trace for synthetic records.
+    pub(crate) fn trace(spec: TraceSpec) -> Arc<Trace> {
+        Arc::new(Trace {
+            trace_id: TraceId::from_u128(spec.trace_id),
+            root_span_id: SpanId::from_u64(spec.root_span_id),
+            end_user: spec.end_user,
+            session: spec.session.map(Arc::from),
+            tags: spec.tags,
+            sink: crate::trace::Sink::Export,
+        })
+    }
+
+    /// A record with every field given (times are `now` + the offsets, in ns).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record(
+        trace: &Arc<Trace>,
+        span_id: u64,
+        parent: Option<u64>,
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+        duration_ns: u64,
+        attributes: Attributes,
+        status: Status,
+    ) -> SpanRecord {
+        let start = clock::now();
+        SpanRecord {
+            trace: trace.clone(),
+            span_id: SpanId::from_u64(span_id),
+            parent: parent.map(SpanId::from_u64),
+            name: name.into(),
+            kind,
+            start,
+            end: start + Duration::from_nanos(duration_ns),
+            attributes,
+            status,
+        }
+    }
 }

@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::config::{Config, InitError};
-use crate::export::console::ConsoleExporter;
 use crate::export::pipeline::{Counters, Pipeline};
-use crate::export::{ExportSettings, Resource, Stats};
-use crate::identity::{self, EndUser, IdInput, OperatorId};
+use crate::export::ConsoleExporter;
+use crate::export::{ExportSettings, Resource};
+use crate::identity::{self, Given, OperatorId, Problem, Resolved};
 use crate::record::SpanRecord;
-use crate::session::{self, SessionId};
+use crate::session;
+use crate::wire;
 
 /// How many things want spans recorded: 1 for `init` (until `shutdown`), plus
 /// one per live test capture. Zero means every tracing call is a no-op, and
@@ -20,13 +21,9 @@ static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 static GLOBAL: OnceLock<Global> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
-pub(crate) struct Defaults {
-    pub(crate) end_user: Option<EndUser>,
-    pub(crate) session: Option<SessionId>,
-}
-
 struct Global {
-    defaults: Defaults,
+    /// The `init` default identity, the fallback of every root.
+    defaults: Resolved,
     pipeline: Pipeline,
     shut_down: AtomicBool,
 }
@@ -44,7 +41,7 @@ pub(crate) fn capture_ended() {
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
-pub(crate) fn defaults() -> Option<&'static Defaults> {
+pub(crate) fn defaults() -> Option<&'static Resolved> {
     GLOBAL.get().map(|g| &g.defaults)
 }
 
@@ -56,16 +53,9 @@ fn pipeline() -> Option<&'static Pipeline> {
         .map(|g| &g.pipeline)
 }
 
-/// Give a finished span to its trace's test capture, if any; returns
-/// whether it should also be exported (`init` ran and export has not shut
-/// down).
+/// Whether ended spans are exported: `init` ran and `shutdown` has not.
 #[inline]
-pub(crate) fn capture(record: &SpanRecord) -> bool {
-    if let Some(capture) = &record.trace.capture {
-        if let Ok(mut spans) = capture.spans.lock() {
-            spans.push(record.clone());
-        }
-    }
+pub(crate) fn exporting() -> bool {
     pipeline().is_some()
 }
 
@@ -79,6 +69,28 @@ pub(crate) fn enqueue(batch: Vec<SpanRecord>) {
         // Spans that finish after `shutdown` began: not exported, not counted.
         None => drop(batch),
     }
+}
+
+/// Export counters since `init`, from [`stats`](crate::stats).
+///
+/// Every span handed to the pipeline is counted once as `queued` or
+/// `dropped`; every queued span ends as `exported` or `failed` (or is still
+/// in flight).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Spans accepted into the export queue.
+    pub queued: u64,
+    /// Spans dropped because the queue was full or export had shut down.
+    pub dropped: u64,
+    /// Spans every exporter accepted.
+    pub exported: u64,
+    /// Spans an exporter finally lost (rejected by the receiver, out of
+    /// retries or time, or cut off by `shutdown`'s timeout).
+    pub failed: u64,
+    /// Export attempts retried (each retried HTTP request counts once; the
+    /// spans it carried are counted once, as exported or failed).
+    pub retried: u64,
 }
 
 /// Start neatlogs for this process. Call once, early in `main`.
@@ -121,39 +133,40 @@ pub fn init(config: Config) -> Result<(), InitError> {
         .map_err(InitError::InvalidProtocol)?
         .unwrap_or_default();
 
-    let end_user = match end_user_id {
-        Some(IdInput::Valid(id)) => {
-            let metadata = match end_user_metadata {
-                Some(Ok(m)) => Some(m),
-                Some(Err(e)) => return Err(InitError::InvalidEndUserMetadata(e)),
-                None => None,
-            };
-            Some(EndUser::new(id, metadata))
-        }
-        Some(IdInput::Invalid(e)) => return Err(InitError::InvalidEndUserId(e)),
-        Some(IdInput::NotGiven) | None => {
-            if end_user_metadata.is_some() {
-                log::warn!("neatlogs: end_user_metadata without end_user_id is ignored");
-            }
-            None
-        }
+    let given = Given {
+        end_user: end_user_id,
+        metadata: end_user_metadata,
+        session: session_id.as_deref().map(identity::parse_session),
     };
-    let session: Option<SessionId> = match session_id.as_deref().map(identity::parse_session) {
-        Some(IdInput::Valid(s)) => Some(s),
-        Some(IdInput::Invalid(e)) => return Err(InitError::InvalidSessionId(e)),
-        Some(IdInput::NotGiven) | None if auto_session => {
-            Some(Arc::from(session::generate_session_id()))
-        }
-        Some(IdInput::NotGiven) | None => None,
+    // `auto_session` is the fallback of an explicit session, as `init`'s
+    // defaults are the fallback of a root's.
+    let fallback = Resolved {
+        end_user: None,
+        session: auto_session.then(|| Arc::from(session::generate_session_id())),
     };
+    let mut problem = None;
+    let defaults = identity::resolve(given, Some(&fallback), |p| match p {
+        Problem::MetadataWithoutId => {
+            log::warn!("neatlogs: end_user_metadata without end_user_id is ignored")
+        }
+        p => {
+            problem.get_or_insert(p);
+        }
+    });
+    match problem {
+        Some(Problem::EndUserId(e)) => return Err(InitError::InvalidEndUserId(e)),
+        Some(Problem::Metadata(e)) => return Err(InitError::InvalidEndUserMetadata(e)),
+        Some(Problem::Session(e)) => return Err(InitError::InvalidSessionId(e)),
+        Some(Problem::MetadataWithoutId) | None => {}
+    }
 
     let resource = Resource {
         service_name: workflow_name
             .clone()
-            .unwrap_or_else(|| "neatlogs-app".to_owned()),
+            .unwrap_or_else(|| wire::resource::DEFAULT_SERVICE_NAME.to_owned()),
         workflow_name,
         operator: operator.as_deref().map(OperatorId::new),
-        session_id: session.as_deref().map(str::to_owned),
+        session_id: defaults.session.as_deref().map(str::to_owned),
         tags,
         sdk_version: env!("CARGO_PKG_VERSION"),
     };
@@ -184,7 +197,7 @@ pub fn init(config: Config) -> Result<(), InitError> {
         counters,
     )?;
     let global = Global {
-        defaults: Defaults { end_user, session },
+        defaults,
         pipeline,
         shut_down: AtomicBool::new(false),
     };
@@ -210,15 +223,17 @@ pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(15);
 ///
 /// Safe to call from sync code and from inside any async runtime (it blocks
 /// the calling thread, never an executor's reactor).
+#[must_use = "`false` means some spans were not exported in time"]
 pub fn flush() -> bool {
     flush_with_timeout(DEFAULT_FLUSH_TIMEOUT)
 }
 
 /// [`flush`] with an explicit timeout.
+#[must_use = "`false` means some spans were not exported in time"]
 pub fn flush_with_timeout(timeout: Duration) -> bool {
     match GLOBAL.get() {
         Some(g) if !g.shut_down.load(Ordering::Relaxed) => {
-            crate::context::hand_off_this_thread();
+            crate::local::hand_off_this_thread();
             g.pipeline.flush(timeout)
         }
         _ => true,
@@ -228,16 +243,18 @@ pub fn flush_with_timeout(timeout: Duration) -> bool {
 /// Export everything recorded, stop the export thread, and turn tracing off.
 /// Waits at most 15 seconds; returns whether everything was exported.
 /// Calling it again is harmless.
+#[must_use = "`false` means some spans were not exported"]
 pub fn shutdown() -> bool {
     shutdown_with_timeout(DEFAULT_FLUSH_TIMEOUT)
 }
 
 /// [`shutdown`] with an explicit timeout.
+#[must_use = "`false` means some spans were not exported"]
 pub fn shutdown_with_timeout(timeout: Duration) -> bool {
     let Some(g) = GLOBAL.get() else { return true };
     // Spans this thread finished but has not handed off yet go out too (the
     // hand-off is a no-op once export has shut down).
-    crate::context::hand_off_this_thread();
+    crate::local::hand_off_this_thread();
     if g.shut_down.swap(true, Ordering::AcqRel) {
         return g.pipeline.all_exported();
     }

@@ -22,7 +22,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::context::{CaptureSink, AMBIENT_CAPTURE};
+use crate::capture::{self, CaptureSink};
 use crate::record::SpanRecord;
 use crate::runtime;
 
@@ -37,10 +37,7 @@ pub struct Capture {
 impl std::fmt::Debug for Capture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Capture")
-            .field(
-                "spans",
-                &self.sink.spans.lock().map(|s| s.len()).unwrap_or(0),
-            )
+            .field("spans", &self.sink.len())
             .finish()
     }
 }
@@ -49,10 +46,7 @@ impl Capture {
     /// Start capturing on this thread.
     pub fn start() -> Capture {
         let sink = Arc::new(CaptureSink::default());
-        let prev = AMBIENT_CAPTURE
-            .try_with(|a| a.replace(Some(sink.clone())))
-            .ok()
-            .flatten();
+        let prev = capture::replace_ambient(Some(sink.clone()));
         runtime::capture_started();
         Capture {
             sink,
@@ -63,27 +57,18 @@ impl Capture {
 
     /// The spans finished so far, in the order they finished.
     pub fn spans(&self) -> Vec<SpanRecord> {
-        self.sink
-            .spans
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.sink.snapshot()
     }
 
     /// Remove and return the spans finished so far.
     pub fn take(&self) -> Vec<SpanRecord> {
-        self.sink
-            .spans
-            .lock()
-            .map(|mut s| std::mem::take(&mut *s))
-            .unwrap_or_default()
+        self.sink.take()
     }
 }
 
 impl Drop for Capture {
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = AMBIENT_CAPTURE.try_with(|a| *a.borrow_mut() = prev);
+        capture::replace_ambient(self.prev.take());
         runtime::capture_ended();
     }
 }

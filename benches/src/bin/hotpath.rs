@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if on {
-        neatlogs::shutdown();
+        let _ = neatlogs::shutdown();
         let stats = neatlogs::stats();
         println!(
             "traces={traces} queued={} exported={} dropped={}",

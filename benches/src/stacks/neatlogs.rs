@@ -4,8 +4,8 @@
 
 use std::hint::black_box;
 
-use neatlogs::export::otlp;
-use neatlogs::{Config, ExportError, Exporter, Resource, SpanKind, SpanRecord};
+use neatlogs::export::{ExportError, Exporter, OtlpEncoder, Resource};
+use neatlogs::{Config, SpanKind, SpanRecord};
 
 use super::Pipeline;
 use crate::driver::Stack;
@@ -13,11 +13,11 @@ use crate::scenario::{Request, CHILD_NAMES};
 use crate::sink::Sink;
 
 /// Full OTLP protobuf encoding with the runtime's own encoder
-/// (`neatlogs::export::otlp`: the bytes the HTTP exporter sends), then discard.
+/// (`neatlogs::export::OtlpEncoder`: the bytes the HTTP exporter sends), then discard.
 #[derive(Debug)]
 pub struct OtlpDiscard {
     sink: Sink,
-    encoder: otlp::Encoder,
+    encoder: OtlpEncoder,
 }
 
 impl OtlpDiscard {
@@ -25,7 +25,7 @@ impl OtlpDiscard {
     pub fn new(sink: Sink) -> OtlpDiscard {
         OtlpDiscard {
             sink,
-            encoder: otlp::Encoder::new(),
+            encoder: OtlpEncoder::new(),
         }
     }
 }
@@ -100,7 +100,7 @@ impl Stack for Neatlogs {
     }
 
     fn flush(&self) {
-        neatlogs::flush();
+        let _ = neatlogs::flush();
     }
 
     fn dropped(&self) -> Option<u64> {

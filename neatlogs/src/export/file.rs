@@ -22,7 +22,7 @@ pub const DEFAULT_LOCAL_FILE: &str = ".neatlogs/traces.jsonl";
 ///
 /// ```no_run
 /// let config = neatlogs::Config::from_env()
-///     .exporter(neatlogs::FileExporter::new("/var/log/myapp/traces.jsonl"));
+///     .exporter(neatlogs::export::FileExporter::new("/var/log/myapp/traces.jsonl"));
 /// neatlogs::init(config)?;
 /// # Ok::<(), neatlogs::InitError>(())
 /// ```

@@ -21,16 +21,16 @@ use crate::config::InitError;
 use crate::identity::OperatorId;
 use crate::record::SpanRecord;
 
-pub mod console;
-pub mod file;
+mod console;
+mod file;
 #[cfg(feature = "otlp-http")]
 mod http;
-pub mod otlp;
+mod otlp;
 pub(crate) mod pipeline;
 
 pub use console::ConsoleExporter;
 pub use file::{FileExporter, DEFAULT_LOCAL_FILE};
-pub use otlp::{ParseProtocolError, Protocol};
+pub use otlp::{Encoder as OtlpEncoder, ParseProtocolError, Protocol};
 
 /// The Neatlogs cloud ingest: where spans go when an API key is set and no
 /// endpoint is (`/v1/traces` is appended).
@@ -38,6 +38,7 @@ pub const DEFAULT_ENDPOINT: &str = "https://ingest.neatlogs.com";
 
 /// Process-wide facts that exporters write once per batch (the OTLP resource).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Resource {
     /// `service.name`: the workflow name, else `neatlogs-app`.
     pub service_name: String,
@@ -76,9 +77,9 @@ impl ExportError {
     /// went through).
     ///
     /// ```
-    /// let e = neatlogs::ExportError::partial("2 spans rejected", 2);
+    /// let e = neatlogs::export::ExportError::partial("2 spans rejected", 2);
     /// assert_eq!(e.failed_spans(), Some(2));
-    /// assert_eq!(neatlogs::ExportError::new("down").failed_spans(), None);
+    /// assert_eq!(neatlogs::export::ExportError::new("down").failed_spans(), None);
     /// ```
     pub fn partial(message: impl Into<String>, failed_spans: usize) -> Self {
         ExportError {
@@ -97,13 +98,15 @@ impl ExportError {
 /// application's threads). Implement it to send spans somewhere new.
 ///
 /// ```
+/// use neatlogs::export::{ExportError, Exporter, Resource};
+///
 /// struct CountSpans(usize);
-/// impl neatlogs::Exporter for CountSpans {
+/// impl Exporter for CountSpans {
 ///     fn export(
 ///         &mut self,
-///         _resource: &neatlogs::Resource,
+///         _resource: &Resource,
 ///         batch: &[neatlogs::SpanRecord],
-///     ) -> Result<(), neatlogs::ExportError> {
+///     ) -> Result<(), ExportError> {
 ///         self.0 += batch.len();
 ///         Ok(())
 ///     }
@@ -125,28 +128,6 @@ pub trait Exporter: Send + 'static {
     fn shutdown(&mut self) -> Result<(), ExportError> {
         Ok(())
     }
-}
-
-/// Export counters since `init`, from [`stats`](crate::stats).
-///
-/// Every span handed to the pipeline is counted once as `queued` or
-/// `dropped`; every queued span ends as `exported` or `failed` (or is still
-/// in flight).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Spans accepted into the export queue.
-    pub queued: u64,
-    /// Spans dropped because the queue was full or export had shut down.
-    pub dropped: u64,
-    /// Spans every exporter accepted.
-    pub exported: u64,
-    /// Spans an exporter finally lost (rejected by the receiver, out of
-    /// retries or time, or cut off by `shutdown`'s timeout).
-    pub failed: u64,
-    /// Export attempts retried (each retried HTTP request counts once; the
-    /// spans it carried are counted once, as exported or failed).
-    pub retried: u64,
 }
 
 /// What `init` needs to pick and build the default exporters.

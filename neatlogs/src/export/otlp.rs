@@ -87,7 +87,7 @@ const SPAN_FLAGS: u32 = 0x100 | 0x01;
 /// How OTLP payloads are encoded on the wire.
 ///
 /// ```
-/// use neatlogs::Protocol;
+/// use neatlogs::export::Protocol;
 /// assert_eq!("http/json".parse::<Protocol>().unwrap(), Protocol::HttpJson);
 /// assert_eq!(Protocol::default(), Protocol::HttpProtobuf);
 /// ```
@@ -197,7 +197,7 @@ impl<'a> Attrs<'a> {
             Value::Bool(v) => self.bool(key, *v),
             Value::I64(v) => *self.next(key) = Some(any_value::Value::IntValue(*v)),
             Value::F64(v) => *self.next(key) = Some(any_value::Value::DoubleValue(*v)),
-            Value::StrList(v) => self.list(key, v),
+            other => *self.next(key) = Some(any(other)),
         }
     }
 }
@@ -205,6 +205,37 @@ impl<'a> Attrs<'a> {
 impl Drop for Attrs<'_> {
     fn drop(&mut self) {
         self.list.truncate(self.len);
+    }
+}
+
+fn any(value: &Value) -> any_value::Value {
+    use opentelemetry_proto::tonic::common::v1::KeyValueList;
+    match value {
+        Value::Str(v) => any_value::Value::StringValue(v.to_string()),
+        Value::Bool(v) => any_value::Value::BoolValue(*v),
+        Value::I64(v) => any_value::Value::IntValue(*v),
+        Value::F64(v) => any_value::Value::DoubleValue(*v),
+        Value::Bytes(v) => any_value::Value::BytesValue(v.clone()),
+        Value::Array(v) => any_value::Value::ArrayValue(ArrayValue {
+            values: v
+                .iter()
+                .map(|v| AnyValue {
+                    value: Some(any(v)),
+                })
+                .collect(),
+        }),
+        Value::Map(v) => any_value::Value::KvlistValue(KeyValueList {
+            values: v
+                .iter()
+                .map(|(k, v)| KeyValue {
+                    key: k.to_string(),
+                    value: Some(AnyValue {
+                        value: Some(any(v)),
+                    }),
+                    ..Default::default()
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -251,12 +282,12 @@ fn fill_resource(out: &mut OtlpResource, resource: &Resource) {
 /// The marker's span id, derived from the root's so that encoding the same
 /// root twice (a split batch, a retry) yields the same marker.
 fn marker_span_id(root: SpanId) -> [u8; 8] {
-    let mut z = root.0 ^ 0x6e65_6174_6c6f_6773; // "neatlogs"
+    let mut z = root.to_u64() ^ 0x6e65_6174_6c6f_6773; // "neatlogs"
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    if z == 0 || z == root.0 {
-        z = root.0.rotate_left(32) ^ 1;
+    if z == 0 || z == root.to_u64() {
+        z = root.to_u64().rotate_left(32) ^ 1;
     }
     z.to_be_bytes()
 }
@@ -428,6 +459,7 @@ impl Encoder {
 ///
 /// Useful in a custom [`Exporter`](crate::Exporter) that ships OTLP its own
 /// way; the built-in exporters use an [`Encoder`] that reuses its buffers.
+#[cfg(test)]
 pub fn encode(resource: &Resource, batch: &[SpanRecord]) -> ExportTraceServiceRequest {
     let mut encoder = Encoder::new();
     encoder.fill(resource, batch);
@@ -435,6 +467,7 @@ pub fn encode(resource: &Resource, batch: &[SpanRecord]) -> ExportTraceServiceRe
 }
 
 /// The protobuf encoding of a request (`application/x-protobuf`).
+#[cfg(test)]
 pub fn to_protobuf(request: &ExportTraceServiceRequest) -> Vec<u8> {
     request.encode_to_vec()
 }
@@ -513,9 +546,9 @@ mod tests {
 
     #[test]
     fn marker_id_is_stable_and_distinct() {
-        let a = marker_span_id(SpanId(42));
-        assert_eq!(a, marker_span_id(SpanId(42)));
-        assert_ne!(a, SpanId(42).to_bytes());
+        let a = marker_span_id(SpanId::from_u64(42));
+        assert_eq!(a, marker_span_id(SpanId::from_u64(42)));
+        assert_ne!(a, SpanId::from_u64(42).to_bytes());
         assert_ne!(a, [0u8; 8]);
     }
 

@@ -2,8 +2,12 @@
 //!
 //! The application side hands over one thread's batch at a time and never
 //! waits: what does not fit under the queue's bound (counted in spans) is
-//! dropped and counted, with one warning. The export thread batches by size and by
-//! time, and answers flush and shutdown requests after draining the queue.
+//! dropped and counted, with one warning. A hand-off does not wake the export
+//! thread: it sleeps until a full batch is waiting (the hand-off that fills
+//! one sends a single wake-up), the schedule delay passes, or a flush or
+//! shutdown asks. It exports full batches of `batch_size` spans and keeps
+//! the remainder for the next one; the timer, a flush and shutdown send the
+//! remainder too.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, select, unbounded, Receiver, RecvTimeoutError, Sender};
 
-use super::{Exporter, Resource, Stats};
+use super::{Exporter, Resource};
 use crate::config::InitError;
 use crate::record::SpanRecord;
+use crate::runtime::Stats;
 
 /// State shared by the application side, the export thread and the
 /// exporters: the counters behind [`Stats`], and when `shutdown` stops
@@ -59,6 +64,9 @@ enum Control {
 
 pub(crate) struct Pipeline {
     tx: Sender<Vec<SpanRecord>>,
+    /// Wakes the export thread when a full batch is waiting (one token at most).
+    wake: Sender<()>,
+    batch_size: usize,
     /// Spans in the channel; kept at most `capacity` (the bound is in spans,
     /// while the channel carries one batch per trace).
     in_queue: Arc<AtomicUsize>,
@@ -80,12 +88,15 @@ impl Pipeline {
         counters: Arc<Counters>,
     ) -> Result<Pipeline, InitError> {
         let (tx, rx) = unbounded();
+        let (wake, wake_rx) = bounded(1);
         let (control, control_rx) = unbounded();
+        let batch_size = batch_size.max(1);
         let in_queue = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
             resource,
             exporters,
             rx,
+            wake: wake_rx,
             in_queue: in_queue.clone(),
             control: control_rx,
             batch: Vec::with_capacity(batch_size.min(4096)),
@@ -99,6 +110,8 @@ impl Pipeline {
             .spawn(move || worker.run())?;
         Ok(Pipeline {
             tx,
+            wake,
+            batch_size,
             in_queue,
             capacity: queue_size,
             control,
@@ -128,6 +141,11 @@ impl Pipeline {
                 self.counters
                     .queued
                     .fetch_add(kept as u64, Ordering::Relaxed);
+                // Only the hand-off that completes a batch wakes the export
+                // thread; the others cost no system call.
+                if before < self.batch_size && before + kept >= self.batch_size {
+                    let _ = self.wake.try_send(());
+                }
             }
             Err(_) => {
                 self.in_queue.fetch_sub(kept, Ordering::Relaxed);
@@ -208,8 +226,10 @@ struct Worker {
     resource: Resource,
     exporters: Vec<Box<dyn Exporter>>,
     rx: Receiver<Vec<SpanRecord>>,
+    wake: Receiver<()>,
     in_queue: Arc<AtomicUsize>,
     control: Receiver<Control>,
+    /// Spans taken from the queue, not yet exported.
     batch: Vec<SpanRecord>,
     batch_size: usize,
     schedule_delay: Duration,
@@ -222,43 +242,33 @@ impl Worker {
         // Exporters run here: nothing they do (HTTP calls, file writes, an
         // instrumented client in a custom exporter) may become a span, or
         // every export would feed the next one.
-        crate::context::suppress_tracing_on_this_thread();
-        let mut deadline: Option<Instant> = None;
+        crate::local::suppress_tracing_on_this_thread();
+        let mut next_tick = Instant::now() + self.schedule_delay;
         loop {
-            let wait = deadline
-                .map(|d| d.saturating_duration_since(Instant::now()))
-                .unwrap_or(Duration::from_secs(3600));
+            let wait = next_tick.saturating_duration_since(Instant::now());
             select! {
-                recv(self.rx) -> msg => match msg {
-                    Ok(records) => {
-                        self.take(records);
-                        if deadline.is_none() {
-                            deadline = Some(Instant::now() + self.schedule_delay);
+                recv(self.wake) -> _ => {
+                    // Full batches only; the rest waits for the next batch
+                    // or the timer. Keep going while producers keep up.
+                    loop {
+                        self.take_queued();
+                        self.export_full_batches();
+                        if self.in_queue.load(Ordering::Relaxed) < self.batch_size {
+                            break;
                         }
-                        if self.batch.len() >= self.batch_size {
-                            self.export_batch();
-                            deadline = None;
-                        }
-                    }
-                    Err(_) => {
-                        self.export_batch();
-                        return;
                     }
                 },
                 recv(self.control) -> msg => match msg {
                     Ok(Control::Flush(reply)) => {
                         let ok = self.drain();
-                        let ok = self.exporters.iter_mut().all(|e| e.flush().is_ok()) && ok;
-                        deadline = None;
+                        let ok = self.each_exporter(|e| e.flush()) && ok;
+                        next_tick = Instant::now() + self.schedule_delay;
                         let _ = reply.send(ok);
                     }
                     Ok(Control::Shutdown(reply)) => {
                         let ok = self.drain();
-                        let mut ok_all = ok;
-                        for e in &mut self.exporters {
-                            ok_all &= e.shutdown().is_ok();
-                        }
-                        let _ = reply.send(ok_all);
+                        let ok = self.each_exporter(|e| e.shutdown()) && ok;
+                        let _ = reply.send(ok);
                         return;
                     }
                     Err(_) => {
@@ -267,23 +277,47 @@ impl Worker {
                     }
                 },
                 default(wait) => {
-                    self.export_batch();
-                    deadline = None;
+                    self.drain();
+                    next_tick = Instant::now() + self.schedule_delay;
                 }
             }
         }
     }
 
-    /// Export everything queued so far; whether all of it went out.
-    fn drain(&mut self) -> bool {
+    /// Run `f` on every exporter; whether all succeeded. A panicking
+    /// exporter counts as a failure, never as the end of the export thread.
+    fn each_exporter(
+        &mut self,
+        mut f: impl FnMut(&mut dyn Exporter) -> Result<(), super::ExportError>,
+    ) -> bool {
         let mut ok = true;
-        while let Ok(records) = self.rx.try_recv() {
-            self.take(records);
-            if self.batch.len() >= self.batch_size {
-                ok &= self.export_batch();
+        for exporter in &mut self.exporters {
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(exporter.as_mut())))
+                    .unwrap_or_else(|_| Err(super::ExportError::new("the exporter panicked")));
+            if let Err(e) = result {
+                log::warn!("neatlogs: exporter flush or shutdown failed: {e}");
+                ok = false;
             }
         }
-        ok &= self.export_batch();
+        ok
+    }
+
+    /// Move everything queued so far into the pending batch.
+    fn take_queued(&mut self) {
+        while let Ok(records) = self.rx.try_recv() {
+            self.take(records);
+        }
+    }
+
+    /// Export everything queued so far, the last batch possibly short;
+    /// whether all of it went out.
+    fn drain(&mut self) -> bool {
+        self.take_queued();
+        let mut ok = self.export_full_batches();
+        if !self.batch.is_empty() {
+            ok &= self.export_chunk(self.batch.len());
+        }
         ok
     }
 
@@ -297,34 +331,29 @@ impl Worker {
         }
     }
 
-    /// Export the pending spans in calls of at most `batch_size`.
-    fn export_batch(&mut self) -> bool {
-        if self.batch.len() <= self.batch_size {
-            return self.export_chunk();
-        }
-        let mut rest = std::mem::take(&mut self.batch);
+    /// Export the pending spans in full batches of `batch_size`, keeping
+    /// the remainder; whether all of it went out.
+    fn export_full_batches(&mut self) -> bool {
         let mut ok = true;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(self.batch_size));
-            self.batch = rest;
-            ok &= self.export_chunk();
-            rest = tail;
+        while self.batch.len() >= self.batch_size {
+            ok &= self.export_chunk(self.batch_size);
         }
         ok
     }
 
-    fn export_chunk(&mut self) -> bool {
-        if self.batch.is_empty() {
+    /// Export the first `n` pending spans.
+    fn export_chunk(&mut self, n: usize) -> bool {
+        if n == 0 {
             return true;
         }
+        let chunk = &self.batch[..n];
         // A span counts as failed when any exporter lost it; an exporter
         // that lost only part of the batch says how much.
-        let n = self.batch.len();
         let mut failed = 0;
         for exporter in &mut self.exporters {
             // A panicking exporter loses its batch, not the export thread.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                exporter.export(&self.resource, &self.batch)
+                exporter.export(&self.resource, chunk)
             }))
             .unwrap_or_else(|_| Err(super::ExportError::new("the exporter panicked")));
             if let Err(e) = result {
@@ -339,7 +368,7 @@ impl Worker {
         self.counters
             .failed
             .fetch_add(failed as u64, Ordering::Relaxed);
-        self.batch.clear();
+        self.batch.drain(..n);
         failed == 0
     }
 }

@@ -82,7 +82,7 @@ fn main() {
     let e = &spans[9];
     assert_eq!(e.name(), "everything");
     assert_eq!(e.end_user().unwrap().id().as_str(), "u_812");
-    assert_eq!(e.end_user().unwrap().metadata().unwrap()["plan"], "pro");
+    assert_eq!(e.end_user().unwrap().metadata::<serde_json::Value>().unwrap()["plan"], "pro");
     assert_eq!(e.session_id(), Some("s_1"));
     assert_eq!(e.tags(), ["beta", "pro", "owned"]);
     assert_eq!(spans[10].name(), "reversed");

@@ -1,0 +1,351 @@
+//! Configuring a span before it opens: [`trace`], [`span`] and the
+//! [`SpanBuilder`]. A root resolves the trace's identity here, once.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::capture;
+use crate::guard::SpanGuard;
+use crate::id;
+use crate::identity::{self, Given, IntoEndUserId, Problem};
+use crate::instrument::Instrumented;
+use crate::kind::SpanKind;
+use crate::local::{self, Frame, Parent};
+use crate::open::OpenSpan;
+use crate::record::{Attributes, Value};
+use crate::runtime;
+use crate::trace::{SpanContext, Trace};
+use crate::wire;
+
+/// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
+/// if a span is already current.
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let user_id = String::from("u_812");
+/// let _root = neatlogs::trace("chat")
+///     .end_user_id(&user_id)
+///     .end_user_metadata(serde_json::json!({"plan": "pro"}))
+///     .session_id("s_1")
+///     .enter();
+/// # });
+/// ```
+#[inline(always)]
+pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
+    SpanBuilder::new(SpanKind::Workflow, name.into())
+}
+
+/// Open a span of any kind: a child of the current span, or a trace root if
+/// none is current (an LLM call outside any trace becomes its own trace).
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let _tool = neatlogs::span(neatlogs::SpanKind::Tool, "search").enter();
+/// # });
+/// ```
+#[inline(always)]
+pub fn span(kind: SpanKind, name: impl Into<Cow<'static, str>>) -> SpanBuilder {
+    SpanBuilder::new(kind, name.into())
+}
+
+/// Configures a span before it opens. Made by [`trace`] and [`span`]; opened
+/// by [`enter`](SpanBuilder::enter), [`in_scope`](SpanBuilder::in_scope) or
+/// [`instrument`](SpanBuilder::instrument).
+///
+/// Whether the span is a root or a child is decided when the builder is made,
+/// from the span current at that moment. On a child, the identity methods
+/// (`end_user_id`, `end_user_metadata`, `session_id`, `tags`) have no effect:
+/// the trace root owns the identity.
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let root = neatlogs::trace("chat");
+/// assert!(root.is_root());
+/// let _g = root.enter();
+/// assert!(!neatlogs::span(neatlogs::SpanKind::Tool, "t").is_root());
+/// # });
+/// ```
+#[must_use = "a span opens only when entered, run in scope, or used to instrument a future"]
+pub struct SpanBuilder {
+    state: State,
+}
+
+enum State {
+    Disabled,
+    Enabled(Pending),
+}
+
+/// Kept small (a few words): builders are moved through every chained call,
+/// and most spans need nothing beyond a name and a parent.
+struct Pending {
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    parent: Option<SpanContext>,
+    /// Identity and builder attributes, allocated only when given.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Default)]
+struct Extras {
+    identity: Given,
+    tags: Vec<String>,
+    attributes: Attributes,
+}
+
+impl fmt::Debug for SpanBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.state {
+            State::Disabled => f.write_str("SpanBuilder(disabled)"),
+            State::Enabled(p) => f
+                .debug_struct("SpanBuilder")
+                .field("name", &p.name)
+                .field("kind", &p.kind)
+                .field("root", &p.parent.is_none())
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl SpanBuilder {
+    #[inline(always)]
+    fn new(kind: SpanKind, name: Cow<'static, str>) -> SpanBuilder {
+        if !runtime::enabled() {
+            return SpanBuilder {
+                state: State::Disabled,
+            };
+        }
+        Self::new_enabled(kind, name)
+    }
+
+    #[inline(never)]
+    fn new_enabled(kind: SpanKind, name: Cow<'static, str>) -> SpanBuilder {
+        let parent = match local::parent() {
+            Parent::Root => None,
+            Parent::Child(cx) => Some(cx),
+            Parent::Unknown => {
+                return SpanBuilder {
+                    state: State::Disabled,
+                }
+            }
+        };
+        SpanBuilder {
+            state: State::Enabled(Pending {
+                name,
+                kind,
+                parent,
+                extras: None,
+            }),
+        }
+    }
+
+    /// Whether this span will be a trace root (and so own the identity).
+    /// `false` when tracing is off.
+    pub fn is_root(&self) -> bool {
+        matches!(&self.state, State::Enabled(p) if p.parent.is_none())
+    }
+
+    /// Whether this span will be recorded at all.
+    pub fn is_enabled(&self) -> bool {
+        matches!(self.state, State::Enabled(_))
+    }
+
+    fn extras(&mut self) -> Option<&mut Extras> {
+        match &mut self.state {
+            State::Disabled => None,
+            State::Enabled(p) => Some(p.extras.get_or_insert_with(Box::default)),
+        }
+    }
+
+    /// The root's extras; `None` (with a debug diagnostic) on a child.
+    fn root_extras(&mut self, what: &str) -> Option<&mut Extras> {
+        if let State::Enabled(p) = &self.state {
+            if p.parent.is_some() {
+                log::debug!(
+                    "neatlogs: {what} on nested span `{}` has no effect; the trace root owns the identity",
+                    p.name
+                );
+                return None;
+            }
+        }
+        self.extras()
+    }
+
+    /// Set the trace's end-user (root only; beats the `init` default).
+    ///
+    /// Accepts `&str`, `String`, integers, `uuid::Uuid`, [`EndUserId`](crate::EndUserId),
+    /// or an `Option` of those; `None` and `""` mean "not given". An invalid id
+    /// (longer than [`MAX_END_USER_ID_CHARS`](crate::MAX_END_USER_ID_CHARS),
+    /// or with control characters) is dropped with a warning, and the trace
+    /// then has **no** end-user: it never falls back to the default.
+    pub fn end_user_id(mut self, id: impl IntoEndUserId) -> Self {
+        if let Some(extras) = self.root_extras("end_user_id") {
+            extras.identity.end_user = Some(id.into_end_user_id());
+        }
+        self
+    }
+
+    /// Set the end-user's metadata (root only): anything `Serialize` that is a
+    /// JSON object, at most
+    /// [`MAX_END_USER_METADATA_BYTES`](crate::MAX_END_USER_METADATA_BYTES).
+    /// Anything else is dropped with a warning. Metadata travels with the id
+    /// it was given with: without an explicit id, it is ignored.
+    pub fn end_user_metadata<T: serde::Serialize>(mut self, metadata: T) -> Self {
+        if let Some(extras) = self.root_extras("end_user_metadata") {
+            extras.identity.metadata = Some(identity::metadata_from(&metadata));
+        }
+        self
+    }
+
+    /// Set the trace's session (root only; beats the `init` session). Empty
+    /// means "not given".
+    pub fn session_id(mut self, session: impl AsRef<str>) -> Self {
+        if let Some(extras) = self.root_extras("session_id") {
+            extras.identity.session = Some(identity::parse_session(session.as_ref()));
+        }
+        self
+    }
+
+    /// Tags for this trace (root only), exported as `tag.tags`.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if let Some(extras) = self.root_extras("tags") {
+            extras.tags.extend(tags.into_iter().map(Into::into));
+        }
+        self
+    }
+
+    /// Set an attribute.
+    pub fn attribute(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+        if let Some(extras) = self.extras() {
+            extras.attributes.push((key.into(), value.into()));
+        }
+        self
+    }
+
+    /// The model (`gen_ai.request.model`), for LLM spans.
+    pub fn model(self, model: impl Into<Cow<'static, str>>) -> Self {
+        self.attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()))
+    }
+
+    /// The input (`input.value`): a prompt, tool arguments.
+    pub fn input(self, input: impl Into<Cow<'static, str>>) -> Self {
+        self.attribute(wire::io::INPUT, Value::Str(input.into()))
+    }
+
+    /// Open the span on this thread; it ends when the guard drops.
+    ///
+    /// The guard is `!Send`: it cannot be held across an `.await` in a future
+    /// that must be `Send`. Use [`instrument`](SpanBuilder::instrument) for
+    /// async code.
+    #[inline(always)]
+    pub fn enter(self) -> SpanGuard {
+        match self.state {
+            State::Disabled => SpanGuard::disabled(),
+            State::Enabled(p) => p.enter(),
+        }
+    }
+
+    /// Run `f` inside the span.
+    pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.enter();
+        f()
+    }
+
+    /// Run `fut` inside the span: the span is entered on every poll and ends
+    /// when the future completes (or is dropped). Works on any executor.
+    pub fn instrument<F: Future>(self, fut: F) -> Instrumented<F> {
+        let span = match self.state {
+            State::Disabled => None,
+            State::Enabled(p) => Some(p.open()),
+        };
+        Instrumented::new(fut, span)
+    }
+}
+
+impl Pending {
+    /// Open the span on this thread's stack.
+    #[inline(never)]
+    fn enter(self) -> SpanGuard {
+        match local::push(Frame::Open(self.open())) {
+            Ok(token) => SpanGuard::new(token),
+            Err(frame) => {
+                if let Frame::Open(span) = *frame {
+                    local::end_detached(span);
+                }
+                SpanGuard::disabled()
+            }
+        }
+    }
+
+    /// The span, open.
+    fn open(self) -> OpenSpan {
+        let span_id = id::new_span_id();
+        let Pending {
+            name,
+            kind,
+            parent,
+            extras,
+        } = self;
+        match (parent, extras) {
+            (Some(parent), None) => {
+                let parent_id = parent.span_id;
+                let cx = SpanContext {
+                    trace: parent.trace,
+                    span_id,
+                };
+                OpenSpan::start(cx, Some(parent_id), name, kind, Vec::new())
+            }
+            (Some(parent), Some(extras)) => {
+                let parent_id = parent.span_id;
+                let cx = SpanContext {
+                    trace: parent.trace,
+                    span_id,
+                };
+                OpenSpan::start(cx, Some(parent_id), name, kind, extras.attributes)
+            }
+            (None, extras) => {
+                let Extras {
+                    identity,
+                    tags,
+                    attributes,
+                } = extras.map(|e| *e).unwrap_or_default();
+                let trace = new_trace(span_id, &name, identity, tags);
+                OpenSpan::start(SpanContext { trace, span_id }, None, name, kind, attributes)
+            }
+        }
+    }
+}
+
+/// A new trace for a root: its identity resolved against the `init`
+/// default, its sink chosen.
+fn new_trace(root_span_id: id::SpanId, name: &str, given: Given, tags: Vec<String>) -> Arc<Trace> {
+    let resolved = identity::resolve(given, runtime::defaults(), |problem| {
+        match problem {
+        Problem::EndUserId(e) => log::warn!(
+            "neatlogs: trace `{name}`: {e}; the id is dropped and the trace is kept without an end-user (no fallback to the default)"
+        ),
+        Problem::Metadata(e) => {
+            log::warn!("neatlogs: trace `{name}`: {e}; metadata dropped, end-user kept")
+        }
+        Problem::MetadataWithoutId => log::debug!(
+            "neatlogs: trace `{name}`: end_user_metadata without end_user_id is ignored; metadata travels with its id"
+        ),
+        Problem::Session(e) => {
+            log::warn!("neatlogs: trace `{name}`: {e}; the trace is kept without a session")
+        }
+    }
+    });
+    Arc::new(Trace {
+        trace_id: id::new_trace_id(),
+        root_span_id,
+        end_user: resolved.end_user,
+        session: resolved.session,
+        tags,
+        sink: capture::sink_for_new_root(),
+    })
+}

@@ -1,0 +1,206 @@
+//! Handles on an open span in sync code: the [`SpanGuard`] returned by
+//! `enter()`, and [`ActiveSpan`], the innermost span reached from code that
+//! did not open it.
+//!
+//! Every handle on an open span ([`SpanGuard`], [`ActiveSpan`],
+//! [`Instrumented`](crate::Instrumented)) offers the same recording methods:
+//! `is_recording`, `set_attribute`, `set_model`, `set_input`, `set_output`,
+//! `set_usage`, `set_ok` and `record_error`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::local;
+use crate::open::OpenSpan;
+use crate::record::Value;
+use crate::wire;
+
+/// An open span on this thread; the span ends when the guard drops (with
+/// status ERROR if the thread is unwinding from a panic).
+///
+/// `!Send` by design: holding it across `.await` in a spawned future is a
+/// compile error, which is what keeps spans from leaking onto whichever thread
+/// happens to poll next.
+///
+/// ```compile_fail
+/// fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// async fn work() {}
+/// spawn(async {
+///     let _guard = neatlogs::trace("chat").enter();
+///     work().await; // the guard lives across this await: not Send
+/// });
+/// ```
+///
+/// Use [`SpanBuilder::instrument`](crate::SpanBuilder::instrument) instead:
+///
+/// ```
+/// fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// async fn work() {}
+/// spawn(neatlogs::trace("chat").instrument(async { work().await }));
+/// ```
+#[must_use = "the span ends as soon as the guard is dropped"]
+pub struct SpanGuard {
+    /// The frame's token on this thread's stack; 0 when not recording.
+    token: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for SpanGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanGuard")
+            .field("recording", &self.is_recording())
+            .finish()
+    }
+}
+
+impl SpanGuard {
+    #[inline(always)]
+    pub(crate) fn new(token: u64) -> SpanGuard {
+        SpanGuard {
+            token,
+            _not_send: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn disabled() -> SpanGuard {
+        SpanGuard::new(0)
+    }
+
+    fn with_open(&self, f: impl FnOnce(&mut OpenSpan)) {
+        if self.token != 0 {
+            local::with(|l| l.open_mut(self.token).map(f));
+        }
+    }
+
+    /// Whether this span is being recorded.
+    pub fn is_recording(&self) -> bool {
+        self.token != 0
+    }
+
+    /// Set an attribute.
+    pub fn set_attribute(&self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
+        self.with_open(|s| s.set_attribute(key.into(), value.into()));
+    }
+
+    /// The model (`gen_ai.request.model`).
+    pub fn set_model(&self, model: impl Into<Cow<'static, str>>) {
+        self.set_attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()));
+    }
+
+    /// The input (`input.value`).
+    pub fn set_input(&self, input: impl Into<Cow<'static, str>>) {
+        self.set_attribute(wire::io::INPUT, Value::Str(input.into()));
+    }
+
+    /// The output (`output.value`).
+    pub fn set_output(&self, output: impl Into<Cow<'static, str>>) {
+        self.set_attribute(wire::io::OUTPUT, Value::Str(output.into()));
+    }
+
+    /// Token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
+    pub fn set_usage(&self, input_tokens: u64, output_tokens: u64) {
+        self.with_open(|s| s.set_usage(input_tokens, output_tokens));
+    }
+
+    /// Mark the span as successful.
+    pub fn set_ok(&self) {
+        self.with_open(OpenSpan::set_ok);
+    }
+
+    /// Mark the span as failed, with `error`'s message.
+    pub fn record_error(&self, error: &dyn fmt::Display) {
+        self.with_open(|s| s.record_error(error));
+    }
+}
+
+impl Drop for SpanGuard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.token != 0 {
+            local::pop_and_end(self.token);
+        }
+    }
+}
+
+/// The innermost span being recorded on this thread, for code that did not
+/// open it (a helper deep inside an instrumented future, a macro-generated
+/// function body). Made by [`with_current_span`].
+pub struct ActiveSpan<'a> {
+    open: &'a mut OpenSpan,
+}
+
+impl fmt::Debug for ActiveSpan<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActiveSpan")
+            .field("name", &self.open.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ActiveSpan<'_> {
+    /// Always `true`: an `ActiveSpan` exists only for a recorded span.
+    pub fn is_recording(&self) -> bool {
+        true
+    }
+
+    /// Set an attribute.
+    pub fn set_attribute(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
+        self.open.set_attribute(key.into(), value.into());
+    }
+
+    /// The model (`gen_ai.request.model`).
+    pub fn set_model(&mut self, model: impl Into<Cow<'static, str>>) {
+        self.set_attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()));
+    }
+
+    /// The input (`input.value`).
+    pub fn set_input(&mut self, input: impl Into<Cow<'static, str>>) {
+        self.set_attribute(wire::io::INPUT, Value::Str(input.into()));
+    }
+
+    /// The output (`output.value`).
+    pub fn set_output(&mut self, output: impl Into<Cow<'static, str>>) {
+        self.set_attribute(wire::io::OUTPUT, Value::Str(output.into()));
+    }
+
+    /// Token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
+    pub fn set_usage(&mut self, input_tokens: u64, output_tokens: u64) {
+        self.open.set_usage(input_tokens, output_tokens);
+    }
+
+    /// Mark the span as successful.
+    pub fn set_ok(&mut self) {
+        self.open.set_ok();
+    }
+
+    /// Mark the span as failed, with `error`'s message.
+    pub fn record_error(&mut self, error: &dyn fmt::Display) {
+        self.open.record_error(error);
+    }
+
+    /// The span's name.
+    pub fn name(&self) -> &str {
+        &self.open.name
+    }
+}
+
+/// Run `f` on the innermost span being recorded on this thread. Returns
+/// `None` outside a span (or when tracing is off).
+///
+/// Do not open spans inside `f`: they would not be recorded.
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let _llm = neatlogs::span(neatlogs::SpanKind::Llm, "completion").enter();
+/// neatlogs::with_current_span(|s| s.set_usage(120, 48));
+/// # });
+/// ```
+pub fn with_current_span<R>(f: impl FnOnce(&mut ActiveSpan<'_>) -> R) -> Option<R> {
+    local::with(|l| {
+        let open = l.top_open_mut()?;
+        Some(f(&mut ActiveSpan { open }))
+    })
+    .flatten()
+}

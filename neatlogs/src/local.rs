@@ -1,0 +1,269 @@
+//! This thread's tracing state: the stack of open spans and attached
+//! contexts, and the buffer of spans that ended here and wait to be handed
+//! to the export queue.
+//!
+//! Both live in one thread-local so that each span operation costs one TLS
+//! access and one `RefCell` flag. A span opened while the stack is empty is
+//! a trace root; otherwise it is a child of the top frame.
+
+use std::cell::RefCell;
+
+use crate::open::OpenSpan;
+use crate::record::SpanRecord;
+use crate::runtime;
+use crate::trace::{Sink, SpanContext};
+
+/// What the stack holds.
+pub(crate) enum Frame {
+    /// A span opened on this thread by a guard, or an instrumented future's
+    /// span while it is being polled.
+    Open(OpenSpan),
+    /// A [`Context`](crate::Context) attached here: its span lives on
+    /// another thread or task.
+    Attached(SpanContext),
+}
+
+impl Frame {
+    #[inline]
+    fn cx(&self) -> &SpanContext {
+        match self {
+            Frame::Open(span) => &span.cx,
+            Frame::Attached(cx) => cx,
+        }
+    }
+}
+
+pub(crate) struct Slot {
+    /// Identifies the frame for its owner (a guard may be dropped out of order).
+    token: u64,
+    pub(crate) frame: Frame,
+}
+
+/// How many ended spans a thread keeps before handing them to the export
+/// queue even though its stack is not empty (a long-lived root).
+const LOCAL_BATCH: usize = 64;
+
+pub(crate) struct Local {
+    stack: Vec<Slot>,
+    /// Ended spans, handed to the export queue as one batch when the stack
+    /// empties (a root ends, or a poll of an instrumented future returns) or
+    /// after [`LOCAL_BATCH`] spans: one queue operation per trace instead of
+    /// one per span keeps producers on different threads from contending.
+    ended: Vec<SpanRecord>,
+    next_token: u64,
+    /// Set on the export thread: spans opened there are never recorded.
+    suppressed: bool,
+}
+
+impl Local {
+    const fn new() -> Self {
+        Local {
+            stack: Vec::new(),
+            ended: Vec::new(),
+            next_token: 1,
+            suppressed: false,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, frame: Frame) -> u64 {
+        let token = self.next_token;
+        self.next_token = token.wrapping_add(1).max(1);
+        self.stack.push(Slot { token, frame });
+        token
+    }
+
+    /// Remove the frame with `token`, wherever it is on the stack.
+    #[inline]
+    fn remove(&mut self, token: u64) -> Option<Frame> {
+        if self.stack.last().is_some_and(|s| s.token == token) {
+            return self.stack.pop().map(|s| s.frame);
+        }
+        let idx = self.stack.iter().rposition(|s| s.token == token)?;
+        Some(self.stack.remove(idx).frame)
+    }
+
+    /// The open span with `token`.
+    pub(crate) fn open_mut(&mut self, token: u64) -> Option<&mut OpenSpan> {
+        self.stack
+            .iter_mut()
+            .rev()
+            .find(|s| s.token == token)
+            .and_then(|s| match &mut s.frame {
+                Frame::Open(span) => Some(span),
+                Frame::Attached(_) => None,
+            })
+    }
+
+    /// The innermost frame, if it is a span open on this thread.
+    pub(crate) fn top_open_mut(&mut self) -> Option<&mut OpenSpan> {
+        match &mut self.stack.last_mut()?.frame {
+            Frame::Open(span) => Some(span),
+            Frame::Attached(_) => None,
+        }
+    }
+
+    /// Take an ended span: to its trace's sink now, and into this thread's
+    /// batch if it is exported.
+    #[inline]
+    pub(crate) fn take_ended(&mut self, record: SpanRecord) {
+        if let Sink::Capture(capture) = &record.trace.sink {
+            capture.push(&record);
+        }
+        if runtime::exporting() {
+            self.ended.push(record);
+        }
+    }
+
+    /// Hand the ended spans to the export queue if the stack is empty or the
+    /// batch is full.
+    #[inline]
+    fn maybe_hand_off(&mut self) {
+        if !self.ended.is_empty() && (self.stack.is_empty() || self.ended.len() >= LOCAL_BATCH) {
+            self.hand_off();
+        }
+    }
+
+    #[inline(never)]
+    fn hand_off(&mut self) {
+        let batch = std::mem::replace(&mut self.ended, Vec::with_capacity(16));
+        runtime::enqueue(batch);
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        // A thread that exits with spans still buffered hands them off.
+        if !self.ended.is_empty() {
+            runtime::enqueue(std::mem::take(&mut self.ended));
+        }
+    }
+}
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local::new()) };
+}
+
+/// Run `f` on this thread's state; `None` during thread teardown or
+/// re-entry (a span opened from inside `with_current_span`).
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|l| l.try_borrow_mut().ok().map(|mut l| f(&mut l)))
+        .ok()
+        .flatten()
+}
+
+/// The current position: the top frame's trace and span.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&SpanContext) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|l| {
+            l.try_borrow()
+                .ok()
+                .and_then(|l| l.stack.last().map(|s| f(s.frame.cx())))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Where a new span goes.
+pub(crate) enum Parent {
+    /// No span is current: a new trace root.
+    Root,
+    /// Under the current frame.
+    Child(SpanContext),
+    /// The stack could not be read (thread teardown, or a span opened from
+    /// inside [`with_current_span`](crate::with_current_span)), or this is
+    /// the export thread. Such a span is not recorded rather than risk
+    /// recording it under the wrong trace.
+    Unknown,
+}
+
+#[inline]
+pub(crate) fn parent() -> Parent {
+    LOCAL
+        .try_with(|l| match l.try_borrow() {
+            Ok(l) if l.suppressed => Parent::Unknown,
+            Ok(l) => match l.stack.last() {
+                Some(s) => Parent::Child(s.frame.cx().clone()),
+                None => Parent::Root,
+            },
+            Err(_) => Parent::Unknown,
+        })
+        .unwrap_or(Parent::Unknown)
+}
+
+/// Push a frame; its token, or the frame back when the stack is out of
+/// reach (re-entry, thread teardown).
+#[inline]
+pub(crate) fn push(frame: Frame) -> Result<u64, Box<Frame>> {
+    let mut slot = Some(frame);
+    let token = with(|l| l.push(slot.take().expect("taken once")));
+    match (token, slot) {
+        (Some(token), _) => Ok(token),
+        // Boxed: this path is rare, and a large `Err` would make every `Ok`
+        // return as large.
+        (None, Some(frame)) => Err(Box::new(frame)),
+        (None, None) => Ok(0),
+    }
+}
+
+/// Remove the frame with `token` and give it back (an instrumented future
+/// keeps its span between polls; an attached context ends). Ended spans are
+/// handed off if the stack is now empty.
+#[inline]
+pub(crate) fn pop(token: u64) -> Option<Frame> {
+    with(|l| {
+        let frame = l.remove(token);
+        l.maybe_hand_off();
+        frame
+    })
+    .flatten()
+}
+
+/// Remove the frame with `token` and end its span (if it is one).
+#[inline(never)]
+pub(crate) fn pop_and_end(token: u64) {
+    with(|l| {
+        if let Some(Frame::Open(span)) = l.remove(token) {
+            l.take_ended(span.end());
+        }
+        l.maybe_hand_off();
+    });
+}
+
+/// End a span that is not on the stack (an instrumented future completing
+/// or dropped). If this thread's state is out of reach (thread teardown),
+/// the span goes to the queue alone.
+pub(crate) fn end_detached(span: OpenSpan) {
+    let mut slot = Some(span);
+    with(|l| {
+        if let Some(span) = slot.take() {
+            l.take_ended(span.end());
+            l.maybe_hand_off();
+        }
+    });
+    if let Some(span) = slot {
+        let record = span.end();
+        if let Sink::Capture(capture) = &record.trace.sink {
+            capture.push(&record);
+        }
+        runtime::enqueue(vec![record]);
+    }
+}
+
+/// Never record spans opened on this thread (the export thread).
+pub(crate) fn suppress_tracing_on_this_thread() {
+    with(|l| l.suppressed = true);
+}
+
+/// Hand this thread's ended spans to the export queue now (`flush` does
+/// this for the calling thread).
+pub(crate) fn hand_off_this_thread() {
+    with(|l| {
+        if !l.ended.is_empty() {
+            l.hand_off();
+        }
+    });
+}

@@ -1,0 +1,40 @@
+//! What every span of one trace shares, resolved once when its root opens:
+//! the ids, the identity, and where its finished spans go.
+
+use std::sync::Arc;
+
+use crate::capture::CaptureSink;
+use crate::id::{SpanId, TraceId};
+use crate::identity::EndUser;
+use crate::session::SessionId;
+
+/// State shared by every span of one trace (one `Arc` per trace; children
+/// hold a clone and never copy the identity).
+#[derive(Debug)]
+pub(crate) struct Trace {
+    pub(crate) trace_id: TraceId,
+    pub(crate) root_span_id: SpanId,
+    pub(crate) end_user: Option<EndUser>,
+    pub(crate) session: Option<SessionId>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) sink: Sink,
+}
+
+/// Where the finished spans of a trace go, chosen once at the root.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    /// The export pipeline (if `init` ran; dropped otherwise).
+    Export,
+    /// A test capture, opened on the thread where the root opened; the spans
+    /// are also exported if `init` ran.
+    Capture(Arc<CaptureSink>),
+}
+
+/// A position in a trace: the trace and one span of it. What a child's
+/// parent is, what a [`Context`](crate::Context) carries, and what an
+/// attached frame holds. Cheap to clone (an `Arc` and an id).
+#[derive(Debug, Clone)]
+pub(crate) struct SpanContext {
+    pub(crate) trace: Arc<Trace>,
+    pub(crate) span_id: SpanId,
+}
