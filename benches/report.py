@@ -6,8 +6,12 @@ else <repo>/target):
   criterion/<group>/<stack>/new/estimates.json   medians of the timed loops
   bench-results/<stack>.json                      CPU, scaling, memory figures
   bench-results/callgrind.json                    instruction counts (optional)
+  bench-results/e2e-<stack>-<compression>-<mode>.json
+                                                  the end-to-end runs (e2e.sh, optional)
 and prints one table (each stack's figures, and each peer's ratio to
-neatlogs) and the issue's targets marked met or missed.
+neatlogs) and the issue's targets marked met or missed; then, if e2e.sh has
+run, one table per end-to-end mode (OpenTelemetry SDK ÷ neatlogs) and its
+targets.
 
     python3 benches/report.py [--target-dir DIR]
 """
@@ -237,6 +241,208 @@ def callgrind(target):
     ])
 
 
+# End to end (e2e.sh): one column per stack and compression, one table per mode.
+E2E_COLUMNS = [
+    ("neatlogs", "gzip", "neatlogs (gzip)"),
+    ("otel_sdk", "none", "OpenTelemetry SDK, no compression"),
+    ("otel_sdk", "gzip", "OpenTelemetry SDK, gzip"),
+]
+E2E_MODES = [
+    ("paced", "Paced"),
+    ("full", "Full speed"),
+]
+
+
+def collect_e2e(target):
+    """{(stack, compression, mode): the sender's result}, for the runs found."""
+    runs = {}
+    for stack, compression, _ in E2E_COLUMNS:
+        for mode, _ in E2E_MODES:
+            path = os.path.join(target, "bench-results", f"e2e-{stack}-{compression}-{mode}.json")
+            res = load_json(path)
+            if res:
+                runs[(stack, compression, mode)] = res
+    return runs
+
+
+def e2e_figures(r):
+    """The table's figures of one run (None where not measured)."""
+    traces = r.get("traces") or 0
+    rec = r.get("received") or {}
+    sdk = r.get("sdk") or {}
+    produced = r.get("spans_produced")
+    spans = rec.get("spans")
+    received = None if spans is None else spans - rec.get("marker_spans", 0)
+
+    def per_trace(v, scale=1):
+        return None if v is None or not traces else v * scale / traces
+
+    caller_cs = None
+    if r.get("caller_voluntary_switches") is not None:
+        caller_cs = r["caller_voluntary_switches"] + r.get("caller_involuntary_switches", 0)
+    cs = None
+    if r.get("voluntary_switches") is not None:
+        cs = r["voluntary_switches"] + r.get("involuntary_switches", 0)
+    return {
+        "cpu": per_trace(r.get("cpu_ns")),
+        "caller_cpu": per_trace(r.get("caller_cpu_ns")),
+        "background_cpu": per_trace(None if r.get("cpu_ns") is None or r.get("caller_cpu_ns") is None
+                                    else r["cpu_ns"] - r["caller_cpu_ns"]),
+        "cs": per_trace(cs, 1000),
+        "background_cs": per_trace(None if cs is None or caller_cs is None else cs - caller_cs, 1000),
+        "decoded": per_trace(rec.get("decoded_bytes")),
+        "wire": per_trace(rec.get("wire_bytes")),
+        "requests": per_trace(rec.get("requests"), 1000),
+        "receiver_cpu": per_trace(rec.get("cpu_ns")),
+        "rate": None if not r.get("produce_wall_ns") else traces * 1e9 / r["produce_wall_ns"],
+        "wall": None if r.get("wall_ns") is None else r["wall_ns"] / 1e9,
+        "rss": None if r.get("peak_rss_kib") is None else r["peak_rss_kib"] / 1024,
+        "produced": produced,
+        "received": received,
+        "markers": rec.get("marker_spans"),
+        "lost": None if produced is None or received is None else produced - received,
+        "dropped": sdk.get("dropped"),
+        "failed": sdk.get("failed"),
+        "rejected": rec.get("rejected_requests"),
+        "traces": traces,
+        "rate_asked": r.get("rate_per_sec"),
+        "unix_time": r.get("unix_time"),
+    }
+
+
+def fmt_count(v, digits=1):
+    return None if v is None else f"{v:,.{digits}f}"
+
+
+def fmt_s(v):
+    return None if v is None else f"{v:.2f} s"
+
+
+def fmt_mib(v):
+    return None if v is None else f"{v:,.0f} MiB"
+
+
+E2E_ROWS = [
+    # key, label, formatter, direction
+    ("cpu", "CPU per trace, sending process (all threads, start-up to shutdown)", fmt_ns, LOWER),
+    ("caller_cpu", "… on the calling thread", fmt_ns, LOWER),
+    ("background_cpu", "… on the other threads (export, HTTP client)", fmt_ns, LOWER),
+    ("cs", "context switches per 1,000 traces (voluntary + involuntary)", lambda v: fmt_count(v), LOWER),
+    ("background_cs", "… of the threads other than the calling one", lambda v: fmt_count(v), LOWER),
+    ("decoded", "bytes per trace, protobuf as decoded by the receiver", fmt_bytes, LOWER),
+    ("wire", "bytes per trace on the wire (request bodies)", fmt_bytes, LOWER),
+    ("requests", "requests per 1,000 traces", lambda v: fmt_count(v, 2), LOWER),
+    ("rate", "traces/s produced on the calling thread", fmt_rate, HIGHER),
+    ("wall", "wall time, start-up to shutdown", fmt_s, LOWER),
+    ("rss", "peak RSS of the sending process", fmt_mib, LOWER),
+    ("receiver_cpu", "receiver CPU per trace (gunzip + protobuf decode)", fmt_ns, LOWER),
+]
+
+
+def e2e_table(runs, mode):
+    cols = [(s, c, label) for s, c, label in E2E_COLUMNS if (s, c, mode) in runs]
+    if not cols:
+        return None
+    figs = {(s, c): e2e_figures(runs[(s, c, mode)]) for s, c, _ in cols}
+    base = figs.get(("neatlogs", "gzip"))
+    lines = [
+        "| measure | " + " | ".join(label for _, _, label in cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
+    for key, label, fmt, direction in E2E_ROWS:
+        if all(figs[(s, c)][key] is None for s, c, _ in cols):
+            continue
+        cells = []
+        for s, c, _ in cols:
+            value = figs[(s, c)][key]
+            text = None if value is None else fmt(value)
+            if text is None:
+                cells.append("n/a")
+                continue
+            if s != "neatlogs" and base is not None and base[key] not in (None, 0):
+                text += f" ({value / base[key]:.2f}×)"
+            cells.append(text)
+        lines.append(f"| {label} ({direction}) | " + " | ".join(cells) + " |")
+    cells = []
+    for s, c, _ in cols:
+        f = figs[(s, c)]
+        if f["produced"] is None or f["received"] is None:
+            cells.append("n/a")
+            continue
+        lost = f["lost"]
+        lost_text = "none lost" if lost == 0 else f"**{lost:,} lost**" if lost > 0 else f"{-lost:,} extra"
+        cells.append(f"{f['received']:,} / {f['produced']:,} ({lost_text})")
+    lines.append("| spans received / produced (lost = produced − received) | " + " | ".join(cells) + " |")
+    cells = []
+    for s, c, _ in cols:
+        f = figs[(s, c)]
+        cells.append("n/a" if f["dropped"] is None else f"{f['dropped']:,} dropped, {f['failed'] or 0:,} failed")
+    lines.append("| what the SDK counted | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def e2e_targets(runs, mode):
+    n = runs.get(("neatlogs", "gzip", mode))
+    if n is None:
+        return None
+    n = e2e_figures(n)
+    rows = []
+    for compression, bound, label in (
+        ("gzip", 2.0, "neatlogs CPU per trace ≤ ½ of the OpenTelemetry SDK's with gzip"),
+        ("none", 1.0, "neatlogs CPU per trace ≤ the OpenTelemetry SDK's without compression"),
+    ):
+        o = runs.get(("otel_sdk", compression, mode))
+        o = e2e_figures(o) if o else None
+        r = ratio(o["cpu"] if o else None, n["cpu"])
+        rows.append((
+            label,
+            f"OpenTelemetry SDK {fmt_ns(o['cpu'])} ÷ neatlogs {fmt_ns(n['cpu'])} = {r:.2f}× (needs ≥ {bound:.0f}×)"
+            if r is not None else "n/a",
+            None if r is None else r >= bound,
+        ))
+    lost = n["lost"]
+    rows.append((
+        "zero spans lost by neatlogs",
+        "n/a" if lost is None else f"{lost:,} of {n['produced']:,} lost; the SDK counted {n['dropped']:,} dropped, {n['failed']:,} failed",
+        None if lost is None else lost <= 0 and not n["dropped"] and not n["failed"],
+    ))
+    lines = ["| target (end to end) | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {verdict(ok)} |" for t, m, ok in rows]
+    return "\n".join(lines)
+
+
+def e2e_report(runs):
+    if not runs:
+        return None
+    traces = {r.get("traces") for r in runs.values()}
+    rates = {r.get("rate_per_sec") for r in runs.values() if r.get("rate_per_sec")}
+    out = [
+        "## End to end: OTLP/HTTP to a receiver in another process",
+        "",
+        f"{', '.join(f'{t:,}' for t in sorted(t for t in traces if t))} request traces (11 spans each) per run, "
+        "each run in a process of its own against one receiver on 127.0.0.1 that decodes every request "
+        "(`e2e.sh`). CPU and context switches are `getrusage` of the whole sending process, from before "
+        "the stack starts to the end of its shutdown. Ratios in brackets: OpenTelemetry SDK ÷ neatlogs "
+        "(for costs, above 1× means neatlogs costs less). neatlogs always gzips (level 1, `fast`); "
+        "the OpenTelemetry exporter gzips at level 6 (flate2's default) when asked. neatlogs adds one "
+        "completion-marker span per trace: it is in the bytes and requests, not in the spans received.",
+    ]
+    for mode, title in E2E_MODES:
+        table = e2e_table(runs, mode)
+        if table is None:
+            continue
+        if mode == "paced":
+            rate = ", ".join(f"{r:,}" for r in sorted(rates)) or "?"
+            what = f"{rate} traces/s, default settings (queues, batch sizes, delays)"
+        else:
+            what = "as fast as the calling thread goes, queues that hold the whole run"
+        out += ["", f"### {title}: {what}", "", table]
+        targets_table = e2e_targets(runs, mode)
+        if targets_table:
+            out += ["", targets_table]
+    return "\n".join(out)
+
+
 def machine():
     model = "unknown CPU"
     try:
@@ -259,8 +465,11 @@ def main():
     )
     args = parser.parse_args()
     figures = collect(args.target_dir)
+    e2e = collect_e2e(args.target_dir)
     times = [f["unix_time"] for f in figures.values() if f["unix_time"]]
-    if not times and all(f["caller"] is None for f in figures.values()):
+    times += [r["unix_time"] for r in e2e.values() if r.get("unix_time")]
+    in_process = any(f["unix_time"] or f["caller"] is not None for f in figures.values())
+    if not in_process and not e2e:
         print(f"no results under {args.target_dir}: run benches/run.sh first", file=sys.stderr)
         return 1
     when = (
@@ -269,6 +478,10 @@ def main():
         else "unknown date"
     )
     print(f"Run of {when} on {machine()}.")
+    if not in_process:
+        print()
+        print(e2e_report(e2e))
+        return 0
     if any(f["quick"] for f in figures.values()):
         print("\n**Some results come from a quick smoke run, not `cargo bench`.**")
     print()
@@ -287,6 +500,10 @@ def main():
     if otlp:
         print()
         print(f"neatlogs' OTLP protobuf payload: {otlp:.0f} bytes per span on average.")
+    e2e_text = e2e_report(e2e)
+    if e2e_text:
+        print()
+        print(e2e_text)
     return 0
 
 

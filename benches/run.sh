@@ -4,12 +4,17 @@
 #   bash benches/run.sh                      # all four stacks + callgrind + report
 #   STACKS="neatlogs fastrace" bash benches/run.sh
 #   SKIP_CALLGRIND=1 bash benches/run.sh
+#   SKIP_E2E=1 bash benches/run.sh           # without the end-to-end runs
+#   TRACES=20000 bash benches/run.sh         # shorter end-to-end runs
 #
 # About 5-6.5 minutes on 2 cores once built (each stack 1-1.5 min: 4 criterion
 # benchmarks of 1 s warm-up + 3 s measurement, a 3 × 2 s CPU loop, the
 # 1-vs-2-thread runs, two memory child processes). Results: criterion's
 # <target>/criterion/, <target>/bench-results/*.json, and the report, printed
-# and saved as <target>/bench-results/report.md.
+# and saved as <target>/bench-results/report.md. Then the end-to-end runs
+# (benches/e2e.sh: neatlogs and the OpenTelemetry SDK with their real OTLP/HTTP
+# exporters against a local receiver; about 2 minutes at the default 200,000
+# traces per run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +24,9 @@ STACKS=${STACKS:-neatlogs fastrace otel_sdk tracing_otel}
 
 # Build everything first, so that compiling never overlaps a measurement.
 cargo bench -p neatlogs-bench --no-run
+if [ -z "${SKIP_E2E:-}" ]; then
+  cargo build --release -p neatlogs-bench --bin otlp_receiver --bin e2e_sender
+fi
 
 mkdir -p "$TARGET/bench-results"
 for stack in $STACKS; do
@@ -33,6 +41,10 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
   else
     echo "valgrind not found: skipping the instruction count" >&2
   fi
+fi
+
+if [ -z "${SKIP_E2E:-}" ]; then
+  bash benches/e2e.sh
 fi
 
 python3 benches/report.py --target-dir "$TARGET" | tee "$TARGET/bench-results/report.md"

@@ -20,12 +20,16 @@
 //! - [`driver`]: the measurements, in order, for any [`driver::Stack`].
 //! - [`stacks`]: one file per stack: how it opens the scenario's spans and
 //!   how its pipeline is set up.
+//! - [`e2e`]: the end-to-end run (`e2e.sh`): neatlogs and the OpenTelemetry
+//!   SDK, each with its real OTLP/HTTP exporter, sending to a receiver in
+//!   another process (the `e2e_sender` and `otlp_receiver` binaries).
 //!
 //! The bench targets (`benches/*.rs`) are one line each: they hand a stack to
 //! [`driver::run`]. `report.py` turns the results into the markdown table of
 //! `BENCHMARKS.md`.
 
 pub mod driver;
+pub mod e2e;
 pub mod measure;
 pub mod scenario;
 pub mod sink;

@@ -271,10 +271,10 @@ impl Pending {
     /// Open the span on this thread's stack.
     #[inline(never)]
     fn enter(self) -> SpanGuard {
-        match local::push(Frame::Open(self.open())) {
+        match local::push_with(move || Frame::Open(self.open())) {
             Ok(token) => SpanGuard::new(token),
-            Err(frame) => {
-                if let Frame::Open(span) = *frame {
+            Err(make) => {
+                if let Frame::Open(span) = make() {
                     local::end_detached(span);
                 }
                 SpanGuard::disabled()
@@ -283,6 +283,7 @@ impl Pending {
     }
 
     /// The span, open.
+    #[inline(always)]
     fn open(self) -> OpenSpan {
         let span_id = id::new_span_id();
         let Pending {

@@ -2,34 +2,40 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::num::{NonZeroU128, NonZeroU64};
 
 /// A 128-bit trace id (never zero), as in W3C Trace Context and OTLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TraceId(u128);
+pub struct TraceId(NonZeroU128);
 
 /// A 64-bit span id (never zero), as in W3C Trace Context and OTLP.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SpanId(u64);
+pub struct SpanId(NonZeroU64);
 
 impl TraceId {
     /// The id as 16 big-endian bytes (the OTLP wire form).
     ///
     /// ```
-    /// let id = neatlogs::TraceId::from_bytes([7; 16]);
+    /// let id = neatlogs::TraceId::from_bytes([7; 16]).unwrap();
     /// assert_eq!(id.to_bytes(), [7; 16]);
+    /// assert!(neatlogs::TraceId::from_bytes([0; 16]).is_none());
     /// ```
     pub const fn to_bytes(self) -> [u8; 16] {
-        self.0.to_be_bytes()
+        self.0.get().to_be_bytes()
     }
 
-    /// The id from its 16 big-endian bytes (as in OTLP and W3C `traceparent`).
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        TraceId(u128::from_be_bytes(bytes))
+    /// The id from its 16 big-endian bytes (as in OTLP and W3C
+    /// `traceparent`); `None` for all zeros, which is no valid trace id.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Option<Self> {
+        match NonZeroU128::new(u128::from_be_bytes(bytes)) {
+            Some(v) => Some(TraceId(v)),
+            None => None,
+        }
     }
 
     #[cfg(test)]
-    pub(crate) const fn from_u128(v: u128) -> Self {
-        TraceId(v)
+    pub(crate) fn from_u128(v: u128) -> Self {
+        TraceId(NonZeroU128::new(v).expect("a trace id is never zero"))
     }
 }
 
@@ -37,31 +43,35 @@ impl SpanId {
     /// The id as 8 big-endian bytes (the OTLP wire form).
     ///
     /// ```
-    /// let id = neatlogs::SpanId::from_bytes([1, 2, 3, 4, 5, 6, 7, 8]);
+    /// let id = neatlogs::SpanId::from_bytes([1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
     /// assert_eq!(id.to_string(), "0102030405060708");
     /// ```
     pub const fn to_bytes(self) -> [u8; 8] {
-        self.0.to_be_bytes()
+        self.0.get().to_be_bytes()
     }
 
-    /// The id from its 8 big-endian bytes (as in OTLP and W3C `traceparent`).
-    pub const fn from_bytes(bytes: [u8; 8]) -> Self {
-        SpanId(u64::from_be_bytes(bytes))
+    /// The id from its 8 big-endian bytes (as in OTLP and W3C
+    /// `traceparent`); `None` for all zeros, which is no valid span id.
+    pub const fn from_bytes(bytes: [u8; 8]) -> Option<Self> {
+        match NonZeroU64::new(u64::from_be_bytes(bytes)) {
+            Some(v) => Some(SpanId(v)),
+            None => None,
+        }
     }
 
     #[cfg(test)]
-    pub(crate) const fn from_u64(v: u64) -> Self {
-        SpanId(v)
+    pub(crate) fn from_u64(v: u64) -> Self {
+        SpanId(NonZeroU64::new(v).expect("a span id is never zero"))
     }
 
     pub(crate) const fn to_u64(self) -> u64 {
-        self.0
+        self.0.get()
     }
 }
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        write!(f, "{:032x}", self.0.get())
     }
 }
 
@@ -73,7 +83,7 @@ impl fmt::Debug for TraceId {
 
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        write!(f, "{:016x}", self.0.get())
     }
 }
 
@@ -116,8 +126,7 @@ pub(crate) fn next_u64() -> u64 {
 
 pub(crate) fn new_span_id() -> SpanId {
     loop {
-        let v = next_u64();
-        if v != 0 {
+        if let Some(v) = NonZeroU64::new(next_u64()) {
             return SpanId(v);
         }
     }
@@ -126,7 +135,7 @@ pub(crate) fn new_span_id() -> SpanId {
 pub(crate) fn new_trace_id() -> TraceId {
     loop {
         let v = (u128::from(next_u64()) << 64) | u128::from(next_u64());
-        if v != 0 {
+        if let Some(v) = NonZeroU128::new(v) {
             return TraceId(v);
         }
     }

@@ -119,7 +119,7 @@ impl Drop for PollScope<'_> {
     fn drop(&mut self) {
         if let Some(Frame::Open(mut span)) = local::pop(self.token) {
             if std::thread::panicking() {
-                span.status = Status::Error(Cow::Borrowed("panicked"));
+                span.set_status(Status::Error(Cow::Borrowed("panicked")));
             }
             *self.slot = Some(span);
         }

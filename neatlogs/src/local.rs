@@ -65,14 +65,6 @@ impl Local {
         }
     }
 
-    #[inline]
-    fn push(&mut self, frame: Frame) -> u64 {
-        let token = self.next_token;
-        self.next_token = token.wrapping_add(1).max(1);
-        self.stack.push(Slot { token, frame });
-        token
-    }
-
     /// Remove the frame with `token`, wherever it is on the stack.
     #[inline]
     fn remove(&mut self, token: u64) -> Option<Frame> {
@@ -105,7 +97,7 @@ impl Local {
 
     /// Take an ended span: to its trace's sink now, and into this thread's
     /// batch if it is exported.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take_ended(&mut self, record: SpanRecord) {
         if let Sink::Capture(capture) = &record.trace.sink {
             capture.push(&record);
@@ -194,19 +186,41 @@ pub(crate) fn parent() -> Parent {
         .unwrap_or(Parent::Unknown)
 }
 
+/// Push a frame made by `make` on this thread's stack, building it in
+/// place (a frame is about a hundred bytes; copying it between closures was
+/// a fifth of a span's cost). `Err(make)` when the stack is out of reach
+/// (re-entry from `with_current_span`, thread teardown).
+#[inline(always)]
+pub(crate) fn push_with<M: FnOnce() -> Frame>(make: M) -> Result<u64, M> {
+    let mut make = Some(make);
+    let token = LOCAL
+        .try_with(|cell| {
+            let mut l = cell.try_borrow_mut().ok()?;
+            let make = make.take()?;
+            let token = l.next_token;
+            l.next_token = token.wrapping_add(1).max(1);
+            l.stack.push(Slot {
+                token,
+                frame: make(),
+            });
+            Some(token)
+        })
+        .ok()
+        .flatten();
+    match (token, make) {
+        (Some(token), _) => Ok(token),
+        (None, Some(make)) => Err(make),
+        // The closure was taken but the push did not happen: unreachable,
+        // and harmless (the span is simply not recorded).
+        (None, None) => Ok(0),
+    }
+}
+
 /// Push a frame; its token, or the frame back when the stack is out of
 /// reach (re-entry, thread teardown).
 #[inline]
 pub(crate) fn push(frame: Frame) -> Result<u64, Box<Frame>> {
-    let mut slot = Some(frame);
-    let token = with(|l| l.push(slot.take().expect("taken once")));
-    match (token, slot) {
-        (Some(token), _) => Ok(token),
-        // Boxed: this path is rare, and a large `Err` would make every `Ok`
-        // return as large.
-        (None, Some(frame)) => Err(Box::new(frame)),
-        (None, None) => Ok(0),
-    }
+    push_with(move || frame).map_err(|make| Box::new(make()))
 }
 
 /// Remove the frame with `token` and give it back (an instrumented future
@@ -226,7 +240,17 @@ pub(crate) fn pop(token: u64) -> Option<Frame> {
 #[inline(never)]
 pub(crate) fn pop_and_end(token: u64) {
     with(|l| {
-        if let Some(Frame::Open(span)) = l.remove(token) {
+        // The common case, a guard dropped in order, ends the span straight
+        // from the top of the stack into the batch.
+        if l.stack.last().is_some_and(|s| s.token == token) {
+            if let Some(Slot {
+                frame: Frame::Open(span),
+                ..
+            }) = l.stack.pop()
+            {
+                l.take_ended(span.end());
+            }
+        } else if let Some(Frame::Open(span)) = l.remove(token) {
             l.take_ended(span.end());
         }
         l.maybe_hand_off();

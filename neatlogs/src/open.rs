@@ -20,11 +20,12 @@ pub(crate) struct OpenSpan {
     pub(crate) kind: SpanKind,
     pub(crate) start: Instant,
     pub(crate) attributes: Attributes,
-    pub(crate) status: Status,
+    /// Boxed, as in [`SpanRecord`]: unset for most spans.
+    pub(crate) status: Option<Box<Status>>,
 }
 
 impl OpenSpan {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn start(
         cx: SpanContext,
         parent: Option<SpanId>,
@@ -39,12 +40,12 @@ impl OpenSpan {
             kind,
             start: clock::now(),
             attributes,
-            status: Status::Unset,
+            status: None,
         }
     }
 
     /// End the span now: status ERROR if the thread is unwinding.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn end(self) -> SpanRecord {
         let end = clock::now();
         let OpenSpan {
@@ -57,7 +58,7 @@ impl OpenSpan {
             mut status,
         } = self;
         if std::thread::panicking() {
-            status = Status::Error(Cow::Borrowed("panicked"));
+            status = Some(Box::new(Status::Error(Cow::Borrowed("panicked"))));
         }
         SpanRecord {
             trace: cx.trace,
@@ -77,11 +78,15 @@ impl OpenSpan {
     }
 
     pub(crate) fn record_error(&mut self, error: &dyn fmt::Display) {
-        self.status = Status::Error(Cow::Owned(error.to_string()));
+        self.set_status(Status::Error(Cow::Owned(error.to_string())));
     }
 
     pub(crate) fn set_ok(&mut self) {
-        self.status = Status::Ok;
+        self.set_status(Status::Ok);
+    }
+
+    pub(crate) fn set_status(&mut self, status: Status) {
+        self.status = Some(Box::new(status));
     }
 
     pub(crate) fn set_usage(&mut self, input_tokens: u64, output_tokens: u64) {

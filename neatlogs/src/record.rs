@@ -176,7 +176,9 @@ pub struct SpanRecord {
     pub(crate) start: Instant,
     pub(crate) end: Instant,
     pub(crate) attributes: Attributes,
-    pub(crate) status: Status,
+    /// Boxed: most spans end unset, and a record is moved several times
+    /// between the stack and the export thread.
+    pub(crate) status: Option<Box<Status>>,
 }
 
 impl SpanRecord {
@@ -249,7 +251,7 @@ impl SpanRecord {
     }
     /// The span's status.
     pub fn status(&self) -> &Status {
-        &self.status
+        self.status.as_deref().unwrap_or(&Status::Unset)
     }
 }
 
@@ -304,7 +306,7 @@ pub(crate) mod synthetic {
             start,
             end: start + Duration::from_nanos(duration_ns),
             attributes,
-            status,
+            status: (status != Status::Unset).then(|| Box::new(status)),
         }
     }
 }

@@ -54,7 +54,9 @@ fn root<T: Tracer>(tracer: &T, req: &Request) -> T::Span {
         .start(tracer)
 }
 
-fn request_trace<T>(tracer: &T, req: &Request)
+/// One request trace: the root with the end-user id and metadata as
+/// attributes, made the current context, and ten children under it.
+pub fn request_trace<T>(tracer: &T, req: &Request)
 where
     T: Tracer,
     T::Span: Send + Sync + 'static,
