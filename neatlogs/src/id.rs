@@ -63,10 +63,6 @@ impl SpanId {
     pub(crate) fn from_u64(v: u64) -> Self {
         SpanId(NonZeroU64::new(v).expect("a span id is never zero"))
     }
-
-    pub(crate) const fn to_u64(self) -> u64 {
-        self.0.get()
-    }
 }
 
 impl fmt::Display for TraceId {

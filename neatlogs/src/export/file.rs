@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{otlp, ExportError, Exporter, Resource};
+use super::{ExportError, Exporter, OtlpEncoder, Resource};
 use crate::record::SpanRecord;
 
 /// Where traces go when neither an API key nor an endpoint is configured,
@@ -34,7 +34,7 @@ pub const DEFAULT_LOCAL_FILE: &str = ".neatlogs/traces.jsonl";
 pub struct FileExporter {
     path: PathBuf,
     file: Option<File>,
-    encoder: otlp::Encoder,
+    encoder: OtlpEncoder,
 }
 
 impl FileExporter {
@@ -52,7 +52,7 @@ impl FileExporter {
         FileExporter {
             path,
             file: None,
-            encoder: otlp::Encoder::new(),
+            encoder: OtlpEncoder::new(),
         }
     }
 
@@ -60,22 +60,20 @@ impl FileExporter {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    fn open(&mut self) -> std::io::Result<&mut File> {
-        let file = match self.file.take() {
-            Some(file) => file,
-            None => {
-                if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
-                }
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)?
+/// The open file, opened (and its directory created) if it is not.
+fn open<'a>(path: &Path, file: &'a mut Option<File>) -> std::io::Result<&'a mut File> {
+    let opened = match file.take() {
+        Some(f) => f,
+        None => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
             }
-        };
-        Ok(self.file.insert(file))
-    }
+            OpenOptions::new().create(true).append(true).open(path)?
+        }
+    };
+    Ok(file.insert(opened))
 }
 
 impl Exporter for FileExporter {
@@ -83,9 +81,8 @@ impl Exporter for FileExporter {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut line = otlp::to_json(self.encoder.fill(resource, batch));
-        line.push('\n');
-        let written = self.open().and_then(|f| f.write_all(line.as_bytes()));
+        let line = self.encoder.json_line(resource, batch);
+        let written = open(&self.path, &mut self.file).and_then(|f| f.write_all(line));
         if let Err(e) = written {
             // Reopen next time: the directory may have been removed or the
             // disk may have been full.

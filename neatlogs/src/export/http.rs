@@ -16,7 +16,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use super::otlp::{self, Protocol};
+use super::otlp::{OtlpEncoder, Protocol};
 use super::pipeline::Counters;
 use super::{ExportError, Exporter, Resource};
 use crate::config::InitError;
@@ -80,7 +80,7 @@ pub(crate) struct HttpExporter {
     export_timeout: Duration,
     client: Option<Client>,
     shared: Arc<Counters>,
-    encoder: otlp::Encoder,
+    encoder: OtlpEncoder,
 }
 
 /// How one request ended.
@@ -126,7 +126,7 @@ impl HttpExporter {
             export_timeout,
             client: None,
             shared,
-            encoder: otlp::Encoder::new(),
+            encoder: OtlpEncoder::new(),
         })
     }
 
@@ -151,13 +151,9 @@ impl HttpExporter {
     }
 
     fn body(&mut self, resource: &Resource, batch: &[SpanRecord]) -> Result<Vec<u8>, String> {
-        let json;
         let raw: &[u8] = match self.protocol {
             Protocol::HttpProtobuf => self.encoder.protobuf(resource, batch),
-            Protocol::HttpJson => {
-                json = otlp::to_json(self.encoder.fill(resource, batch));
-                json.as_bytes()
-            }
+            Protocol::HttpJson => self.encoder.json(resource, batch).as_bytes(),
         };
         let mut gz = flate2::write::GzEncoder::new(
             Vec::with_capacity(raw.len() / 4),
@@ -403,13 +399,95 @@ fn read_body(resp: Response) -> (Option<String>, Vec<u8>) {
     (content_type, body)
 }
 
-/// `google.rpc.Status`, the body of an OTLP/HTTP error response in protobuf.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
+/// Just enough protobuf reading for the two messages a receiver answers
+/// with: `google.rpc.Status` and `ExportTraceServiceResponse`.
+mod pb {
+    /// A field's value, as far as these messages need it.
+    pub(super) enum Field<'a> {
+        Varint(u64),
+        Bytes(&'a [u8]),
+        Fixed,
+    }
+
+    /// Calls `f` with every field of the message in `buf`, in order; `None`
+    /// if the message is malformed.
+    pub(super) fn for_each_field<'a>(
+        mut buf: &'a [u8],
+        mut f: impl FnMut(u64, Field<'a>),
+    ) -> Option<()> {
+        while !buf.is_empty() {
+            let key = varint(&mut buf)?;
+            let field = key >> 3;
+            if field == 0 {
+                return None;
+            }
+            let value = match key & 7 {
+                0 => Field::Varint(varint(&mut buf)?),
+                1 => {
+                    buf = buf.get(8..)?;
+                    Field::Fixed
+                }
+                2 => {
+                    let len = usize::try_from(varint(&mut buf)?).ok()?;
+                    let bytes = buf.get(..len)?;
+                    buf = &buf[len..];
+                    Field::Bytes(bytes)
+                }
+                5 => {
+                    buf = buf.get(4..)?;
+                    Field::Fixed
+                }
+                // Groups: not in these messages.
+                _ => return None,
+            };
+            f(field, value);
+        }
+        Some(())
+    }
+
+    fn varint(buf: &mut &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let (&b, rest) = buf.split_first()?;
+            *buf = rest;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// `google.rpc.Status.message` (field 2).
+    pub(super) fn rpc_status_message(body: &[u8]) -> Option<String> {
+        let mut message = None;
+        for_each_field(body, |field, value| {
+            if let (2, Field::Bytes(b)) = (field, value) {
+                message = Some(b);
+            }
+        })?;
+        String::from_utf8(message?.to_vec()).ok()
+    }
+
+    /// `ExportTraceServiceResponse.partial_success` (field 1):
+    /// `rejected_spans` (field 1) and `error_message` (field 2).
+    pub(super) fn partial_success(body: &[u8]) -> Option<(i64, String)> {
+        let (mut rejected, mut message) = (0i64, &[][..]);
+        let mut inner_ok = Some(());
+        for_each_field(body, |field, value| {
+            if let (1, Field::Bytes(partial)) = (field, value) {
+                inner_ok = inner_ok.and(for_each_field(partial, |field, value| {
+                    match (field, value) {
+                        (1, Field::Varint(v)) => rejected = v as i64,
+                        (2, Field::Bytes(b)) => message = b,
+                        _ => {}
+                    }
+                }));
+            }
+        })?;
+        inner_ok?;
+        Some((rejected, String::from_utf8(message.to_vec()).ok()?))
+    }
 }
 
 fn truncate(mut s: String) -> String {
@@ -429,9 +507,9 @@ fn error_message(resp: Response) -> String {
         return "(empty response body)".to_owned();
     }
     if ct.contains("protobuf") {
-        if let Ok(status) = <RpcStatus as prost::Message>::decode(body.as_slice()) {
-            if !status.message.is_empty() {
-                return truncate(status.message);
+        if let Some(message) = pb::rpc_status_message(&body) {
+            if !message.is_empty() {
+                return truncate(message);
             }
         }
     }
@@ -453,7 +531,6 @@ fn error_message(resp: Response) -> String {
 
 /// The `partial_success` of an `ExportTraceServiceResponse`, if any.
 fn partial_success(resp: Response) -> (u64, String) {
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
     let (content_type, body) = read_body(resp);
     if body.is_empty() {
         return (0, String::new());
@@ -473,11 +550,7 @@ fn partial_success(resp: Response) -> (u64, String) {
             .to_owned();
         (rejected, message)
     } else if ct.contains("protobuf") {
-        <ExportTraceServiceResponse as prost::Message>::decode(body.as_slice())
-            .ok()
-            .and_then(|r| r.partial_success)
-            .map(|p| (p.rejected_spans, p.error_message))
-            .unwrap_or_default()
+        pb::partial_success(&body).unwrap_or_default()
     } else {
         (0, String::new())
     };
@@ -510,6 +583,68 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn responses_read_as_prost_writes_them() {
+        use opentelemetry_proto::tonic::collector::trace::v1::{
+            ExportTracePartialSuccess, ExportTraceServiceResponse,
+        };
+        use prost::Message as _;
+
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct RpcStatus {
+            #[prost(int32, tag = "1")]
+            code: i32,
+            #[prost(string, tag = "2")]
+            message: String,
+            #[prost(bytes = "vec", repeated, tag = "3")]
+            details: Vec<Vec<u8>>,
+        }
+        let status = RpcStatus {
+            code: -3,
+            message: "bad span é".into(),
+            details: vec![vec![1, 2, 3]],
+        };
+        assert_eq!(
+            pb::rpc_status_message(&status.encode_to_vec()).as_deref(),
+            Some("bad span é")
+        );
+        assert_eq!(pb::rpc_status_message(&[]).as_deref(), None);
+        assert_eq!(
+            pb::rpc_status_message(&[0x12, 0x05, b'a']),
+            None,
+            "truncated"
+        );
+
+        for (rejected, message) in [(0, ""), (7, "quota"), (i64::MAX, "x"), (-1, "neg")] {
+            let response = ExportTraceServiceResponse {
+                partial_success: Some(ExportTracePartialSuccess {
+                    rejected_spans: rejected,
+                    error_message: message.into(),
+                }),
+            };
+            assert_eq!(
+                pb::partial_success(&response.encode_to_vec()),
+                Some((rejected, message.to_owned()))
+            );
+        }
+        assert_eq!(pb::partial_success(&[]), Some((0, String::new())));
+        assert_eq!(pb::partial_success(&[0x0a, 0x02, 0x08]), None, "truncated");
+        // unknown fields of every wire type are skipped
+        let mut body = vec![
+            0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x25, 1, 2, 3, 4, 0x20, 0x96, 0x01,
+        ];
+        body.extend(
+            ExportTraceServiceResponse {
+                partial_success: Some(ExportTracePartialSuccess {
+                    rejected_spans: 2,
+                    error_message: "m".into(),
+                }),
+            }
+            .encode_to_vec(),
+        );
+        assert_eq!(pb::partial_success(&body), Some((2, "m".to_owned())));
+    }
 
     fn url(s: &str) -> Result<String, String> {
         traces_url(s)

@@ -30,7 +30,7 @@ pub(crate) mod pipeline;
 
 pub use console::ConsoleExporter;
 pub use file::{FileExporter, DEFAULT_LOCAL_FILE};
-pub use otlp::{Encoder as OtlpEncoder, ParseProtocolError, Protocol};
+pub use otlp::{OtlpEncoder, ParseProtocolError, Protocol};
 
 /// The Neatlogs cloud ingest: where spans go when an API key is set and no
 /// endpoint is (`/v1/traces` is appended).

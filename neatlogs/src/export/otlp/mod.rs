@@ -1,0 +1,464 @@
+//! Finished spans as an OTLP `ExportTraceServiceRequest`, with the attributes
+//! of the wire contract ([`crate::wire`], `docs/wire.md`), in protobuf or in
+//! the OTLP JSON mapping.
+//!
+//! Both encodings are written straight from the [`SpanRecord`]s, with no
+//! intermediate message tree: [`protobuf`] computes each nested message's
+//! length exactly once, [`json`] writes one line of text. What goes out,
+//! per request: one resource, one instrumentation scope (`neatlogs` and the
+//! crate version), and the spans in batch order, each root followed by its
+//! `neatlogs.trace.complete` marker. The tests check both encodings against
+//! the `opentelemetry-proto` message types (a dev-dependency only).
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::Resource;
+use crate::id::SpanId;
+use crate::record::{SpanRecord, Status, Value};
+use crate::wire::{resource, span, trace_complete};
+
+mod json;
+mod protobuf;
+
+#[cfg(test)]
+mod oracle_tests;
+
+/// How OTLP payloads are encoded on the wire.
+///
+/// ```
+/// use neatlogs::export::Protocol;
+/// assert_eq!("http/json".parse::<Protocol>().unwrap(), Protocol::HttpJson);
+/// assert_eq!(Protocol::default(), Protocol::HttpProtobuf);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// `application/x-protobuf` (the default; `NEATLOGS_PROTOCOL=http/protobuf`).
+    #[default]
+    HttpProtobuf,
+    /// `application/json`, the OTLP JSON mapping (`NEATLOGS_PROTOCOL=http/json`).
+    HttpJson,
+}
+
+impl Protocol {
+    /// The name used by `NEATLOGS_PROTOCOL` (and `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::HttpJson => "http/json",
+        }
+    }
+
+    /// The request's `Content-Type`.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "application/x-protobuf",
+            Protocol::HttpJson => "application/json",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a protocol name other than `http/protobuf` or `http/json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown OTLP protocol `{0}`; expected `http/protobuf` or `http/json` (gRPC is not supported)"
+)]
+pub struct ParseProtocolError(pub String);
+
+impl FromStr for Protocol {
+    type Err = ParseProtocolError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "http/protobuf" | "protobuf" => Ok(Protocol::HttpProtobuf),
+            "http/json" | "json" => Ok(Protocol::HttpJson),
+            _ => Err(ParseProtocolError(s.to_owned())),
+        }
+    }
+}
+
+/// Encodes batches of finished spans as OTLP `ExportTraceServiceRequest`s,
+/// in protobuf (`application/x-protobuf`) or in the OTLP JSON mapping
+/// (`application/json`): what the built-in HTTP and file exporters send.
+///
+/// Each request carries one resource (from [`Resource`]), one
+/// instrumentation scope (`neatlogs` and the crate version), and the spans
+/// in batch order, each trace root followed by its `neatlogs.trace.complete`
+/// marker span. The encoder keeps its buffers from one batch to the next, so
+/// after the first few batches encoding allocates only for a larger batch
+/// than any before.
+///
+/// Use it in an [`Exporter`](super::Exporter) that ships OTLP its own way:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use neatlogs::export::{ExportError, Exporter, OtlpEncoder, Resource};
+///
+/// struct Ship {
+///     encoder: OtlpEncoder,
+///     sent: Arc<Mutex<Vec<Vec<u8>>>>,
+/// }
+///
+/// impl Exporter for Ship {
+///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::SpanRecord]) -> Result<(), ExportError> {
+///         let body = self.encoder.protobuf(resource, batch);
+///         // a real exporter would POST `body` as application/x-protobuf
+///         self.sent.lock().unwrap().push(body.to_vec());
+///         Ok(())
+///     }
+/// }
+///
+/// let sent = Arc::new(Mutex::new(Vec::new()));
+/// let ship = Ship { encoder: OtlpEncoder::new(), sent: sent.clone() };
+/// neatlogs::init(neatlogs::Config::new().disable_export(true).exporter(ship))?;
+/// drop(neatlogs::trace("chat").end_user_id("u_1").enter());
+/// neatlogs::shutdown();
+/// assert!(!sent.lock().unwrap().is_empty());
+/// # Ok::<(), neatlogs::InitError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct OtlpEncoder {
+    protobuf: protobuf::Writer,
+    json: json::Writer,
+}
+
+impl OtlpEncoder {
+    /// An encoder with no buffers allocated yet.
+    ///
+    /// ```
+    /// let encoder = neatlogs::export::OtlpEncoder::new();
+    /// # drop(encoder);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The protobuf encoding (`application/x-protobuf`) of `batch`, valid
+    /// until the next call.
+    ///
+    /// ```
+    /// use neatlogs::export::{ExportError, Exporter, OtlpEncoder, Resource};
+    ///
+    /// struct FirstByte(OtlpEncoder);
+    /// impl Exporter for FirstByte {
+    ///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::SpanRecord]) -> Result<(), ExportError> {
+    ///         let bytes = self.0.protobuf(resource, batch);
+    ///         // field 1 (resource_spans), length-delimited
+    ///         assert_eq!(bytes[0], 0x0a);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// neatlogs::init(neatlogs::Config::new().disable_export(true).exporter(FirstByte(OtlpEncoder::new())))?;
+    /// drop(neatlogs::trace("chat").enter());
+    /// neatlogs::shutdown();
+    /// # Ok::<(), neatlogs::InitError>(())
+    /// ```
+    pub fn protobuf(&mut self, resource: &Resource, batch: &[SpanRecord]) -> &[u8] {
+        self.protobuf.write(resource, batch)
+    }
+
+    /// The OTLP JSON encoding (`application/json`) of `batch`, on one line
+    /// with no trailing newline, valid until the next call: hex trace and
+    /// span ids, camelCase field names, 64-bit integers as strings, enums as
+    /// integers, and fields at their default value left out (attribute
+    /// values are always written, `false`, `0` and `""` included).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use neatlogs::export::{ExportError, Exporter, OtlpEncoder, Resource};
+    ///
+    /// struct Lines(OtlpEncoder, Arc<Mutex<Vec<String>>>);
+    /// impl Exporter for Lines {
+    ///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::SpanRecord]) -> Result<(), ExportError> {
+    ///         let json = self.0.json(resource, batch);
+    ///         self.1.lock().unwrap().push(json.to_owned());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let lines = Arc::new(Mutex::new(Vec::new()));
+    /// let exporter = Lines(OtlpEncoder::new(), lines.clone());
+    /// neatlogs::init(neatlogs::Config::new().disable_export(true).exporter(exporter))?;
+    /// drop(neatlogs::trace("chat").end_user_id("u_1").enter());
+    /// neatlogs::shutdown();
+    ///
+    /// let line = lines.lock().unwrap()[0].clone();
+    /// assert!(!line.contains('\n'));
+    /// assert!(line.contains(r#"{"key":"neatlogs.end_user.id","value":{"stringValue":"u_1"}}"#));
+    /// let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+    /// let spans = &value["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    /// assert_eq!(spans[0]["name"], "chat");
+    /// assert_eq!(spans[1]["name"], "neatlogs.trace.complete");
+    /// assert_eq!(spans[0]["traceId"].as_str().unwrap().len(), 32);
+    /// # Ok::<(), neatlogs::InitError>(())
+    /// ```
+    pub fn json(&mut self, resource: &Resource, batch: &[SpanRecord]) -> &str {
+        self.json.write(resource, batch)
+    }
+
+    /// [`json`](Self::json) followed by a newline: one line of a JSON-lines
+    /// file, ready for a single write.
+    pub(crate) fn json_line(&mut self, resource: &Resource, batch: &[SpanRecord]) -> &[u8] {
+        self.json.write_line(resource, batch)
+    }
+}
+
+/// One attribute value as the writers see it: the SDK's own values, a
+/// reference into a record, or a list that exists only on the wire.
+#[derive(Debug, Clone, Copy)]
+enum Attr<'a> {
+    Str(&'a str),
+    Bool(bool),
+    /// A list of strings (the trace's tags), as an `ArrayValue`.
+    Tags(&'a [String]),
+    /// Strings written comma-joined as one string value.
+    Joined(&'a [String]),
+    Value(&'a Value),
+}
+
+/// The resource's attributes, in wire order.
+fn resource_attributes<'a>(r: &'a Resource, mut f: impl FnMut(&'a str, Attr<'a>)) {
+    f(resource::SERVICE_NAME, Attr::Str(&r.service_name));
+    if let Some(w) = &r.workflow_name {
+        f(resource::WORKFLOW_NAME, Attr::Str(w));
+    }
+    f(resource::SDK_NAME, Attr::Str(resource::SDK_NAME_VALUE));
+    f(
+        resource::SDK_LANGUAGE,
+        Attr::Str(resource::SDK_LANGUAGE_VALUE),
+    );
+    f(resource::SDK_VERSION, Attr::Str(r.sdk_version));
+    if let Some(op) = &r.operator {
+        f(resource::OPERATOR, Attr::Str(op.as_str()));
+    }
+    if let Some(s) = &r.session_id {
+        f(resource::SESSION, Attr::Str(s));
+    }
+    if !r.tags.is_empty() {
+        f(resource::TAGS, Attr::Joined(&r.tags));
+    }
+}
+
+/// A span's outcome as written: `Unset` writes no status at all.
+#[derive(Clone, Copy)]
+enum StatusView<'a> {
+    Unset,
+    Ok,
+    Error(&'a str),
+}
+
+/// Where a span's attributes come from.
+#[derive(Clone, Copy)]
+enum Attrs<'a> {
+    /// A record's: the SDK's keys, the root's identity, then the
+    /// application's attributes picked by [`pick_attributes`].
+    Record(&'a SpanRecord),
+    /// The completion marker's fixed three.
+    Marker,
+}
+
+/// One span as written: a record, or the completion marker of a root.
+struct SpanView<'a> {
+    trace_id: [u8; 16],
+    span_id: [u8; 8],
+    parent: Option<[u8; 8]>,
+    name: &'a str,
+    start: u64,
+    end: u64,
+    status: StatusView<'a>,
+    attrs: Attrs<'a>,
+}
+
+impl<'a> SpanView<'a> {
+    fn of(record: &'a SpanRecord) -> Self {
+        SpanView {
+            trace_id: record.trace_id().to_bytes(),
+            span_id: record.span_id().to_bytes(),
+            parent: record.parent_span_id().map(SpanId::to_bytes),
+            name: record.name(),
+            start: record.start_unix_nanos(),
+            end: record.end_unix_nanos(),
+            status: match record.status() {
+                Status::Unset => StatusView::Unset,
+                Status::Ok => StatusView::Ok,
+                Status::Error(message) => StatusView::Error(message),
+            },
+            attrs: Attrs::Record(record),
+        }
+    }
+
+    /// The completion marker for a root that just ended.
+    fn marker(root: &SpanRecord) -> Self {
+        let root_id = root.span_id().to_bytes();
+        let end = root.end_unix_nanos();
+        SpanView {
+            trace_id: root.trace_id().to_bytes(),
+            span_id: marker_span_id(u64::from_be_bytes(root_id)),
+            parent: Some(root_id),
+            name: trace_complete::NAME,
+            start: end,
+            end,
+            status: StatusView::Unset,
+            attrs: Attrs::Marker,
+        }
+    }
+}
+
+/// Calls `f` with each span of `batch` in wire order: every record, and
+/// after each root its completion marker.
+fn for_each_span<'a>(batch: &'a [SpanRecord], mut f: impl FnMut(&SpanView<'a>)) {
+    for record in batch {
+        f(&SpanView::of(record));
+        if record.is_root() {
+            f(&SpanView::marker(record));
+        }
+    }
+}
+
+/// Which application attributes of a record go out: `(key index, value
+/// index)` into [`SpanRecord::attributes`]. Keys the SDK owns are dropped
+/// (a debug-level diagnostic says so), so a nested span can never carry
+/// identity and the kind cannot be forged; a key set more than once goes out
+/// once, at the place it first appeared, with the last value (OTLP keys are
+/// unique). Spans carry few attributes, so a scan beats a set.
+fn pick_attributes(record: &SpanRecord, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let attrs = record.attributes();
+    for (i, (key, _)) in attrs.iter().enumerate() {
+        let key: &str = key;
+        if is_reserved(key) {
+            log::debug!(
+                "neatlogs: attribute `{key}` on span `{}` is owned by the SDK and was dropped",
+                record.name()
+            );
+            continue;
+        }
+        match out.iter_mut().find(|(k, _)| attrs[*k].0 == key) {
+            Some(earlier) => earlier.1 = i,
+            None => out.push((i, i)),
+        }
+    }
+}
+
+/// Whether an application attribute's key is one the SDK owns
+/// ([`span::RESERVED`]; a `match` compares the length first).
+fn is_reserved(key: &str) -> bool {
+    matches!(
+        key,
+        span::OPENINFERENCE_KIND
+            | span::NEATLOGS_KIND
+            | span::INTERNAL
+            | span::END_USER_ID
+            | span::ENDUSER_ID
+            | span::END_USER_METADATA
+            | span::SESSION
+            | span::TAGS
+            | trace_complete::ATTRIBUTE
+    )
+}
+
+/// Calls `f` with each attribute of a span in wire order; `picked` is what
+/// [`pick_attributes`] chose for a record (unused for the marker).
+fn for_each_attribute<'a>(
+    attrs: Attrs<'a>,
+    picked: &[(usize, usize)],
+    mut f: impl FnMut(&'a str, Attr<'a>),
+) {
+    let record = match attrs {
+        Attrs::Record(record) => record,
+        Attrs::Marker => {
+            f(trace_complete::ATTRIBUTE, Attr::Bool(true));
+            f(span::NEATLOGS_KIND, Attr::Str(trace_complete::KIND));
+            f(span::INTERNAL, Attr::Bool(true));
+            return;
+        }
+    };
+    let kind = record.kind();
+    f(span::OPENINFERENCE_KIND, Attr::Str(kind.as_str()));
+    f(span::NEATLOGS_KIND, Attr::Str(kind.as_lower_str()));
+    f(span::INTERNAL, Attr::Bool(true));
+    if record.is_root() {
+        if let Some(user) = record.end_user() {
+            f(span::END_USER_ID, Attr::Str(user.id().as_str()));
+            f(span::ENDUSER_ID, Attr::Str(user.id().as_str()));
+            if let Some(json) = user.metadata_json() {
+                f(span::END_USER_METADATA, Attr::Str(json));
+            }
+        }
+        if let Some(s) = record.session_id() {
+            f(span::SESSION, Attr::Str(s));
+        }
+        if !record.tags().is_empty() {
+            f(span::TAGS, Attr::Tags(record.tags()));
+        }
+    }
+    let all = record.attributes();
+    for &(k, v) in picked {
+        f(&all[k].0, Attr::Value(&all[v].1));
+    }
+}
+
+/// The marker's span id, derived from the root's so that encoding the same
+/// root twice (a split batch, a retry) yields the same marker.
+fn marker_span_id(root: u64) -> [u8; 8] {
+    let mut z = root ^ 0x6e65_6174_6c6f_6773; // "neatlogs"
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    if z == 0 || z == root {
+        z = root.rotate_left(32) ^ 1;
+    }
+    z.to_be_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_names() {
+        assert_eq!(
+            "http/protobuf".parse::<Protocol>().unwrap(),
+            Protocol::HttpProtobuf
+        );
+        assert_eq!(
+            " HTTP/JSON ".parse::<Protocol>().unwrap(),
+            Protocol::HttpJson
+        );
+        assert!("grpc".parse::<Protocol>().is_err());
+        assert_eq!(Protocol::HttpJson.to_string(), "http/json");
+    }
+
+    #[test]
+    fn reserved_keys_are_the_wire_contracts() {
+        for key in span::RESERVED {
+            assert!(is_reserved(key), "{key}");
+        }
+        let others = [
+            "",
+            "enduser",
+            "neatlogs.span",
+            "tag.tags ",
+            "user.id",
+            "session.id",
+        ];
+        assert!(others.iter().all(|k| !is_reserved(k)));
+    }
+
+    #[test]
+    fn marker_id_is_stable_and_distinct() {
+        let a = marker_span_id(42);
+        assert_eq!(a, marker_span_id(42));
+        assert_ne!(a, 42u64.to_be_bytes());
+        assert_ne!(a, [0u8; 8]);
+        // Unchanged from the earlier encoder: a retried batch from before an
+        // upgrade still yields the same marker.
+        assert_eq!(marker_span_id(42), 0xfcb8_cc32_7a5b_e7cdu64.to_be_bytes());
+    }
+}
