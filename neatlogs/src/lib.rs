@@ -114,16 +114,19 @@
 //! by all its spans, so children never copy the end-user). A finished span
 //! goes into its thread's buffer; the buffer is handed to a bounded queue in
 //! one non-blocking operation when the thread has no open span left (a root
-//! ends, a poll returns) or holds 64 spans. Batching and OTLP encoding happen
-//! on the `neatlogs-export` thread. What does not fit in the queue is dropped
-//! and counted in [`stats`]; the caller never waits. Measured figures are in
+//! ends, a poll returns) or holds 64 spans; the hand-off makes no system
+//! call unless it completes a full export batch, which wakes the
+//! `neatlogs-export` thread (otherwise a timer does). Batching and OTLP
+//! encoding happen on that thread, written straight from the finished
+//! records. What does not fit in the queue is dropped and counted in
+//! [`stats`]; the caller never waits. Measured figures are in
 //! `BENCHMARKS.md`.
 //!
 //! # How a span travels, and where each step lives
 //!
 //! The modules follow a span from `enter()` to bytes, top to bottom:
 //!
-//! 1. **Configured** — [`trace`] / [`span`] make a [`SpanBuilder`] (`builder.rs`).
+//! 1. **Configured** — [`trace`] / [`span()`](fn@span) make a [`SpanBuilder`] (`builder.rs`).
 //!    A root resolves its identity once (`identity.rs`: one function serves
 //!    roots and [`init`]) into the trace's shared state (`trace.rs`), which
 //!    also fixes where its spans go: export, or a test capture (`capture.rs`).

@@ -335,18 +335,30 @@ impl Worker {
     /// the remainder; whether all of it went out.
     fn export_full_batches(&mut self) -> bool {
         let mut ok = true;
-        while self.batch.len() >= self.batch_size {
-            ok &= self.export_chunk(self.batch_size);
+        let mut done = 0;
+        while self.batch.len() - done >= self.batch_size {
+            ok &= self.export_range(done, self.batch_size);
+            done += self.batch_size;
         }
+        // One drain for all of them: draining batch by batch would move the
+        // backlog once per batch.
+        self.batch.drain(..done);
         ok
     }
 
-    /// Export the first `n` pending spans.
+    /// Export the first `n` pending spans, and drop them.
     fn export_chunk(&mut self, n: usize) -> bool {
+        let ok = self.export_range(0, n);
+        self.batch.drain(..n);
+        ok
+    }
+
+    /// Export `n` pending spans from `start` (they stay pending).
+    fn export_range(&mut self, start: usize, n: usize) -> bool {
         if n == 0 {
             return true;
         }
-        let chunk = &self.batch[..n];
+        let chunk = &self.batch[start..start + n];
         // A span counts as failed when any exporter lost it; an exporter
         // that lost only part of the batch says how much.
         let mut failed = 0;
@@ -368,7 +380,6 @@ impl Worker {
         self.counters
             .failed
             .fetch_add(failed as u64, Ordering::Relaxed);
-        self.batch.drain(..n);
         failed == 0
     }
 }
