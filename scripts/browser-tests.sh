@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Browser tests: the browser SDK's unit tests (stubbed fetch), then, in
 # Debian's headless Chromium driven by playwright-core, the SDK end to end
-# against a real `neatlogs serve` and the traces page end to end (which
-# also refreshes the screenshots in docs/). Installs what it needs on a
-# fresh Debian machine; never downloads a browser of its own.
+# against a real `neatlogs serve` (built with the test-only `test-fixtures`
+# feature, which serves the fixture page) and the traces page end to end.
+# Installs what it needs on a fresh Debian machine; never downloads a
+# browser of its own. Writes nothing into the source tree: screenshots go
+# to $CARGO_TARGET_DIR/screenshots/ (scripts/screenshots.sh refreshes the
+# ones in docs/).
 #
-#   bash scripts/browser-tests.sh
+#   bash scripts/browser-tests.sh                    # every browser test
+#   bash scripts/browser-tests.sh test/e2e/traces-page.test.mjs
 #
-# Honours CARGO_TARGET_DIR. Ends with the node test runner's summary.
+# Test files are relative to browser/. Honours CARGO_TARGET_DIR and
+# NEATLOGS_SCREENSHOTS_DIR. Ends with the node test runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -31,7 +36,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 echo "== cargo build: the neatlogs collector and the quickstart example"
-cargo build --locked -p neatlogs-cli --bin neatlogs
+cargo build --locked -p neatlogs-cli --bin neatlogs --features test-fixtures
 cargo build --locked -p neatlogs --example quickstart
 # Where cargo put them (CARGO_TARGET_DIR, relative or not, or ./target).
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps --locked \
@@ -39,6 +44,7 @@ TARGET_DIR=$(cargo metadata --format-version 1 --no-deps --locked \
 export NEATLOGS_BIN="$TARGET_DIR/debug/neatlogs"
 export NEATLOGS_QUICKSTART="$TARGET_DIR/debug/examples/quickstart"
 export CHROMIUM=/usr/bin/chromium
+export NEATLOGS_SCREENSHOTS_DIR="${NEATLOGS_SCREENSHOTS_DIR:-$TARGET_DIR/screenshots}"
 
 echo "== browser SDK: npm ci and tsc"
 cd "$ROOT/browser"
@@ -46,4 +52,7 @@ npm ci --no-audit --no-fund
 npm run build
 
 echo "== unit and browser tests (node --test)"
-node --test --test-concurrency=1 --test-timeout=300000 test/unit/*.test.mjs test/e2e/*.test.mjs
+if [ "$#" -eq 0 ]; then
+  set -- test/unit/*.test.mjs test/e2e/*.test.mjs
+fi
+node --test --test-concurrency=1 --test-timeout=300000 "$@"

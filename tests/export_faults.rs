@@ -3,7 +3,11 @@
 //! middle of a retry. The application must never notice more than a
 //! counter.
 //!
-//! Each test runs in a child process of its own (one `init` per process).
+//! Each test runs in a child process of its own (one `init` per process),
+//! killed as a failure if it outlives `CHILD_LIMIT`. No test asserts how long
+//! a call took (figures are printed as `[report]` lines only): what must not
+//! wait is set up so that waiting would outlast that limit, or would change
+//! a count the test checks.
 
 #[path = "export_support/mod.rs"]
 mod support;
@@ -60,6 +64,8 @@ fn too_many_requests_honours_retry_after() {
     if !in_child("too_many_requests_honours_retry_after", &[]) {
         return;
     }
+    // 1. `Retry-After: 1`, well inside the export timeout: retried once,
+    //    with the same payload, and delivered.
     let receiver = Receiver::with_policy(|n, _| {
         if n == 0 {
             Reply::status(429).header("retry-after", "1")
@@ -69,18 +75,38 @@ fn too_many_requests_honours_retry_after() {
     });
     neatlogs::init(config(&receiver.url())).unwrap();
     one_trace("throttled", 3);
-    assert!(neatlogs::shutdown());
+    assert!(neatlogs::flush(), "{:?}", neatlogs::stats());
 
     let requests = receiver.requests();
-    assert_eq!(requests.len(), 2);
-    let waited = requests[1].at - requests[0].at;
-    assert!(
-        waited >= Duration::from_millis(950) && waited < Duration::from_secs(4),
-        "waited {waited:?}"
-    );
+    let answers: Vec<u16> = requests.iter().map(|r| r.answered).collect();
+    assert_eq!(answers, [429, 200]);
+    assert_eq!(requests[0].raw, requests[1].raw, "the same payload again");
     assert_eq!(app_spans(&receiver.accepted_spans()).len(), 3);
     assert_eq!(neatlogs::stats().retried, 1);
-    println!("[report] 429 Retry-After: 1 -> retried after {waited:?}");
+    let waited = requests[1].at - requests[0].at;
+
+    // 2. A `Retry-After` past the export timeout (10 s): the batch is given
+    //    up at once, not retried on the exporter's own backoff (which would
+    //    have been accepted: the receiver answers 200 after the first 429).
+    receiver.set_policy(|n, _| {
+        if n == 2 {
+            Reply::status(429).header("retry-after", "3600")
+        } else {
+            Reply::ok()
+        }
+    });
+    one_trace("throttled-for-an-hour", 3);
+    assert!(!neatlogs::flush(), "{:?}", neatlogs::stats());
+    assert_eq!(receiver.request_count(), 3, "no retry");
+    let stats = neatlogs::stats();
+    assert_eq!(
+        (stats.queued, stats.exported, stats.failed, stats.retried),
+        (6, 3, 3, 1)
+    );
+    neatlogs::shutdown();
+    println!(
+        "[report] 429 Retry-After: 1 -> retried after {waited:?}; Retry-After: 3600 -> given up"
+    );
 }
 
 #[test]
@@ -188,8 +214,9 @@ fn receiver_down_costs_bounded_memory_and_no_latency() {
             .queue_size(1024)
             .batch_size(256)
             .schedule_delay(Duration::from_millis(5))
-            // Long enough that a caller blocked by export would show it.
-            .export_timeout(Duration::from_secs(2)),
+            // An hour: a caller that waited for export would hang (and the
+            // child be killed), and only shutdown's timeout ends the retries.
+            .export_timeout(Duration::from_secs(3600)),
     )
     .unwrap();
     let payload: String = "x".repeat(1024);
@@ -211,25 +238,18 @@ fn receiver_down_costs_bounded_memory_and_no_latency() {
     let stats = neatlogs::stats();
     let recorded = (SPANS + 1000) as u64;
     assert_eq!(stats.queued + stats.dropped, recorded, "{stats:?}");
+    // The caller never waits for the stuck export: with the queue full, new
+    // spans are dropped (and counted) instead.
     assert!(stats.dropped > 0, "a full queue drops: {stats:?}");
     let growth_mib = rss_after.saturating_sub(rss_before) as f64 / 1024.0;
     // Unbounded, 200,000 spans of 1 KiB would hold over 200 MiB.
     assert!(growth_mib < 32.0, "memory grew by {growth_mib:.1} MiB");
     let mean = elapsed / SPANS as u32;
-    assert!(mean < Duration::from_micros(200), "mean span cost {mean:?}");
-    assert!(
-        slowest < Duration::from_millis(500),
-        "slowest span {slowest:?}"
-    );
 
     let t = Instant::now();
     let all_out = neatlogs::shutdown_with_timeout(Duration::from_secs(3));
     let shutdown_took = t.elapsed();
     assert!(!all_out);
-    assert!(
-        shutdown_took < Duration::from_millis(3500),
-        "{shutdown_took:?}"
-    );
     let stats = neatlogs::stats();
     assert_eq!(stats.exported, 0);
     assert_eq!(
@@ -249,29 +269,22 @@ fn slow_receiver_beyond_the_export_timeout() {
     if !in_child("slow_receiver_beyond_the_export_timeout", &[]) {
         return;
     }
+    // The receiver accepts everything, after 10 s; the export timeout is 1 s
+    // and the flush waits up to 20 s. An exporter that waited for the answer
+    // would count the spans exported; one that gives up counts them failed.
     let receiver = Receiver::with_policy(|_, _| Reply::ok().delay(Duration::from_secs(10)));
     neatlogs::init(config(&receiver.url()).export_timeout(Duration::from_secs(1))).unwrap();
-    let t = Instant::now();
     for _ in 0..5 {
         one_trace("slow", 2);
     }
-    assert!(
-        t.elapsed() < Duration::from_millis(500),
-        "recording never waits"
-    );
     let t = Instant::now();
     assert!(!neatlogs::flush_with_timeout(Duration::from_secs(20)));
     let flush_took = t.elapsed();
-    assert!(
-        flush_took >= Duration::from_millis(950) && flush_took < Duration::from_secs(4),
-        "{flush_took:?}"
-    );
     let stats = neatlogs::stats();
     assert_eq!((stats.queued, stats.exported, stats.failed), (10, 0, 10));
     assert_eq!(receiver.request_count(), 1, "no time left to retry");
-    let t = Instant::now();
     let _ = neatlogs::shutdown();
-    assert!(t.elapsed() < Duration::from_secs(1));
+    assert!(!export_thread_alive(), "the export thread was joined");
     println!("[report] slow receiver: export gave up after {flush_took:?} (timeout 1 s, receiver answers after 10 s)");
 }
 
@@ -280,17 +293,18 @@ fn shutdown_while_a_retry_is_pending() {
     if !in_child("shutdown_while_a_retry_is_pending", &[]) {
         return;
     }
-    let receiver = Receiver::with_policy(|_, _| Reply::status(503).header("retry-after", "5"));
-    neatlogs::init(config(&receiver.url()).export_timeout(Duration::from_secs(60))).unwrap();
+    // A retry 10 minutes away, inside an hour of export timeout: a shutdown
+    // that waited for it would outlive the child's time limit.
+    let receiver = Receiver::with_policy(|_, _| Reply::status(503).header("retry-after", "600"));
+    neatlogs::init(config(&receiver.url()).export_timeout(Duration::from_secs(3600))).unwrap();
     one_trace("pending", 4);
     assert!(receiver.wait_for_requests(1, Duration::from_secs(5)));
-    // Let the 503 reach the exporter: it now sleeps 5 s before its retry.
+    // Let the 503 reach the exporter: it now sleeps before its retry.
     std::thread::sleep(Duration::from_millis(200));
     let t = Instant::now();
     let all_out = neatlogs::shutdown_with_timeout(Duration::from_secs(1));
     let took = t.elapsed();
     assert!(!all_out);
-    assert!(took < Duration::from_millis(1500), "shutdown took {took:?}");
     assert!(
         !export_thread_alive(),
         "the export thread answered and was joined"
@@ -308,7 +322,7 @@ fn shutdown_while_a_retry_is_pending() {
         1,
         "nothing is sent after shutdown"
     );
-    println!("[report] shutdown during a 5 s Retry-After returned in {took:?}");
+    println!("[report] shutdown during a 600 s Retry-After returned in {took:?}");
 }
 
 #[test]

@@ -3,12 +3,15 @@
 //! panic ("no reactor"), and report the truth.
 //!
 //! Each test runs in a child process of its own (one `init` per process); a
-//! child that hangs is killed and the test fails.
+//! child that hangs is killed and the test fails. No test asserts how long a
+//! call took: a call that must not wait for something is set up so that
+//! waiting would outlast that limit (an export timeout of an hour), which
+//! turns "returns quickly" into "returns at all".
 
 #[path = "export_support/mod.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use neatlogs::{Config, FutureExt, SpanKind};
 use support::*;
@@ -37,9 +40,7 @@ fn shutdown_from_sync_main() {
         .unwrap();
     }
     assert!(neatlogs::flush());
-    let t = Instant::now();
     assert!(neatlogs::shutdown());
-    assert!(t.elapsed() < Duration::from_secs(2));
     assert!(!export_thread_alive());
     assert_eq!(app_spans(&receiver.accepted_spans()).len(), 2);
 }
@@ -55,17 +56,17 @@ fn shutdown_twice_in_a_row() {
         let _root = neatlogs::trace("once").enter();
     }
     assert!(neatlogs::shutdown());
-    let t = Instant::now();
+    let after_first = (neatlogs::stats(), receiver.request_count());
     assert!(
         neatlogs::shutdown(),
         "the second call reports the same truth"
     );
     assert!(neatlogs::shutdown_with_timeout(Duration::ZERO));
     assert!(neatlogs::flush(), "flush after shutdown has nothing to do");
-    assert!(
-        t.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        t.elapsed()
+    assert_eq!(
+        (neatlogs::stats(), receiver.request_count()),
+        after_first,
+        "the repeated calls send nothing and count nothing"
     );
     // Spans after shutdown are not recorded, and nothing breaks.
     {
@@ -110,9 +111,8 @@ async fn flush_and_shutdown_from_async_code() {
     async_traces(20).await;
     assert!(neatlogs::flush());
     async_traces(20).await;
-    let t = Instant::now();
     assert!(neatlogs::shutdown());
-    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(!export_thread_alive(), "the export thread was joined");
     assert!(neatlogs::shutdown());
     assert_eq!(app_spans(&receiver.accepted_spans()).len(), 80);
 }
@@ -141,13 +141,16 @@ async fn shutdown_inside_a_current_thread_runtime_with_the_receiver_down() {
     ) {
         return;
     }
-    neatlogs::init(config(&dead_endpoint()).export_timeout(Duration::from_secs(30))).unwrap();
+    // An hour of export timeout against a receiver that is down: only
+    // shutdown's own timeout can end the retries, else the child hangs.
+    neatlogs::init(config(&dead_endpoint()).export_timeout(Duration::from_secs(3600))).unwrap();
     async_traces(5).await;
-    let t = Instant::now();
+    let t = std::time::Instant::now();
     assert!(!neatlogs::shutdown_with_timeout(Duration::from_secs(1)));
     let took = t.elapsed();
-    assert!(took < Duration::from_millis(1500), "{took:?}");
+    assert!(!export_thread_alive(), "the export thread was joined");
     let stats = neatlogs::stats();
+    assert_eq!(stats.queued, 10, "{stats:?}");
     assert_eq!(stats.failed, stats.queued, "{stats:?}");
     assert!(neatlogs::shutdown_with_timeout(Duration::from_secs(1)) == neatlogs::shutdown());
     println!("[report] receiver down, current-thread runtime: shutdown(1s) returned in {took:?}");

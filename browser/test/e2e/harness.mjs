@@ -13,7 +13,8 @@ import { chromium } from 'playwright-core';
 
 export const BROWSER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const REPO = resolve(BROWSER_DIR, '..');
-const TARGET = process.env.CARGO_TARGET_DIR ? resolve(REPO, process.env.CARGO_TARGET_DIR) : join(REPO, 'target');
+/** Cargo's target directory (CARGO_TARGET_DIR or ./target): build outputs, never tracked. */
+export const TARGET = process.env.CARGO_TARGET_DIR ? resolve(REPO, process.env.CARGO_TARGET_DIR) : join(REPO, 'target');
 
 /** Path of a binary that cargo built, or a clear error saying how to build it. */
 function built(envVar, relative, how) {

@@ -1,16 +1,18 @@
 // The traces page end to end, in Chromium: the store is seeded from the
 // SDK quickstart (and the browser SDK), then the page is used the way a
 // person would: filters added through the UI, a reload, a trace opened,
-// the Users and Sessions views. Screenshots go to docs/.
+// the Users and Sessions views. Screenshots go to the build directory
+// (target/screenshots/), never into the source tree; scripts/screenshots.sh
+// points NEATLOGS_SCREENSHOTS_DIR at docs/ to refresh the README's pictures.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, startServer, REPO } from './harness.mjs';
+import { launchBrowser, startServer, TARGET } from './harness.mjs';
 import { seed, XSS } from './seed.mjs';
 
-const SCREENSHOTS = process.env.NEATLOGS_SCREENSHOTS_DIR || join(REPO, 'docs');
+const SCREENSHOTS = process.env.NEATLOGS_SCREENSHOTS_DIR || join(TARGET, 'screenshots');
 let server;
 let browser;
 let page;

@@ -53,23 +53,29 @@ test('trace() sends nested children; children without times run one after anothe
   assert.equal(llm.children[0].error, 'timeout');
 });
 
-test('startTrace(..).finish(..) times a streamed call and sends it once', async () => {
+test('startTrace(..).finish(..) times a streamed call and sends it once', async (t) => {
+  // A clock the test moves by hand: the SDK reads Date.now() at startTrace
+  // and at finish, so the trace must span exactly the time in between.
+  let clock = 1_780_000_000_000;
+  t.mock.method(Date, 'now', () => clock);
   const { options, calls, errors } = setup({ endUser: 'u_812' });
   const nl = new Neatlogs(options);
-  const t = nl.startTrace({ name: 'stream', model: 'gpt-4o', input: 'hi', endUser: 'u_1' });
-  t.addChild({ name: 'tool', kind: 'tool', durationMs: 1 });
-  await new Promise((r) => setTimeout(r, 25));
-  const result = await t.finish({ output: 'hello there', tokens: { prompt: 2, completion: 9 } });
+  const handle = nl.startTrace({ name: 'stream', model: 'gpt-4o', input: 'hi', endUser: 'u_1' });
+  handle.addChild({ name: 'tool', kind: 'tool', durationMs: 1 });
+  clock += 25;
+  const result = await handle.finish({ output: 'hello there', tokens: { prompt: 2, completion: 9 } });
   assert.equal(result.sent, true);
-  assert.equal(t.finished, true);
+  assert.equal(handle.finished, true);
   const body = calls[0].body;
   assert.equal(body.kind, 'llm');
   assert.equal(body.output, 'hello there');
-  assert.ok(body.duration_ms >= 20, `duration ${body.duration_ms}`);
+  assert.equal(body.start, 1_780_000_000_000);
+  assert.equal(body.end, 1_780_000_000_025);
+  assert.equal(body.duration_ms, 25);
   assert.equal(body.children[0].name, 'tool');
   assert.equal(body.attributes['neatlogs.end_user.id'], 'u_1');
 
-  assert.deepEqual(await t.finish(), { sent: false });
+  assert.deepEqual(await handle.finish(), { sent: false });
   assert.equal(calls.length, 1);
   assert.match(errors[0].message, /finish called twice/);
 });

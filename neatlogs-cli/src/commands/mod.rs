@@ -60,7 +60,9 @@ pub enum Command {
         #[arg(long, env = "NEATLOGS_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
         /// Browser tests only: serve the files under DIR at /__test/
-        /// (loopback addresses only).
+        /// (loopback addresses only). Built with the `test-fixtures`
+        /// feature.
+        #[cfg(feature = "test-fixtures")]
         #[arg(long, value_name = "DIR", hide = true)]
         dev_fixtures: Option<PathBuf>,
     },
@@ -223,8 +225,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             db,
             api_key,
+            #[cfg(feature = "test-fixtures")]
             dev_fixtures,
-        } => serve::run(&listen, &db, api_key, dev_fixtures),
+        } => serve::run(
+            &listen,
+            &db,
+            api_key,
+            #[cfg(feature = "test-fixtures")]
+            dev_fixtures,
+        ),
         Command::Traces {
             filters,
             source,

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "test-fixtures")]
+use std::path::PathBuf;
 
 use super::CliError;
 use crate::server;
@@ -11,7 +13,7 @@ pub(crate) fn run(
     listen: &str,
     db: &Path,
     api_key: Option<String>,
-    dev_fixtures: Option<PathBuf>,
+    #[cfg(feature = "test-fixtures")] dev_fixtures: Option<PathBuf>,
 ) -> Result<(), CliError> {
     let addr = resolve(listen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -23,24 +25,41 @@ pub(crate) fn run(
     } else {
         "no API key"
     };
+    let ready = |bound: SocketAddr| {
+        // The server keeps running if nobody reads stdout any more
+        // (`neatlogs serve | head -1`), so write errors are ignored.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "neatlogs collector listening on http://{bound} ({auth}; store {})",
+            db.display()
+        );
+        let _ = writeln!(out, "  traces page:        http://{bound}/");
+        let _ = writeln!(
+            out,
+            "  OTLP/HTTP endpoint: http://{bound}{}",
+            neatlogs::wire::otlp::TRACES_PATH
+        );
+        let _ = out.flush();
+    };
+    #[cfg(feature = "test-fixtures")]
+    if let Some(dir) = dev_fixtures {
+        return runtime
+            .block_on(server::serve_with_dev_fixtures(
+                addr, db, api_key, dir, ready,
+            ))
+            .map_err(serve_error);
+    }
     runtime
-        .block_on(server::serve(addr, db, api_key, dev_fixtures, |bound| {
-            // The server keeps running if nobody reads stdout any more
-            // (`neatlogs serve | head -1`), so write errors are ignored.
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(
-                out,
-                "neatlogs collector listening on http://{bound} ({auth}; store {})",
-                db.display()
-            );
-            let _ = writeln!(out, "  traces page:        http://{bound}/");
-            let _ = writeln!(out, "  OTLP/HTTP endpoint: http://{bound}/v1/traces");
-            let _ = out.flush();
-        }))
-        .map_err(|e| match e {
-            server::ServeError::Store(e) => CliError::Store(e),
-            other => CliError::Other(other.to_string()),
-        })
+        .block_on(server::serve(addr, db, api_key, ready))
+        .map_err(serve_error)
+}
+
+fn serve_error(e: server::ServeError) -> CliError {
+    match e {
+        server::ServeError::Store(e) => CliError::Store(e),
+        other => CliError::Other(other.to_string()),
+    }
 }
 
 fn resolve(listen: &str) -> Result<SocketAddr, CliError> {

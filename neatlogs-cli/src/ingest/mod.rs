@@ -17,6 +17,8 @@ pub use file::{read_jsonl, FileReport};
 pub use otlp::batch_from_otlp;
 pub use simple::batch_from_simple_trace;
 
+use neatlogs::wire::{resource, span, trace_complete};
+
 /// Why a request was refused. Each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -119,33 +121,36 @@ pub struct Batch {
     pub spans: Vec<SpanRow>,
 }
 
-/// Attribute keys of the wire contract (DESIGN.md).
+/// Where the collector looks for each claim, in order of preference: the
+/// SDK's own key first, then the OpenTelemetry and OpenInference keys other
+/// SDKs send. Every key comes from [`neatlogs::wire`], the definition the
+/// SDK writes with.
 pub(crate) mod keys {
-    pub const END_USER_ID: &str = "neatlogs.end_user.id";
-    pub const OTEL_END_USER_ID: &str = "enduser.id";
-    pub const END_USER_METADATA: &str = "neatlogs.end_user.metadata";
-    pub const SESSION_ID: &str = "neatlogs.session.id";
-    pub const OTEL_SESSION_ID: &str = "session.id";
-    pub const SPAN_KIND: &str = "openinference.span.kind";
-    pub const NEATLOGS_SPAN_KIND: &str = "neatlogs.span.kind";
-    pub const TRACE_COMPLETE: &str = "neatlogs.trace.complete";
-    pub const SERVICE_NAME: &str = "service.name";
-    pub const WORKFLOW_NAME: &str = "neatlogs.workflow_name";
-    pub const OPERATOR: &str = "user.id";
+    use neatlogs::wire::{llm, resource, span};
+
+    /// The end-user's id: the SDK's key, then the OpenTelemetry one.
+    pub const END_USER_ID: &[&str] = &[span::END_USER_ID, span::ENDUSER_ID];
+    /// The session: the SDK's root key, then `session.id` (also a resource key).
+    pub const SESSION_ID: &[&str] = &[span::SESSION, resource::SESSION];
+    /// The span kind: OpenInference's upper-case key, then the SDK's own.
+    pub const SPAN_KIND: &[&str] = &[span::OPENINFERENCE_KIND, span::NEATLOGS_KIND];
+    /// The model: requested, answered, then OpenInference's.
     pub const MODEL: &[&str] = &[
-        "gen_ai.request.model",
-        "gen_ai.response.model",
-        "llm.model_name",
+        llm::REQUEST_MODEL,
+        llm::RESPONSE_MODEL,
+        llm::OPENINFERENCE_MODEL,
     ];
+    /// Prompt tokens: current GenAI, legacy GenAI, OpenInference.
     pub const INPUT_TOKENS: &[&str] = &[
-        "gen_ai.usage.input_tokens",
-        "gen_ai.usage.prompt_tokens",
-        "llm.token_count.prompt",
+        llm::INPUT_TOKENS,
+        llm::PROMPT_TOKENS_LEGACY,
+        llm::OPENINFERENCE_PROMPT_TOKENS,
     ];
+    /// Completion tokens: current GenAI, legacy GenAI, OpenInference.
     pub const OUTPUT_TOKENS: &[&str] = &[
-        "gen_ai.usage.output_tokens",
-        "gen_ai.usage.completion_tokens",
-        "llm.token_count.completion",
+        llm::OUTPUT_TOKENS,
+        llm::COMPLETION_TOKENS_LEGACY,
+        llm::OPENINFERENCE_COMPLETION_TOKENS,
     ];
 }
 
@@ -184,14 +189,13 @@ impl Claims {
                 })
                 .filter(|n| *n >= 0)
         };
-        let kind =
-            first_text(&[keys::SPAN_KIND, keys::NEATLOGS_SPAN_KIND]).map(|k| k.to_uppercase());
-        let is_marker = match attrs.get(keys::TRACE_COMPLETE) {
+        let kind = first_text(keys::SPAN_KIND).map(|k| k.to_uppercase());
+        let is_marker = match attrs.get(trace_complete::ATTRIBUTE) {
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) => s == "true",
             _ => false,
-        } || name == keys::TRACE_COMPLETE;
-        let metadata = match attrs.get(keys::END_USER_METADATA) {
+        } || name == trace_complete::NAME;
+        let metadata = match attrs.get(span::END_USER_METADATA) {
             Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
                 Ok(v @ Value::Object(_)) => Some(v.to_string()),
                 _ => None,
@@ -205,8 +209,8 @@ impl Claims {
             input_tokens: count(keys::INPUT_TOKENS),
             output_tokens: count(keys::OUTPUT_TOKENS),
             is_marker,
-            end_user: first_text(&[keys::END_USER_ID, keys::OTEL_END_USER_ID]),
-            session: first_text(&[keys::SESSION_ID, keys::OTEL_SESSION_ID]),
+            end_user: first_text(keys::END_USER_ID),
+            session: first_text(keys::SESSION_ID),
             metadata,
         }
     }
@@ -218,12 +222,12 @@ impl ResourceRow {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
             _ => None,
         };
-        let service = text(keys::SERVICE_NAME);
+        let service = text(resource::SERVICE_NAME);
         ResourceRow {
-            workflow: text(keys::WORKFLOW_NAME).or_else(|| service.clone()),
+            workflow: text(resource::WORKFLOW_NAME).or_else(|| service.clone()),
             service,
-            operator: text(keys::OPERATOR),
-            session: text(keys::OTEL_SESSION_ID),
+            operator: text(resource::OPERATOR),
+            session: text(resource::SESSION),
             attributes: serde_json::Value::Object(attrs.clone()).to_string(),
         }
     }

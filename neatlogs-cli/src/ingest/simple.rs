@@ -4,7 +4,15 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use neatlogs::wire;
+
 use super::{random_hex, Batch, Claims, IngestError, ResourceRow, SpanRow, SpanStatus};
+
+/// `telemetry.sdk.language` of traces that came in as simple-trace JSON.
+const BROWSER_SDK_LANGUAGE: &str = "webjs";
+/// The attribute that keeps a simple span's free-form `metadata` field
+/// (the collector's own key: not part of the SDK's wire contract).
+const METADATA_ATTRIBUTE: &str = "metadata";
 
 /// Deepest nesting accepted, so a hostile body cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
@@ -73,10 +81,13 @@ pub fn batch_from_simple_trace(body: &[u8]) -> Result<(Batch, String), IngestErr
     let root: SimpleSpan = serde_json::from_slice(body)
         .map_err(|e| IngestError::Malformed(format!("invalid simple-trace JSON: {e}")))?;
     let mut resource = Map::new();
-    resource.insert("telemetry.sdk.language".into(), "webjs".into());
+    resource.insert(
+        wire::resource::SDK_LANGUAGE.into(),
+        BROWSER_SDK_LANGUAGE.into(),
+    );
     if let Some(project) = root.project.as_ref().filter(|p| !p.is_empty()) {
-        resource.insert(super::keys::SERVICE_NAME.into(), project.clone().into());
-        resource.insert(super::keys::WORKFLOW_NAME.into(), project.clone().into());
+        resource.insert(wire::resource::SERVICE_NAME.into(), project.clone().into());
+        resource.insert(wire::resource::WORKFLOW_NAME.into(), project.clone().into());
     }
     let mut batch = Batch {
         resources: vec![ResourceRow::from_attributes(&resource)],
@@ -120,27 +131,27 @@ fn convert(
 
     let mut attrs = span.attributes.clone().unwrap_or_default();
     if let Some(kind) = span.kind.as_ref().filter(|k| !k.is_empty()) {
-        attrs.insert(super::keys::SPAN_KIND.into(), kind.to_uppercase().into());
         attrs.insert(
-            super::keys::NEATLOGS_SPAN_KIND.into(),
-            kind.to_lowercase().into(),
+            wire::span::OPENINFERENCE_KIND.into(),
+            kind.to_uppercase().into(),
         );
+        attrs.insert(wire::span::NEATLOGS_KIND.into(), kind.to_lowercase().into());
     }
     if let Some(model) = &span.model {
-        attrs.insert("gen_ai.request.model".into(), model.clone().into());
+        attrs.insert(wire::llm::REQUEST_MODEL.into(), model.clone().into());
     }
     if let Some(tokens) = &span.tokens {
         if let Some(p) = tokens.prompt {
-            attrs.insert("gen_ai.usage.input_tokens".into(), p.into());
+            attrs.insert(wire::llm::INPUT_TOKENS.into(), p.into());
         }
         if let Some(c) = tokens.completion {
-            attrs.insert("gen_ai.usage.output_tokens".into(), c.into());
+            attrs.insert(wire::llm::OUTPUT_TOKENS.into(), c.into());
         }
     }
     for (key, value) in [
-        ("input.value", &span.input),
-        ("output.value", &span.output),
-        ("metadata", &span.metadata),
+        (wire::io::INPUT, &span.input),
+        (wire::io::OUTPUT, &span.output),
+        (METADATA_ATTRIBUTE, &span.metadata),
     ] {
         match value {
             Some(Value::String(s)) => {

@@ -95,18 +95,21 @@ where
 }
 
 /// `GET /api`: the routes, for people poking at the collector with curl.
-pub(crate) async fn index() -> &'static str {
-    "neatlogs collector\n\
-     GET  /                          the traces page\n\
-     POST /v1/traces                 OTLP traces (protobuf or JSON, gzip)\n\
-     POST /v1/trace                  browser simple-trace JSON\n\
-     GET  /api/traces?filter=&limit=&offset=&count=true\n\
-     GET  /api/traces/{trace_id}\n\
-     GET  /api/end-users?filter=&sort=\n\
-     GET  /api/end-users/daily?filter=&top=&days=\n\
-     GET  /api/sessions?filter=&limit=\n\
-     GET  /api/filter?filter=        parse a filter into clauses\n\
-     GET  /api/metadata-keys         end-user metadata keys seen\n"
+pub(crate) async fn index() -> String {
+    format!(
+        "neatlogs collector\n\
+         GET  /                          the traces page\n\
+         POST {:<27}OTLP traces (protobuf or JSON, gzip)\n\
+         POST /v1/trace                  browser simple-trace JSON\n\
+         GET  /api/traces?filter=&limit=&offset=&count=true\n\
+         GET  /api/traces/{{trace_id}}\n\
+         GET  /api/end-users?filter=&sort=\n\
+         GET  /api/end-users/daily?filter=&top=&days=\n\
+         GET  /api/sessions?filter=&limit=\n\
+         GET  /api/filter?filter=        parse a filter into clauses\n\
+         GET  /api/metadata-keys         end-user metadata keys seen\n",
+        neatlogs::wire::otlp::TRACES_PATH
+    )
 }
 
 /// `GET /api/traces`

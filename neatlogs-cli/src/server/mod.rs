@@ -20,12 +20,15 @@
 
 mod api;
 mod auth;
+#[cfg(feature = "test-fixtures")]
 mod fixtures;
 mod ingest;
 mod web;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "test-fixtures")]
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::DefaultBodyLimit;
@@ -74,7 +77,7 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
     };
     let api_key = axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key);
     let protected = Router::new()
-        .route("/v1/traces", post(ingest::otlp))
+        .route(neatlogs::wire::otlp::TRACES_PATH, post(ingest::otlp))
         .route("/api/traces", get(api::traces))
         .route("/api/traces/{trace_id}", get(api::trace))
         .route("/api/end-users", get(api::end_users))
@@ -105,7 +108,9 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
 
 /// Adds `/__test/{path}`, serving the files under `dir`: the browser tests'
 /// fixture pages and the built browser SDK, from the collector's origin.
-/// For tests only (`neatlogs serve --dev-fixtures DIR`).
+/// For tests only: built with the `test-fixtures` feature, which is off by
+/// default (`neatlogs serve --dev-fixtures DIR`).
+#[cfg(feature = "test-fixtures")]
 pub fn with_dev_fixtures(router: Router, dir: PathBuf) -> Router {
     router.merge(fixtures::router(dir))
 }
@@ -125,27 +130,45 @@ pub enum ServeError {
 }
 
 /// Binds `listen`, calls `ready` with the bound address (useful with port
-/// 0), and serves until Ctrl-C or SIGTERM. `dev_fixtures` adds the test
-/// routes of [`with_dev_fixtures`], on a loopback address only.
+/// 0), and serves until Ctrl-C or SIGTERM.
 pub async fn serve(
     listen: SocketAddr,
     db: &Path,
     api_key: Option<String>,
-    dev_fixtures: Option<PathBuf>,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let api_key = api_key.filter(|k| !k.is_empty());
     check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
-    if dev_fixtures.is_some() && !listen.ip().is_loopback() {
+    serve_app(listen, router(db, api_key)?, ready).await
+}
+
+/// [`serve`] plus the test routes of [`with_dev_fixtures`], on a loopback
+/// address only. Built with the `test-fixtures` feature.
+#[cfg(feature = "test-fixtures")]
+pub async fn serve_with_dev_fixtures(
+    listen: SocketAddr,
+    db: &Path,
+    api_key: Option<String>,
+    dev_fixtures: PathBuf,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let api_key = api_key.filter(|k| !k.is_empty());
+    check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
+    if !listen.ip().is_loopback() {
         return Err(ServeError::Refused(format!(
             "--dev-fixtures serves local files for browser tests; it only listens on loopback, \
              not {listen}"
         )));
     }
-    let mut app = router(db, api_key)?;
-    if let Some(dir) = dev_fixtures {
-        app = with_dev_fixtures(app, dir);
-    }
+    let app = with_dev_fixtures(router(db, api_key)?, dev_fixtures);
+    serve_app(listen, app, ready).await
+}
+
+async fn serve_app(
+    listen: SocketAddr,
+    app: Router,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ServeError::Io(format!("cannot listen on {listen}: {e}")))?;

@@ -335,7 +335,7 @@ fn classify(resp: Response) -> Answer {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         return Answer::Retry {
             why: format!("the receiver answered {status}"),
             after,
@@ -347,17 +347,14 @@ fn classify(resp: Response) -> Answer {
     )))
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+/// `Retry-After` as delay-seconds or an HTTP date (then the wait from `now`).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Exponential backoff with jitter: attempt `n` waits between half and all of
@@ -678,12 +675,17 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
-        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
-        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
-        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-        assert!(parse_retry_after(&later).unwrap() > Duration::from_secs(100));
-        assert_eq!(parse_retry_after("soon"), None);
+        // A fixed "now", on a whole second (HTTP dates have no fractions).
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000);
+        assert_eq!(parse_retry_after(" 3 ", now), Some(Duration::from_secs(3)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(60));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
     }
 
     #[test]
