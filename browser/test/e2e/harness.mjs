@@ -25,7 +25,7 @@ function built(envVar, relative, how) {
   return path;
 }
 
-export const neatlogsBin = () => built('NEATLOGS_BIN', 'neatlogs', 'cargo build -p neatlogs-cli');
+export const neatlogsBin = () => built('NEATLOGS_BIN', 'neatlogs', 'cargo build -p neatlogs-cli --features test-fixtures');
 export const quickstartBin = () => built('NEATLOGS_QUICKSTART', 'examples/quickstart', 'cargo build -p neatlogs --example quickstart');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -36,7 +36,8 @@ export function tempDir(prefix) {
 
 /**
  * Starts `neatlogs serve` on 127.0.0.1:0 with a store in a fresh folder and
- * the browser SDK's folder as `--dev-fixtures`. Resolves once it listens.
+ * the browser SDK's folder as `--dev-fixtures` (a binary built with the
+ * `test-fixtures` feature). Resolves once it listens.
  */
 export async function startServer({ apiKey } = {}) {
   const dir = tempDir('neatlogs-e2e-');
