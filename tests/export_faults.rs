@@ -103,7 +103,7 @@ fn too_many_requests_honours_retry_after() {
         (stats.queued, stats.exported, stats.failed, stats.retried),
         (6, 3, 3, 1)
     );
-    neatlogs::shutdown();
+    let _ = neatlogs::shutdown();
     println!(
         "[report] 429 Retry-After: 1 -> retried after {waited:?}; Retry-After: 3600 -> given up"
     );
