@@ -95,8 +95,54 @@ pub fn decode_otlp(
     match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(&*raw)
             .map_err(|e| IngestError::Malformed(format!("invalid OTLP protobuf: {e}"))),
-        Encoding::Json => serde_json::from_slice(&raw)
-            .map_err(|e| IngestError::Malformed(format!("invalid OTLP JSON: {e}"))),
+        Encoding::Json => decode_json(&raw),
+    }
+}
+
+/// OTLP/JSON, including the non-finite doubles the JSON mapping writes as
+/// the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (which the generated
+/// decoder rejects): such a value is kept as that string, since the store's
+/// JSON cannot hold it as a number. Only a body that fails the fast typed
+/// decode pays for the second pass.
+fn decode_json(raw: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
+    let first = match serde_json::from_slice(raw) {
+        Ok(request) => return Ok(request),
+        Err(e) => e,
+    };
+    let malformed =
+        |e: &dyn std::fmt::Display| IngestError::Malformed(format!("invalid OTLP JSON: {e}"));
+    let mut tree: serde_json::Value = serde_json::from_slice(raw).map_err(|_| malformed(&first))?;
+    if !non_finite_doubles_as_strings(&mut tree) {
+        return Err(malformed(&first));
+    }
+    serde_json::from_value(tree).map_err(|e| malformed(&e))
+}
+
+/// Turn every `{"doubleValue": "NaN" | "Infinity" | "-Infinity"}` into a
+/// `stringValue`; whether any was found.
+fn non_finite_doubles_as_strings(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match value {
+        J::Object(map) => {
+            let special = matches!(
+                map.get("doubleValue"),
+                Some(J::String(s)) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity")
+            );
+            if special {
+                if let Some(v) = map.remove("doubleValue") {
+                    map.insert("stringValue".to_owned(), v);
+                }
+            }
+            let mut found = special;
+            for v in map.values_mut() {
+                found |= non_finite_doubles_as_strings(v);
+            }
+            found
+        }
+        J::Array(items) => items
+            .iter_mut()
+            .fold(false, |found, v| non_finite_doubles_as_strings(v) | found),
+        _ => false,
     }
 }
 
@@ -125,6 +171,32 @@ mod tests {
             decode_otlp(&bomb, Encoding::Protobuf, Some("gzip")),
             Err(IngestError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn non_finite_doubles_are_kept_as_strings() {
+        let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"s","attributes":[{"key":"a","value":{"doubleValue":"NaN"}},{"key":"b","value":{"doubleValue":"-Infinity"}},{"key":"c","value":{"doubleValue":1.5}}]}]}]}]}"#;
+        let request = decode_otlp(body, Encoding::Json, None).unwrap();
+        let attrs = &request.resource_spans[0].scope_spans[0].spans[0].attributes;
+        let text: Vec<String> = attrs
+            .iter()
+            .map(|kv| {
+                format!(
+                    "{}={:?}",
+                    kv.key,
+                    kv.value.as_ref().and_then(|v| v.value.clone())
+                )
+            })
+            .collect();
+        assert_eq!(
+            text,
+            [
+                r#"a=Some(StringValue("NaN"))"#,
+                r#"b=Some(StringValue("-Infinity"))"#,
+                "c=Some(DoubleValue(1.5))"
+            ]
+        );
+        assert!(decode_otlp(br#"{"resourceSpans":"NaN"}"#, Encoding::Json, None).is_err());
     }
 
     #[test]
