@@ -354,3 +354,64 @@ fn partial_success_counts_the_rejected_spans() {
     );
     assert!(logs().iter().any(|l| l.contains("2 spans had no name")));
 }
+
+/// An exporter that accepts every batch, but whose `flush` panics the first
+/// time and whose `shutdown` always panics.
+struct PanicsOnFlush {
+    flushed: bool,
+}
+
+impl neatlogs::export::Exporter for PanicsOnFlush {
+    fn export(
+        &mut self,
+        _resource: &neatlogs::export::Resource,
+        _batch: &[neatlogs::SpanRecord],
+    ) -> Result<(), neatlogs::export::ExportError> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), neatlogs::export::ExportError> {
+        if !self.flushed {
+            self.flushed = true;
+            panic!("flush exploded");
+        }
+        Ok(())
+    }
+
+    fn shutdown(&mut self) -> Result<(), neatlogs::export::ExportError> {
+        panic!("shutdown exploded");
+    }
+}
+
+/// A panic in a custom exporter's `flush` or `shutdown` fails that call,
+/// and nothing else: the export thread lives on and later spans are exported.
+#[test]
+fn a_panicking_flush_or_shutdown_does_not_end_the_export_thread() {
+    if !in_child(
+        "a_panicking_flush_or_shutdown_does_not_end_the_export_thread",
+        &[],
+    ) {
+        return;
+    }
+    neatlogs::init(
+        Config::new()
+            .disable_export(true)
+            .exporter(PanicsOnFlush { flushed: false }),
+    )
+    .unwrap();
+    one_trace("before", 3);
+    assert!(!neatlogs::flush(), "the panicking flush reports a failure");
+    assert!(
+        export_thread_alive(),
+        "the export thread survived the panic"
+    );
+    one_trace("after", 4);
+    assert!(neatlogs::flush(), "a later flush works");
+    let s = neatlogs::stats();
+    assert_eq!((s.queued, s.exported, s.dropped, s.failed), (7, 7, 0, 0));
+    assert!(
+        !neatlogs::shutdown(),
+        "the panicking shutdown reports a failure"
+    );
+    assert_eq!(neatlogs::stats().exported, 7);
+}
