@@ -1,5 +1,8 @@
 //! Plain-text tables for the terminal: aligned columns, numbers on the
-//! right, long cells cut with `…`.
+//! right, long cells cut with `…`, and stored text made safe to print.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// How a column aligns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,41 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` made safe for a terminal: every control character (ESC, BEL, CR,
+/// LF, DEL, the C1 range) and every invisible direction or line control
+/// (U+200E/F, U+2028/9, U+202A–E, U+2066–9) is written as a visible
+/// `\u{..}` escape, and a backslash as `\\` so an escape cannot be forged.
+/// Any sender can store any text as an end-user id or a span name; printed
+/// raw it could clear the screen, retitle the terminal or forge table rows.
+/// `--json` output is exact instead (JSON escapes these itself).
+///
+/// ```
+/// use neatlogs_cli::render::terminal_safe;
+/// assert_eq!(terminal_safe("u_812"), "u_812");
+/// assert_eq!(terminal_safe("a\x1b[2Jb\r\n"), "a\\u{1b}[2Jb\\u{d}\\u{a}");
+/// ```
+pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || c == '\\'
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `-` for nothing.
 pub fn or_dash(value: Option<&str>) -> String {
     value.filter(|v| !v.is_empty()).unwrap_or("-").to_owned()
@@ -64,7 +102,10 @@ impl std::fmt::Display for Table {
             .iter()
             .map(|row| {
                 (0..self.headers.len())
-                    .map(|i| truncate(row.get(i).map_or("", String::as_str), self.max_width))
+                    .map(|i| {
+                        let cell = row.get(i).map_or("", String::as_str);
+                        truncate(&terminal_safe(cell), self.max_width)
+                    })
                     .collect()
             })
             .collect();
@@ -141,5 +182,27 @@ mod tests {
         assert_eq!(thousands(-1000), "-1,000");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn escapes_cannot_be_forged() {
+        assert_eq!(terminal_safe("a\\u{1b}"), "a\\\\u{1b}");
+        assert_ne!(terminal_safe("a\\u{1b}"), terminal_safe("a\u{1b}"));
+        assert_eq!(terminal_safe("\u{202e}evil"), "\\u{202e}evil");
+        assert_eq!(terminal_safe("é ü 日本"), "é ü 日本");
+    }
+
+    proptest::proptest! {
+        /// Whatever a sender stores as an end-user id or a name, a table
+        /// row prints as exactly one line, with no control character.
+        #[test]
+        fn any_stored_text_prints_as_one_safe_line(user in proptest::prelude::any::<String>(), name in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{2028}\\u{202e}])*") {
+            let mut t = Table::new(&[("END-USER", Align::Left), ("NAME", Align::Left), ("N", Align::Right)]);
+            t.row(vec![user, name, "1".into()]);
+            let out = t.to_string();
+            proptest::prop_assert_eq!(out.matches('\n').count(), 2, "header and one row: {:?}", out);
+            let body = out.replace('\n', "");
+            proptest::prop_assert!(!body.chars().any(|c| c.is_control() || ('\u{2028}'..='\u{202e}').contains(&c)), "{:?}", out);
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{print_json, source, CliError, Source};
-use crate::render::or_dash;
+use crate::render::{or_dash, terminal_safe};
 use crate::store::{SpanView, TraceDetail};
 use crate::time;
 
@@ -22,14 +22,17 @@ pub(crate) fn run(id: &str, source: &Source, json: bool) -> Result<(), CliError>
 /// The trace as an indented tree; the end-user sits on the root's line.
 pub(crate) fn tree(detail: &TraceDetail) -> String {
     let t = &detail.trace;
-    let mut out = format!(
-        "trace {}  {}  {}  {}  {}\n",
+    let header = format!(
+        "trace {}  {}  {}  {}  {}",
         t.trace_id,
         or_dash(t.workflow.as_deref()),
         time::short(t.start_unix_nano),
         time::duration(t.duration_ns),
         t.status,
     );
+    // Every line is made terminal-safe whole: stored text (names, ids,
+    // metadata, messages) may hold any character.
+    let mut out = format!("{}\n", terminal_safe(&header));
     let ids: HashSet<&str> = detail.spans.iter().map(|s| s.span_id.as_str()).collect();
     let mut children: HashMap<&str, Vec<&SpanView>> = HashMap::new();
     let mut tops = Vec::new();
@@ -56,7 +59,7 @@ pub(crate) fn tree(detail: &TraceDetail) -> String {
         } else {
             line.push_str("  (parent not received)");
         }
-        out.push_str(&line);
+        out.push_str(&terminal_safe(&line));
         out.push('\n');
         walk(top, &children, "", &mut out);
     }
@@ -71,7 +74,7 @@ fn walk(span: &SpanView, children: &HashMap<&str, Vec<&SpanView>>, prefix: &str,
         let last = i + 1 == kids.len();
         out.push_str(prefix);
         out.push_str(if last { "└─ " } else { "├─ " });
-        out.push_str(&describe(kid));
+        out.push_str(&terminal_safe(&describe(kid)));
         out.push('\n');
         let deeper = format!("{prefix}{}", if last { "   " } else { "│  " });
         walk(kid, children, &deeper, out);
