@@ -436,3 +436,28 @@ fn dev_fixtures_refuse_a_non_loopback_address() {
         "{stderr}"
     );
 }
+
+/// Every answer carries `X-Content-Type-Options: nosniff`: the page, the
+/// JSON API, an error and a 404.
+#[test]
+fn every_answer_says_nosniff() {
+    let server = TestServer::start(Some("k"));
+    for (path, key, expected) in [
+        ("/", None, 200),
+        ("/api/traces", Some("k"), 200),
+        ("/api/traces", None, 401),
+        ("/no/such/path", None, 404),
+    ] {
+        let mut req = agent().get(&server.url(path));
+        if let Some(key) = key {
+            req = req.header("x-api-key", key);
+        }
+        let resp = req.call().expect("request sent");
+        assert_eq!(resp.status().as_u16(), expected, "{path}");
+        let nosniff = resp
+            .headers()
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(nosniff, Some("nosniff"), "{path}");
+    }
+}

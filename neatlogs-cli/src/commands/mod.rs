@@ -56,7 +56,8 @@ pub enum Command {
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
         /// Require this key on ingest and the API (x-api-key or
-        /// Authorization: Bearer).
+        /// Authorization: Bearer). Prefer setting NEATLOGS_API_KEY: a key
+        /// given on the command line is visible to other users in `ps`.
         #[arg(long, env = "NEATLOGS_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
         /// Browser tests only: serve the files under DIR at /__test/

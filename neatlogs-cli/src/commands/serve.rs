@@ -15,6 +15,7 @@ pub(crate) fn run(
     api_key: Option<String>,
     #[cfg(feature = "test-fixtures")] dev_fixtures: Option<PathBuf>,
 ) -> Result<(), CliError> {
+    let api_key = normalize_api_key(api_key)?;
     let addr = resolve(listen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -75,4 +76,38 @@ fn resolve(listen: &str) -> Result<SocketAddr, CliError> {
                 "cannot use --listen {listen}: expected HOST:PORT, e.g. 127.0.0.1:4318"
             ))
         })
+}
+
+/// The key as the server will compare it: surrounding whitespace removed
+/// (clients' keys are trimmed too, so a key pasted with a trailing space
+/// still matches); empty means no key; a key of only whitespace is an error
+/// rather than a key anyone can send.
+fn normalize_api_key(key: Option<String>) -> Result<Option<String>, CliError> {
+    match key {
+        None => Ok(None),
+        Some(k) if k.is_empty() => Ok(None),
+        Some(k) if k.trim().is_empty() => Err(CliError::Other(
+            "the API key (--api-key or NEATLOGS_API_KEY) is only whitespace; give a real key, \
+             or leave it unset to run without one on a loopback address"
+                .to_owned(),
+        )),
+        Some(k) => Ok(Some(k.trim().to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::normalize_api_key;
+
+    #[test]
+    fn blank_keys_are_refused_and_padding_is_trimmed() {
+        assert_eq!(normalize_api_key(None).ok(), Some(None));
+        assert_eq!(normalize_api_key(Some(String::new())).ok(), Some(None));
+        assert!(normalize_api_key(Some(" ".into())).is_err());
+        assert!(normalize_api_key(Some("\t \n".into())).is_err());
+        assert_eq!(
+            normalize_api_key(Some("secret \n".into())).ok(),
+            Some(Some("secret".to_owned()))
+        );
+    }
 }

@@ -103,7 +103,19 @@ pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Rou
         .route("/v1/trace", browser)
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(nosniff))
         .with_state(state)
+}
+
+/// Every answer, the JSON API's and the 404s included, tells browsers not to
+/// guess its type: a stored value must never be sniffed into a script or a
+/// page.
+async fn nosniff(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// Adds `/__test/{path}`, serving the files under `dir`: the browser tests'
