@@ -118,15 +118,17 @@ fn convert(
         .duration_ms
         .filter(|d| d.is_finite() && *d >= 0.0)
         .map(|d| (d * 1e6) as i64);
+    // Saturating: a huge `start` or `duration_ms` must give a late end, never
+    // one wrapped around before the start.
     let (start_ns, end_ns) = match (start, end, duration) {
         (Some(s), Some(e), _) => (s, e.max(s)),
-        (Some(s), None, d) => (s, s + d.unwrap_or(0)),
-        (None, Some(e), d) => (e - d.unwrap_or(0), e),
+        (Some(s), None, d) => (s, s.saturating_add(d.unwrap_or(0))),
+        (None, Some(e), d) => (e.saturating_sub(d.unwrap_or(0)).max(0), e),
         (None, None, d) if parent.is_none() => {
             let d = d.unwrap_or(0);
-            (default_start - d, default_start)
+            (default_start.saturating_sub(d).max(0), default_start)
         }
-        (None, None, d) => (default_start, default_start + d.unwrap_or(0)),
+        (None, None, d) => (default_start, default_start.saturating_add(d.unwrap_or(0))),
     };
 
     let mut attrs = span.attributes.clone().unwrap_or_default();
@@ -220,5 +222,27 @@ fn time(value: Option<&Value>, what: &str) -> Result<Option<i64>, IngestError> {
         Some(_) => Err(IngestError::Malformed(format!(
             "`{what}` must be epoch milliseconds or an RFC 3339 string"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_from_simple_trace;
+
+    /// A huge `start` and `duration_ms` end late, never wrapped around to
+    /// before the start (and never overflow).
+    #[test]
+    fn huge_times_saturate_instead_of_wrapping() {
+        for body in [
+            br#"{"name":"t","start":99999999999999,"duration_ms":1e300}"#.as_slice(),
+            br#"{"name":"t","start":9223372036854,"duration_ms":9223372036854}"#,
+            br#"{"name":"t","duration_ms":1e300,"children":[{"name":"c","duration_ms":1e300}]}"#,
+        ] {
+            let (batch, _) = batch_from_simple_trace(body).unwrap();
+            for span in &batch.spans {
+                assert!(span.start_ns >= 0, "{span:?}");
+                assert!(span.end_ns >= span.start_ns, "{span:?}");
+            }
+        }
     }
 }
