@@ -350,6 +350,19 @@ fn the_browser_route_answers_other_origins_even_when_it_refuses() {
         allowed_origin("POST", &url, &[json, ("x-api-key", "k1")], body),
         (200, any.clone())
     );
+    // A CORS-simple content type (no preflight needed) is refused, readably.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        assert_eq!(
+            allowed_origin(
+                "POST",
+                &url,
+                &[("content-type", content_type), ("x-api-key", "k1")],
+                body
+            ),
+            (415, any.clone()),
+            "{content_type}"
+        );
+    }
     let oversized = vec![b' '; 20 * 1024 * 1024 + 1];
     assert_eq!(
         allowed_origin("POST", &url, &[json, ("x-api-key", "k1")], &oversized),

@@ -146,6 +146,19 @@ pub(crate) async fn simple_trace(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Only JSON: a `text/plain` (or form) POST is a CORS "simple request"
+    // that any web page could send here without a preflight.
+    if Encoding::from_content_type(header_str(&headers, header::CONTENT_TYPE)).ok()
+        != Some(Encoding::Json)
+    {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(serde_json::json!({
+                "error": "send the simple trace as `content-type: application/json`"
+            })),
+        )
+            .into_response();
+    }
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
     let result = off_the_async_threads(move || {
         let raw = decode::decompress(&body, content_encoding.as_deref()).map_err(refused)?;
