@@ -7,14 +7,11 @@
 //! `is_recording`, `set_attribute`, `set_model`, `set_input`, `set_output`,
 //! `set_usage`, `set_ok` and `record_error`.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
 use crate::local;
 use crate::open::OpenSpan;
-use crate::record::Value;
-use crate::wire;
 
 /// An open span on this thread; the span ends when the guard drops (with
 /// status ERROR if the thread is unwinding from a panic).
@@ -79,40 +76,7 @@ impl SpanGuard {
         self.token != 0
     }
 
-    /// Set an attribute.
-    pub fn set_attribute(&self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
-        self.with_open(|s| s.set_attribute(key.into(), value.into()));
-    }
-
-    /// The model (`gen_ai.request.model`).
-    pub fn set_model(&self, model: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()));
-    }
-
-    /// The input (`input.value`).
-    pub fn set_input(&self, input: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::io::INPUT, Value::Str(input.into()));
-    }
-
-    /// The output (`output.value`).
-    pub fn set_output(&self, output: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::io::OUTPUT, Value::Str(output.into()));
-    }
-
-    /// Token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
-    pub fn set_usage(&self, input_tokens: u64, output_tokens: u64) {
-        self.with_open(|s| s.set_usage(input_tokens, output_tokens));
-    }
-
-    /// Mark the span as successful.
-    pub fn set_ok(&self) {
-        self.with_open(OpenSpan::set_ok);
-    }
-
-    /// Mark the span as failed, with `error`'s message.
-    pub fn record_error(&self, error: &dyn fmt::Display) {
-        self.with_open(|s| s.record_error(error));
-    }
+    crate::open::recording_methods!(&);
 }
 
 impl Drop for SpanGuard {
@@ -145,40 +109,11 @@ impl ActiveSpan<'_> {
         true
     }
 
-    /// Set an attribute.
-    pub fn set_attribute(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
-        self.open.set_attribute(key.into(), value.into());
+    fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
+        f(self.open);
     }
 
-    /// The model (`gen_ai.request.model`).
-    pub fn set_model(&mut self, model: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()));
-    }
-
-    /// The input (`input.value`).
-    pub fn set_input(&mut self, input: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::io::INPUT, Value::Str(input.into()));
-    }
-
-    /// The output (`output.value`).
-    pub fn set_output(&mut self, output: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::io::OUTPUT, Value::Str(output.into()));
-    }
-
-    /// Token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
-    pub fn set_usage(&mut self, input_tokens: u64, output_tokens: u64) {
-        self.open.set_usage(input_tokens, output_tokens);
-    }
-
-    /// Mark the span as successful.
-    pub fn set_ok(&mut self) {
-        self.open.set_ok();
-    }
-
-    /// Mark the span as failed, with `error`'s message.
-    pub fn record_error(&mut self, error: &dyn fmt::Display) {
-        self.open.record_error(error);
-    }
+    crate::open::recording_methods!(&mut);
 
     /// The span's name.
     pub fn name(&self) -> &str {

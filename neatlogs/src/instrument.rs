@@ -8,8 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use crate::local::{self, Frame};
 use crate::open::OpenSpan;
-use crate::record::{Status, Value};
-use crate::wire;
+use crate::record::Status;
 
 pin_project_lite::pin_project! {
     /// A future running inside a span: entered on every poll, ended when the
@@ -64,48 +63,13 @@ impl<F> Instrumented<F> {
         self.span.is_some()
     }
 
-    /// Set an attribute.
-    pub fn set_attribute(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
-        if let Some(s) = &mut self.span {
-            s.set_attribute(key.into(), value.into());
+    fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
+        if let Some(span) = &mut self.span {
+            f(span);
         }
     }
 
-    /// The model (`gen_ai.request.model`).
-    pub fn set_model(&mut self, model: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()));
-    }
-
-    /// The input (`input.value`).
-    pub fn set_input(&mut self, input: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::io::INPUT, Value::Str(input.into()));
-    }
-
-    /// The output (`output.value`).
-    pub fn set_output(&mut self, output: impl Into<Cow<'static, str>>) {
-        self.set_attribute(wire::io::OUTPUT, Value::Str(output.into()));
-    }
-
-    /// Token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
-    pub fn set_usage(&mut self, input_tokens: u64, output_tokens: u64) {
-        if let Some(s) = &mut self.span {
-            s.set_usage(input_tokens, output_tokens);
-        }
-    }
-
-    /// Mark the span as successful.
-    pub fn set_ok(&mut self) {
-        if let Some(s) = &mut self.span {
-            s.set_ok();
-        }
-    }
-
-    /// Mark the span as failed, with `error`'s message.
-    pub fn record_error(&mut self, error: &dyn fmt::Display) {
-        if let Some(s) = &mut self.span {
-            s.record_error(error);
-        }
-    }
+    crate::open::recording_methods!(&mut);
 }
 
 /// Puts an instrumented future's span back into the future when a poll ends,

@@ -94,3 +94,52 @@ impl OpenSpan {
         self.set_attribute(wire::llm::OUTPUT_TOKENS.into(), output_tokens.into());
     }
 }
+
+/// The recording methods every handle on an open span offers
+/// ([`SpanGuard`](crate::SpanGuard), [`ActiveSpan`](crate::ActiveSpan),
+/// [`Instrumented`](crate::Instrumented)), written once. The handle brings
+/// `fn with_open(self, f: impl FnOnce(&mut OpenSpan))` with the receiver
+/// given here (`&` or `&mut`).
+macro_rules! recording_methods {
+    ($($receiver:tt)+) => {
+        /// Set an attribute.
+        pub fn set_attribute(
+            $($receiver)+ self,
+            key: impl Into<std::borrow::Cow<'static, str>>,
+            value: impl Into<$crate::Value>,
+        ) {
+            self.with_open(|s| s.set_attribute(key.into(), value.into()));
+        }
+
+        /// The model (`gen_ai.request.model`).
+        pub fn set_model($($receiver)+ self, model: impl Into<std::borrow::Cow<'static, str>>) {
+            self.set_attribute($crate::wire::llm::REQUEST_MODEL, $crate::Value::Str(model.into()));
+        }
+
+        /// The input (`input.value`).
+        pub fn set_input($($receiver)+ self, input: impl Into<std::borrow::Cow<'static, str>>) {
+            self.set_attribute($crate::wire::io::INPUT, $crate::Value::Str(input.into()));
+        }
+
+        /// The output (`output.value`).
+        pub fn set_output($($receiver)+ self, output: impl Into<std::borrow::Cow<'static, str>>) {
+            self.set_attribute($crate::wire::io::OUTPUT, $crate::Value::Str(output.into()));
+        }
+
+        /// Token usage (`gen_ai.usage.input_tokens` / `output_tokens`).
+        pub fn set_usage($($receiver)+ self, input_tokens: u64, output_tokens: u64) {
+            self.with_open(|s| s.set_usage(input_tokens, output_tokens));
+        }
+
+        /// Mark the span as successful.
+        pub fn set_ok($($receiver)+ self) {
+            self.with_open($crate::open::OpenSpan::set_ok);
+        }
+
+        /// Mark the span as failed, with `error`'s message.
+        pub fn record_error($($receiver)+ self, error: &dyn std::fmt::Display) {
+            self.with_open(|s| s.record_error(error));
+        }
+    };
+}
+pub(crate) use recording_methods;

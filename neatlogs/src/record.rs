@@ -257,7 +257,6 @@ impl SpanRecord {
 
 /// Records built field by field, for the encoder's tests.
 #[cfg(test)]
-#[allow(dead_code)]
 pub(crate) mod synthetic {
     use super::*;
     use crate::identity::EndUser;

@@ -141,27 +141,27 @@ fn put_kv(out: &mut String, first: &mut bool, k: &str, a: Attr<'_>) {
         Attr::Bool(b) => put_bool_value(out, b),
         Attr::Joined(parts) => {
             out.push_str(r#"{"stringValue":""#);
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                put_escaped(out, p);
-            }
+            put_comma_separated(out, parts, |out, p| put_escaped(out, p));
             out.push_str("\"}");
         }
         Attr::Tags(tags) => {
             out.push_str(r#"{"arrayValue":{"values":["#);
-            for (i, t) in tags.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                put_string_value(out, t);
-            }
+            put_comma_separated(out, tags, |out, t| put_string_value(out, t));
             out.push_str("]}}");
         }
         Attr::Value(v) => put_value(out, v),
     }
     out.push('}');
+}
+
+/// `items`, each written by `put`, separated by commas.
+fn put_comma_separated<T>(out: &mut String, items: &[T], mut put: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        put(out, item);
+    }
 }
 
 fn put_string_value(out: &mut String, s: &str) {
@@ -200,12 +200,7 @@ fn put_value(out: &mut String, v: &Value) {
         }
         Value::Array(items) => {
             out.push_str(r#"{"arrayValue":{"values":["#);
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                put_value(out, item);
-            }
+            put_comma_separated(out, items, put_value);
             out.push_str("]}}");
         }
         Value::Map(entries) => {
