@@ -266,32 +266,13 @@ fn s5_llm_span_outside_trace_is_a_root() {
     let s = &spans[0];
     assert!(s.is_root());
     assert_eq!(s.kind(), SpanKind::Llm);
-    assert_eq!(
-        s.attribute(neatlogs::wire::llm::REQUEST_MODEL)
-            .unwrap()
-            .as_str(),
-        Some("gpt-4o")
-    );
-    assert_eq!(
-        s.attribute(neatlogs::wire::io::INPUT).unwrap().as_str(),
-        Some("hi")
-    );
-    assert_eq!(
-        s.attribute(neatlogs::wire::io::OUTPUT).unwrap().as_str(),
-        Some("hello")
-    );
-    assert_eq!(
-        s.attribute(neatlogs::wire::llm::INPUT_TOKENS)
-            .unwrap()
-            .as_i64(),
-        Some(12)
-    );
-    assert_eq!(
-        s.attribute(neatlogs::wire::llm::OUTPUT_TOKENS)
-            .unwrap()
-            .as_i64(),
-        Some(3)
-    );
+    let call = s.llm().expect("an LLM call");
+    assert_eq!(call.model(), Some("gpt-4o"));
+    assert_eq!(s.input().unwrap().as_str(), Some("hi"));
+    assert_eq!(s.output().unwrap().as_str(), Some("hello"));
+    assert_eq!(call.usage().prompt_tokens(), Some(12));
+    assert_eq!(call.usage().completion_tokens(), Some(3));
+    assert_eq!(call.usage().total_tokens(), Some(15));
 }
 
 #[test]

@@ -20,16 +20,24 @@ pub(crate) mod kw {
     syn::custom_keyword!(end_user_metadata);
     syn::custom_keyword!(session_id);
     syn::custom_keyword!(tags);
+    syn::custom_keyword!(skip);
+    syn::custom_keyword!(skip_all);
+    syn::custom_keyword!(skip_output);
+    syn::custom_keyword!(input);
 }
 
 /// Every argument, in the order the docs list them.
-pub(crate) const ARGUMENTS: [&str; 7] = [
+pub(crate) const ARGUMENTS: [&str; 11] = [
     "kind",
     "name",
     "end_user_id",
     "end_user_metadata",
     "session_id",
     "tags",
+    "skip",
+    "skip_all",
+    "input",
+    "skip_output",
     "crate",
 ];
 
@@ -47,6 +55,10 @@ pub(crate) struct SpanArgs {
     pub(crate) end_user_metadata: Option<ExprArg>,
     pub(crate) session_id: Option<ExprArg>,
     pub(crate) tags: Option<TagsArg>,
+    pub(crate) skip: Option<SkipArg>,
+    pub(crate) skip_all: Option<Span>,
+    pub(crate) input: Option<ExprArg>,
+    pub(crate) skip_output: Option<Span>,
     pub(crate) krate: Option<CrateArg>,
 }
 
@@ -86,6 +98,20 @@ impl Parse for SpanArgs {
             } else if lookahead.peek(kw::tags) {
                 let arg: TagsArg = input.parse()?;
                 set_once(&mut args.tags, arg, "tags", |a| a.keyword)?;
+            } else if lookahead.peek(kw::skip_all) {
+                let keyword: kw::skip_all = input.parse()?;
+                no_value(input, "skip_all")?;
+                set_once(&mut args.skip_all, keyword.span, "skip_all", |s| *s)?;
+            } else if lookahead.peek(kw::skip_output) {
+                let keyword: kw::skip_output = input.parse()?;
+                no_value(input, "skip_output")?;
+                set_once(&mut args.skip_output, keyword.span, "skip_output", |s| *s)?;
+            } else if lookahead.peek(kw::skip) {
+                let arg: SkipArg = input.parse()?;
+                set_once(&mut args.skip, arg, "skip", |a| a.keyword)?;
+            } else if lookahead.peek(kw::input) {
+                let arg = ExprArg::parse_after::<kw::input>(input, "input")?;
+                set_once(&mut args.input, arg, "input", |a| a.keyword)?;
             } else if lookahead.peek(Token![crate]) {
                 let arg: CrateArg = input.parse()?;
                 set_once(&mut args.krate, arg, "crate", |a| a.keyword)?;
@@ -112,7 +138,77 @@ impl Parse for SpanArgs {
             }
             input.parse::<Token![,]>()?;
         }
+        args.check_input_choice()?;
         Ok(args)
+    }
+}
+
+impl SpanArgs {
+    /// `input = ..` replaces the arguments as the input; `skip_all` drops
+    /// them: they cannot be combined with each other or with `skip(..)`.
+    fn check_input_choice(&self) -> syn::Result<()> {
+        let conflict = |span: Span, msg: &str| Err(syn::Error::new(span, msg.to_owned()));
+        match (&self.input, &self.skip_all, &self.skip) {
+            (Some(input), Some(_), _) => conflict(
+                input.keyword,
+                "`input = ..` and `skip_all` contradict each other: `input` records this \
+                 expression as the input, `skip_all` records no input; keep one",
+            ),
+            (Some(input), None, Some(_)) => conflict(
+                input.keyword,
+                "`input = ..` replaces the arguments as the input, so `skip(..)` has nothing \
+                 to skip; remove `skip(..)`",
+            ),
+            (None, Some(_), Some(skip)) => conflict(
+                skip.keyword,
+                "`skip_all` already skips every argument; remove `skip(..)`",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A flag argument (`skip_all`) must not be given a value.
+fn no_value(input: ParseStream<'_>, name: &str) -> syn::Result<()> {
+    if input.peek(Token![=]) || input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            input.span(),
+            format!("`{name}` takes no value: write `{name}` alone"),
+        ));
+    }
+    Ok(())
+}
+
+/// `skip(a, b)`: arguments left out of the captured input.
+pub(crate) struct SkipArg {
+    pub(crate) keyword: Span,
+    pub(crate) names: Vec<Ident>,
+}
+
+impl Parse for SkipArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let keyword: kw::skip = input.parse()?;
+        if !input.peek(syn::token::Paren) {
+            return Err(syn::Error::new(
+                keyword.span,
+                "`skip` takes the arguments to leave out of the input, in parentheses: \
+                 write `skip(password, client)` (or `skip_all`)",
+            ));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        let names =
+            Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+        if names.is_empty() {
+            return Err(syn::Error::new(
+                keyword.span,
+                "`skip()` names no argument: write `skip(password)`, or remove it",
+            ));
+        }
+        Ok(SkipArg {
+            keyword: keyword.span,
+            names: names.into_iter().collect(),
+        })
     }
 }
 
@@ -286,6 +382,7 @@ impl ExprArg {
         let keyword: K = input.parse()?;
         let example = match name {
             "end_user_metadata" => "end_user_metadata = json!({ \"plan\": plan })".to_owned(),
+            "input" => "input = json!({ \"question\": question })".to_owned(),
             _ => format!("{name} = request.user_id"),
         };
         parse_eq(input, &keyword, &example)?;
@@ -401,6 +498,10 @@ fn sample(name: &str) -> &'static str {
         "end_user_metadata" => "end_user_metadata = json!({ \"plan\": plan })",
         "session_id" => "session_id = session",
         "tags" => "tags = [\"beta\", plan]",
+        "skip" => "skip(password)",
+        "skip_all" => "skip_all",
+        "input" => "input = question",
+        "skip_output" => "skip_output",
         "crate" => "crate = my_sdk::neatlogs",
         other => panic!("no sample for {other}"),
     }
@@ -434,10 +535,28 @@ mod tests {
         if args.tags.is_some() {
             out.push("tags");
         }
+        if args.skip.is_some() {
+            out.push("skip");
+        }
+        if args.skip_all.is_some() {
+            out.push("skip_all");
+        }
+        if args.input.is_some() {
+            out.push("input");
+        }
+        if args.skip_output.is_some() {
+            out.push("skip_output");
+        }
         if args.krate.is_some() {
             out.push("crate");
         }
         out
+    }
+
+    /// `skip`, `skip_all` and `input` exclude each other.
+    fn compatible(a: &str, b: &str) -> bool {
+        let choice = ["skip", "skip_all", "input"];
+        !(choice.contains(&a) && choice.contains(&b))
     }
 
     // tracing-attributes once checked duplicates against the wrong field, so
@@ -450,6 +569,10 @@ mod tests {
                     continue;
                 }
                 let src = format!("{}, {}", sample(a), sample(b));
+                if !compatible(a, b) {
+                    assert!(parse(&src).is_err(), "{src} parsed");
+                    continue;
+                }
                 let args = parse(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
                 let mut want = vec![a, b];
                 want.sort_by_key(|n| ARGUMENTS.iter().position(|x| x == n));
@@ -474,9 +597,25 @@ mod tests {
     }
 
     #[test]
-    fn all_arguments_together() {
-        let src = ARGUMENTS.map(sample).join(", ") + ",";
-        assert_eq!(given(&parse(&src).unwrap()), ARGUMENTS.to_vec());
+    fn all_compatible_arguments_together() {
+        let all: Vec<&str> = ARGUMENTS
+            .into_iter()
+            .filter(|a| !["skip_all", "input"].contains(a))
+            .collect();
+        let src = all.iter().map(|a| sample(a)).collect::<Vec<_>>().join(", ") + ",";
+        assert_eq!(given(&parse(&src).unwrap()), all);
+    }
+
+    #[test]
+    fn input_choices_exclude_each_other() {
+        let msg = |s: &str| parse(s).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg("skip_all, input = q").contains("contradict"));
+        assert!(msg("skip(a), input = q").contains("nothing"));
+        assert!(msg("skip_all, skip(a)").contains("already skips"));
+        assert!(msg("skip").contains("in parentheses"));
+        assert!(msg("skip()").contains("names no argument"));
+        assert!(msg("skip_all = true").contains("takes no value"));
+        assert!(msg("skip_output(x)").contains("takes no value"));
     }
 
     #[test]

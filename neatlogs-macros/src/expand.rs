@@ -204,6 +204,8 @@ struct Gen<'a> {
     /// `::neatlogs::__private`, or `<crate = path>::__private`.
     private: TokenStream,
     builder: Ident,
+    /// Whether the return value is recorded as the output.
+    record_output: bool,
 }
 
 pub(crate) fn gen_function(func: MaybeItemFn, args: &SpanArgs) -> TokenStream {
@@ -214,6 +216,7 @@ pub(crate) fn gen_function(func: MaybeItemFn, args: &SpanArgs) -> TokenStream {
         sig,
         body,
     } = func;
+    let body_stmts = body.stmts.clone();
     let private = match &args.krate {
         Some(krate) => {
             let path = &krate.path;
@@ -221,12 +224,25 @@ pub(crate) fn gen_function(func: MaybeItemFn, args: &SpanArgs) -> TokenStream {
         }
         None => quote!(::neatlogs::__private),
     };
+    let capture_output = args.skip_output.is_none() && !returns_unit(&sig.output);
     let codegen = Gen {
         args,
         private,
         builder: local("__neatlogs_builder"),
+        record_output: capture_output,
     };
-    let open = codegen.open(&sig);
+    let open = match codegen.open(&sig) {
+        Ok(open) => open,
+        Err(e) => {
+            let fn_body = braced_at(body.braces, quote!(#(#inner_attrs)* #body_stmts));
+            let mut out = e.to_compile_error();
+            out.extend(quote! {
+                #(#outer_attrs)*
+                #vis #sig #fn_body
+            });
+            return out;
+        }
+    };
 
     let new_body = if sig.asyncness.is_some() {
         let output = match &sig.output {
@@ -240,11 +256,11 @@ pub(crate) fn gen_function(func: MaybeItemFn, args: &SpanArgs) -> TokenStream {
         // future, not the call that merely creates it.
         found.instrument(&codegen, &open, future_output(&sig.output))
     } else {
-        let result_type = match &sig.output {
-            ReturnType::Type(_, ty) if is_result(ty) => Some(&**ty),
+        let returned = match &sig.output {
+            ReturnType::Type(_, ty) if is_result(ty) || codegen.record_output => Some(&**ty),
             _ => None,
         };
-        codegen.sync_body(&open, result_type, &body)
+        codegen.sync_body(&open, returned, &body)
     };
 
     let fn_body = braced_at(body.braces, quote!(#(#inner_attrs)* #new_body));
@@ -255,13 +271,14 @@ pub(crate) fn gen_function(func: MaybeItemFn, args: &SpanArgs) -> TokenStream {
 }
 
 impl Gen<'_> {
-    /// Statements that make `__neatlogs_builder`: the span, and (on a root
-    /// only) the identity.
-    fn open(&self, sig: &Signature) -> TokenStream {
+    /// Statements that make `__neatlogs_builder`: the span, its code
+    /// location, the captured input, and (on a root only) the identity.
+    fn open(&self, sig: &Signature) -> syn::Result<TokenStream> {
         let Gen {
             args,
             private,
             builder,
+            ..
         } = self;
         let name = match &args.name {
             Some(name) => name.value.clone(),
@@ -271,11 +288,26 @@ impl Gen<'_> {
             Some(kind) => kind.variant.clone(),
             None => Ident::new(DEFAULT_KIND, Span::call_site()),
         };
+        let function = LitStr::new(&sig.ident.unraw().to_string(), sig.ident.span());
+        let location = local("__NEATLOGS_CODE");
+        let at = sig.ident.span();
+        let line = quote_spanned!(at=> ::core::line!());
+        let file = quote_spanned!(at=> ::core::file!());
         let mut out = quote! {
             let #builder = #private::span(#private::SpanKind::#kind, #name);
+            let #builder = #private::SpanBuilder::code_location(#builder, {
+                static #location: #private::CodeLocation = #private::CodeLocation::new(
+                    #function,
+                    ::core::module_path!(),
+                    #file,
+                    #line,
+                );
+                &#location
+            });
         };
+        out.extend(self.capture_input(sig)?);
         if !args.has_root_values() {
-            return out;
+            return Ok(out);
         }
         // Each call is spanned, path included, at the user's expression, so
         // a type error ("`Foo` cannot be an end-user id", "`Foo: Serialize`
@@ -327,7 +359,123 @@ impl Gen<'_> {
                 #builder
             };
         });
-        out
+        Ok(out)
+    }
+
+    /// The arguments (all but `self` and those in `skip(..)`, as one JSON
+    /// object) or the `input = ..` expression, as the span's input;
+    /// evaluated only when the span is recorded and content is captured.
+    fn capture_input(&self, sig: &Signature) -> syn::Result<TokenStream> {
+        let Gen {
+            args,
+            private,
+            builder,
+            ..
+        } = self;
+        if args.skip_all.is_some() {
+            return Ok(TokenStream::new());
+        }
+        let uses = quote! {
+            #[allow(unused_imports)]
+            use #private::{DebugCapture as _, NamedCapture as _, SerializeCapture as _};
+        };
+        if let Some(arg) = &args.input {
+            let value = &arg.value;
+            let private_at = respan(private, value.span());
+            return Ok(quote! {
+                // The extra borrows are the mechanism, not a mistake to lint.
+                #[allow(clippy::needless_borrow, unused_parens)]
+                let #builder = if #private::capturing(&#builder) {
+                    #uses
+                    let __neatlogs_value = (&&&#private_at::Capture(&(#value))).__neatlogs_capture();
+                    #private::SpanBuilder::input(#builder, __neatlogs_value)
+                } else {
+                    #builder
+                };
+            });
+        }
+        let named: Vec<&Ident> = sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                syn::FnArg::Typed(t) => match &*t.pat {
+                    syn::Pat::Ident(p) => Some(&p.ident),
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let skipped: Vec<&Ident> = args.skip.iter().flat_map(|s| &s.names).collect();
+        for name in &skipped {
+            if !named.iter().any(|n| n.unraw() == name.unraw()) {
+                let names: Vec<String> = named.iter().map(|n| format!("`{n}`")).collect();
+                let hint = if names.is_empty() {
+                    "it has no named argument".to_owned()
+                } else {
+                    format!("its arguments are {}", names.join(", "))
+                };
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!("`skip({name})`: the function has no argument `{name}`; {hint}"),
+                ));
+            }
+        }
+        let captured: Vec<&Ident> = named
+            .into_iter()
+            .filter(|n| !skipped.iter().any(|s| s.unraw() == n.unraw()))
+            .collect();
+        if captured.is_empty() {
+            return Ok(TokenStream::new());
+        }
+        let map = local("__neatlogs_args");
+        let keys = captured
+            .iter()
+            .map(|n| LitStr::new(&n.unraw().to_string(), n.span()));
+        Ok(quote! {
+            #[allow(clippy::needless_borrow)]
+            let #builder = if #private::capturing(&#builder) {
+                #uses
+                let mut #map = #private::Map::new();
+                #(
+                    #private::insert(
+                        &mut #map,
+                        #keys,
+                        (&&&#private::Capture(&#captured)).__neatlogs_capture(),
+                    );
+                )*
+                #private::with_input(#builder, #map)
+            } else {
+                #builder
+            };
+        })
+    }
+
+    /// Record `result` (its `Ok` value for a `Result`) as the output, with
+    /// `record` (given the closure that computes it).
+    fn capture_output(
+        &self,
+        result: &Ident,
+        record: impl FnOnce(TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        if !self.record_output {
+            return TokenStream::new();
+        }
+        let private = &self.private;
+        let value = local("__neatlogs_value");
+        let compute = quote! {
+            || {
+                #[allow(unused_imports)]
+                use #private::{
+                    DebugCapture as _, IsResult as _, NamedCapture as _, NotResult as _,
+                    SerializeCapture as _,
+                };
+                #[allow(clippy::needless_borrow)]
+                let #value = (&&#private::Outcome(&#result)).__neatlogs_ok();
+                #[allow(clippy::needless_borrow)]
+                #value.map(|#value| (&&&#private::Capture(#value)).__neatlogs_capture())
+            }
+        };
+        record(compute)
     }
 
     /// A sync function: a guard for the span, and the body.
@@ -354,6 +502,7 @@ impl Gen<'_> {
                 #stmts
             };
         };
+        let is_result = is_result(result_type);
         let result = local("__neatlogs_result");
         let error = local("__neatlogs_error");
         let closure_body = body.wrap(self.fake_return(Some(result_type)));
@@ -365,19 +514,29 @@ impl Gen<'_> {
             .last()
             .map_or_else(Span::call_site, |t| t.span());
         let closure = quote_spanned!(end_of_type=> move ||);
-        let check = self.check_error(
+        let check = if is_result {
+            self.check_error(
+                &result,
+                &error,
+                |message| quote!(#private::SpanGuard::record_error(&#guard, &#message);),
+            )
+        } else {
+            TokenStream::new()
+        };
+        let output = self.capture_output(
             &result,
-            &error,
-            |message| quote!(#private::SpanGuard::record_error(&#guard, &#message);),
+            |compute| quote!(#private::guard_output(&#guard, #compute);),
         );
         quote! {
             #open
             #enter
             // The body runs in a closure so that `return` and `?` come back
-            // here with the value, which is then checked for `Err`.
+            // here with the value, which is then checked for `Err` and
+            // recorded as the output.
             #[allow(clippy::redundant_closure_call)]
             let #result = (#closure #closure_body)();
             #check
+            #output
             #result
         }
     }
@@ -400,24 +559,33 @@ impl Gen<'_> {
         // across `.await` would be `!Send` (and would stay entered while the
         // task is parked). The future is `Send` when the body is.
         let inner = quote!(async #capture #block);
-        let wrapped = match output.filter(|ty| is_result(ty)) {
-            None => inner,
-            Some(_) => {
-                let result = local("__neatlogs_result");
-                let error = local("__neatlogs_error");
-                // Inside the instrumented future, so the span is current.
-                let check = self.check_error(
+        let is_result = output.is_some_and(is_result);
+        let wrapped = if !is_result && !self.record_output {
+            inner
+        } else {
+            let result = local("__neatlogs_result");
+            let error = local("__neatlogs_error");
+            // Inside the instrumented future, so the span is current.
+            let check = if is_result {
+                self.check_error(
                     &result,
                     &error,
                     |message| quote!(#private::record_error_message(&#message);),
-                );
-                quote! {
-                    async #capture {
-                        // Its own async block, so `return` and `?` land here.
-                        let #result = #inner.await;
-                        #check
-                        #result
-                    }
+                )
+            } else {
+                TokenStream::new()
+            };
+            let record = self.capture_output(
+                &result,
+                |compute| quote!(#private::current_output(#compute);),
+            );
+            quote! {
+                async #capture {
+                    // Its own async block, so `return` and `?` land here.
+                    let #result = #inner.await;
+                    #check
+                    #record
+                    #result
                 }
             }
         };
@@ -580,6 +748,14 @@ impl<'a> AsyncBody<'a> {
             #future
             #(#after)*
         }
+    }
+}
+
+/// Whether the function returns nothing worth recording: no type, or `()`.
+fn returns_unit(output: &ReturnType) -> bool {
+    match output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
     }
 }
 

@@ -64,6 +64,10 @@ mod kinds;
 /// | `end_user_metadata` | an expression of any `serde::Serialize` type that serializes to a JSON object (taken by reference) | none |
 /// | `session_id` | an expression: anything `AsRef<str>` | the `init` session |
 /// | `tags` | a list, `["beta", plan]`, of anything `Into<String>` | none |
+/// | `skip(a, b)` | arguments left out of the captured input | every named argument is captured |
+/// | `skip_all` | (a flag) capture no input | |
+/// | `input` | an expression recorded as the input instead of the arguments (taken by reference) | the arguments |
+/// | `skip_output` | (a flag) do not record the return value | the return value is recorded |
 /// | `crate` | the path `neatlogs` is reachable under, for crates that re-export it: `crate = my_sdk::neatlogs` | `::neatlogs` |
 ///
 /// Each argument may be given once. A request handler or job is usually a
@@ -121,6 +125,61 @@ mod kinds;
 /// assert_eq!(root.session_id(), Some("chat-7"));
 /// assert_eq!(root.tags(), ["beta", "pro"]);
 /// ```
+///
+/// # Inputs and outputs
+///
+/// Like the Python SDK's decorator, the span records what the function was
+/// given and what it returned (`input.value` / `output.value`, written as
+/// JSON with `application/json` as the MIME type):
+///
+/// - the **input** is one JSON object, argument name → value, of every
+///   argument bound to a plain name (`x: T`, `mut x: T`); `self` and
+///   destructuring patterns (`(a, b): (u8, u8)`) are not captured;
+/// - the **output** is the return value; for a `Result`, its `Ok` value (an
+///   `Err` records no output and marks the span ERROR); `()` records nothing;
+/// - each value is its `serde::Serialize` JSON when its type is `Serialize`,
+///   else its `Debug` text as a JSON string, else `"<type name>"`: an
+///   ordinary function always compiles. The choice is made where the macro
+///   expands, from what the type is known to implement there: a generic
+///   `T: Debug` is captured with `Debug` even if the concrete type is
+///   `Serialize`.
+///
+/// Nothing is serialised when the span is not recorded (tracing off, or
+/// `Config::capture_content(false)` / `NEATLOGS_TRACE_CONTENT=false`). The
+/// input is captured by reference before the body runs; the output after it,
+/// on the span's own thread. Captured strings go through
+/// `Config::mask` on the export thread before they leave the process.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Query { text: String, limit: u32 }
+///
+/// #[neatlogs::span(kind = "TOOL", skip(api_key))]
+/// fn search(query: &Query, api_key: &str) -> Result<Vec<String>, std::fmt::Error> {
+///     Ok(vec![format!("{} ({})", query.text, api_key.len())])
+/// }
+///
+/// #[neatlogs::span(kind = "RETRIEVER", input = query, skip_output)]
+/// fn embed(query: &str, model: &Model) -> Vec<f32> {
+///     vec![0.0; 3]
+/// }
+/// # struct Model;
+///
+/// let (_, spans) = neatlogs::testing::with_capture(|| {
+///     search(&Query { text: "refunds".into(), limit: 5 }, "sk-secret").unwrap();
+///     embed("refunds", &Model);
+/// });
+/// let input = spans[0].input().unwrap().as_json().unwrap();
+/// assert_eq!(input, &serde_json::json!({ "query": { "text": "refunds", "limit": 5 } }));
+/// let output = spans[0].output().unwrap().as_json().unwrap();
+/// assert_eq!(output, &serde_json::json!(["refunds (9)"]));
+/// assert_eq!(spans[1].input().unwrap().as_json().unwrap(), &serde_json::json!("refunds"));
+/// assert!(spans[1].output().is_none());
+/// ```
+///
+/// The span also carries where the function is: `code.function.name`,
+/// `code.namespace` (the module path), `code.file.path` and
+/// `code.line.number`, static strings written by the macro.
 ///
 /// # Errors and panics
 ///
@@ -210,8 +269,8 @@ mod kinds;
 ///   `!Send` lives across an `.await`.
 ///
 /// A sync function gets a guard (`SpanBuilder::enter`) as a local of its body
-/// instead; when it returns a `Result`, the body runs in a `move` closure so
-/// that `return` and `?` come back to the `Err` check.
+/// instead; when it returns a value, the body runs in a `move` closure so
+/// that `return` and `?` come back to the `Err` check and the output capture.
 ///
 /// # Hygiene
 ///
@@ -230,8 +289,9 @@ mod kinds;
 /// not a string literal, a missing value (`kind =`), an unknown argument
 /// (`end_user`: did you mean `end_user_id`?), an argument given twice, the
 /// attribute on something that is not a function or on a `const fn`, an
-/// `end_user_id` of a type that cannot be an end-user id, and
-/// `end_user_metadata` that is not `Serialize`. A function body with a syntax
+/// `end_user_id` of a type that cannot be an end-user id,
+/// `end_user_metadata` that is not `Serialize`, `skip(x)` naming no argument
+/// of the function, and `input`, `skip_all` and `skip(..)` given together. A function body with a syntax
 /// error still expands, so rustc reports that error where it is.
 ///
 /// ```compile_fail

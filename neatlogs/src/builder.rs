@@ -7,17 +7,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::capture;
+use crate::content::{Captured, CodeLocation, Details};
 use crate::guard::SpanGuard;
 use crate::id;
 use crate::identity::{self, Given, IntoEndUserId, Problem};
 use crate::instrument::Instrumented;
 use crate::kind::SpanKind;
+use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
-use crate::open::OpenSpan;
+use crate::open::{Fact, OpenSpan};
 use crate::record::{Attributes, Value};
 use crate::runtime;
 use crate::trace::{SpanContext, Trace};
-use crate::wire;
 
 /// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
 /// if a span is already current.
@@ -85,6 +86,8 @@ struct Pending {
     parent: Option<SpanContext>,
     /// Identity and builder attributes, allocated only when given.
     extras: Option<Box<Extras>>,
+    /// Where a `#[neatlogs::span]` function is.
+    code: Option<&'static CodeLocation>,
 }
 
 #[derive(Default)]
@@ -92,6 +95,7 @@ struct Extras {
     identity: Given,
     tags: Vec<String>,
     attributes: Attributes,
+    details: Option<Box<Details>>,
 }
 
 impl fmt::Debug for SpanBuilder {
@@ -136,6 +140,7 @@ impl SpanBuilder {
                 kind,
                 parent,
                 extras: None,
+                code: None,
             }),
         }
     }
@@ -227,14 +232,83 @@ impl SpanBuilder {
         self
     }
 
-    /// The model (`gen_ai.request.model`), for LLM spans.
-    pub fn model(self, model: impl Into<Cow<'static, str>>) -> Self {
-        self.attribute(wire::llm::REQUEST_MODEL, Value::Str(model.into()))
+    fn fact(mut self, fact: Fact) -> Self {
+        if let Some(extras) = self.extras() {
+            fact.apply(extras.details.get_or_insert_with(Box::default));
+        }
+        self
     }
 
-    /// The input (`input.value`): a prompt, tool arguments.
-    pub fn input(self, input: impl Into<Cow<'static, str>>) -> Self {
-        self.attribute(wire::io::INPUT, Value::Str(input.into()))
+    /// The input: text, or a `serde_json::Value` (written as JSON on the
+    /// export thread).
+    pub fn input(self, input: impl Into<Captured>) -> Self {
+        self.fact(Fact::Input(input.into()))
+    }
+
+    /// The output, when known before the span opens.
+    pub fn output(self, output: impl Into<Captured>) -> Self {
+        self.fact(Fact::Output(output.into()))
+    }
+
+    /// The model asked for (an LLM span).
+    pub fn model(self, model: impl Into<Cow<'static, str>>) -> Self {
+        self.fact(Fact::RequestModel(model.into()))
+    }
+
+    /// The model that answered.
+    pub fn response_model(self, model: impl Into<Cow<'static, str>>) -> Self {
+        self.fact(Fact::ResponseModel(model.into()))
+    }
+
+    /// The provider: `openai`, `anthropic`, ...
+    pub fn provider(self, provider: impl Into<Cow<'static, str>>) -> Self {
+        self.fact(Fact::Provider(provider.into()))
+    }
+
+    /// The AI system, when it differs from the provider.
+    pub fn system(self, system: impl Into<Cow<'static, str>>) -> Self {
+        self.fact(Fact::System(system.into()))
+    }
+
+    /// One message of the prompt.
+    pub fn input_message(self, message: Message) -> Self {
+        self.fact(Fact::InputMessage(message))
+    }
+
+    /// The prompt's messages.
+    pub fn input_messages(self, messages: impl IntoIterator<Item = Message>) -> Self {
+        self.fact(Fact::InputMessages(messages.into_iter().collect()))
+    }
+
+    /// A tool offered to the model in the request.
+    pub fn tool_definition(self, tool: ToolDefinition) -> Self {
+        self.fact(Fact::Tool(tool))
+    }
+
+    /// What this span does (`tool.description` on a TOOL span,
+    /// `neatlogs.description` on others).
+    pub fn description(self, description: impl Into<Cow<'static, str>>) -> Self {
+        self.fact(Fact::Description(description.into()))
+    }
+
+    /// The invocation parameters (temperature, max tokens, ...), a JSON
+    /// object.
+    pub fn invocation_parameters(self, parameters: serde_json::Value) -> Self {
+        self.fact(Fact::InvocationParameters(parameters))
+    }
+
+    /// Whether the reply will be streamed.
+    pub fn streaming(self, streaming: bool) -> Self {
+        self.fact(Fact::Streaming(streaming))
+    }
+
+    #[doc(hidden)]
+    /// Where the `#[neatlogs::span]` function is (set by the macro).
+    pub fn code_location(mut self, code: &'static CodeLocation) -> Self {
+        if let State::Enabled(p) = &mut self.state {
+            p.code = Some(code);
+        }
+        self
     }
 
     /// Open the span on this thread; it ends when the guard drops.
@@ -291,8 +365,9 @@ impl Pending {
             kind,
             parent,
             extras,
+            code,
         } = self;
-        match (parent, extras) {
+        let mut span = match (parent, extras) {
             (Some(parent), None) => {
                 let parent_id = parent.span_id;
                 let cx = SpanContext {
@@ -307,18 +382,31 @@ impl Pending {
                     trace: parent.trace,
                     span_id,
                 };
-                OpenSpan::start(cx, Some(parent_id), name, kind, extras.attributes)
+                let Extras {
+                    attributes,
+                    details,
+                    ..
+                } = *extras;
+                let mut span = OpenSpan::start(cx, Some(parent_id), name, kind, attributes);
+                span.details = details;
+                span
             }
             (None, extras) => {
                 let Extras {
                     identity,
                     tags,
                     attributes,
+                    details,
                 } = extras.map(|e| *e).unwrap_or_default();
                 let trace = new_trace(span_id, &name, identity, tags);
-                OpenSpan::start(SpanContext { trace, span_id }, None, name, kind, attributes)
+                let mut span =
+                    OpenSpan::start(SpanContext { trace, span_id }, None, name, kind, attributes);
+                span.details = details;
+                span
             }
-        }
+        };
+        span.code = code;
+        span
     }
 }
 

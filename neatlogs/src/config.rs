@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::content::Policy;
 use crate::export::{Exporter, ParseProtocolError, Protocol};
 use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
 
@@ -41,6 +42,9 @@ pub struct Config {
     pub(crate) export_timeout: Duration,
     pub(crate) protocol: Option<Result<Protocol, ParseProtocolError>>,
     pub(crate) local_file: Option<PathBuf>,
+    pub(crate) content: Policy,
+    /// `NEATLOGS_TRACE_CONTENT` when it is neither true nor false.
+    pub(crate) bad_trace_content: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -62,6 +66,7 @@ impl std::fmt::Debug for Config {
             .field("export_timeout", &self.export_timeout)
             .field("protocol", &self.protocol)
             .field("local_file", &self.local_file)
+            .field("content", &self.content)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +92,8 @@ impl Default for Config {
             export_timeout: Duration::from_secs(10),
             protocol: None,
             local_file: None,
+            content: Policy::default(),
+            bad_trace_content: None,
         }
     }
 }
@@ -100,6 +107,15 @@ fn env_flag(name: &str) -> bool {
             )
         })
         .unwrap_or(false)
+}
+
+/// `true`/`false` in the usual spellings; `None` for anything else.
+fn parse_flag(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
@@ -116,10 +132,22 @@ impl Config {
     /// `NEATLOGS_DISABLE_EXPORT` (`1`/`true` turns export off),
     /// `NEATLOGS_PROTOCOL` (`http/protobuf` or `http/json`; anything else
     /// makes `init` fail with [`InitError::InvalidProtocol`]) and
-    /// `NEATLOGS_FILE` (see [`local_file`](Config::local_file)). Methods
-    /// called after `from_env` override the environment.
+    /// `NEATLOGS_FILE` (see [`local_file`](Config::local_file)) and
+    /// `NEATLOGS_TRACE_CONTENT` (`false` drops captured content, see
+    /// [`capture_content`](Config::capture_content); a value that is neither
+    /// true nor false makes `init` fail with
+    /// [`InitError::InvalidTraceContent`]). Methods called after `from_env`
+    /// override the environment.
     pub fn from_env() -> Self {
+        let trace_content = env_nonempty("NEATLOGS_TRACE_CONTENT");
+        let capture = trace_content.as_deref().map(parse_flag);
+        let mut content = Policy::default();
+        if let Some(Some(capture)) = capture {
+            content.capture = capture;
+        }
         Config {
+            content,
+            bad_trace_content: trace_content.filter(|_| matches!(capture, Some(None))),
             api_key: env_nonempty("NEATLOGS_API_KEY"),
             endpoint: env_nonempty("NEATLOGS_ENDPOINT"),
             disable_export: env_flag("NEATLOGS_DISABLE_EXPORT"),
@@ -279,6 +307,72 @@ impl Config {
         self.local_file = Some(path.into());
         self
     }
+
+    /// Whether captured content leaves the process (default `true`; also
+    /// `NEATLOGS_TRACE_CONTENT`). With `false`, every prompt, message, tool
+    /// call argument, input and output is dropped on the export thread,
+    /// and `#[neatlogs::span]` serialises no arguments; the model, token
+    /// counts, timings, names and identity are kept.
+    ///
+    /// ```
+    /// let config = neatlogs::Config::new().capture_content(false);
+    /// # drop(config);
+    /// ```
+    pub fn capture_content(mut self, capture: bool) -> Self {
+        self.content.capture = capture;
+        self.bad_trace_content = None;
+        self
+    }
+
+    /// Mask every captured string before it leaves the process: message
+    /// contents, tool call arguments, inputs and outputs (every string
+    /// inside a JSON input or output), and the application attributes named
+    /// in [`mask_attributes`](Config::mask_attributes). It runs on the
+    /// export thread, before any exporter sees a span. Never masked: ids
+    /// (trace, span, end-user, session), attribute keys, span names, kinds,
+    /// models and token counts. A mask that panics replaces the value with
+    /// [`MASK_FAILED`](crate::MASK_FAILED), never the raw value.
+    ///
+    /// ```
+    /// let config = neatlogs::Config::new().mask(|text| {
+    ///     text.split(' ')
+    ///         .map(|w| if w.contains('@') { "[email]" } else { w })
+    ///         .collect::<Vec<_>>()
+    ///         .join(" ")
+    /// });
+    /// # drop(config);
+    /// ```
+    pub fn mask<F>(mut self, mask: F) -> Self
+    where
+        F: Fn(&str) -> String + Send + Sync + 'static,
+    {
+        self.content.mask = Some(Arc::new(move |s: &str| Ok(mask(s))));
+        self
+    }
+
+    /// [`mask`](Config::mask) with a function that may fail: an `Err`
+    /// replaces the value with [`MASK_FAILED`](crate::MASK_FAILED).
+    pub fn try_mask<F, E>(mut self, mask: F) -> Self
+    where
+        F: Fn(&str) -> Result<String, E> + Send + Sync + 'static,
+        E: std::fmt::Display,
+    {
+        self.content.mask = Some(Arc::new(move |s: &str| mask(s).map_err(|e| e.to_string())));
+        self
+    }
+
+    /// Application attributes (set with `set_attribute` / `attribute`)
+    /// whose string values the mask also applies to.
+    pub fn mask_attributes<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut all: Vec<String> = self.content.masked_attributes.to_vec();
+        all.extend(keys.into_iter().map(Into::into));
+        self.content.masked_attributes = Arc::from(all);
+        self
+    }
 }
 
 /// Why [`init`](crate::init) failed. The process keeps running; tracing stays
@@ -309,6 +403,9 @@ pub enum InitError {
     /// `NEATLOGS_PROTOCOL` names no supported protocol.
     #[error("invalid NEATLOGS_PROTOCOL: {0}")]
     InvalidProtocol(ParseProtocolError),
+    /// `NEATLOGS_TRACE_CONTENT` is neither true nor false.
+    #[error("invalid NEATLOGS_TRACE_CONTENT `{0}`: expected true or false")]
+    InvalidTraceContent(String),
     /// The export thread could not be started.
     #[error("could not start the export thread: {0}")]
     Spawn(#[from] std::io::Error),

@@ -4,8 +4,12 @@
 //!
 //! Every handle on an open span ([`SpanGuard`], [`ActiveSpan`],
 //! [`Instrumented`](crate::Instrumented)) offers the same recording methods:
-//! `is_recording`, `set_attribute`, `set_model`, `set_input`, `set_output`,
-//! `set_usage`, `set_ok` and `record_error`.
+//! `is_recording`, `set_attribute`, `set_input`, `set_output`, the LLM call's
+//! facts (`set_model`, `set_response_model`, `set_provider`, `set_system`,
+//! `add_input_message(s)`, `add_output_message`, `add_tool_call`,
+//! `set_finish_reason`, `set_usage`, `set_token_usage`,
+//! `set_invocation_parameters`, `set_response_id`, `set_streaming`,
+//! `record_first_token`), `set_ok` and `record_error`.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -150,6 +150,7 @@ mod builder;
 mod capture;
 mod clock;
 mod config;
+mod content;
 mod context;
 pub mod export;
 mod guard;
@@ -157,6 +158,7 @@ mod id;
 mod identity;
 mod instrument;
 mod kind;
+pub mod llm;
 mod local;
 mod open;
 mod record;
@@ -168,6 +170,7 @@ pub mod wire;
 
 pub use builder::{span, trace, SpanBuilder};
 pub use config::{Config, InitError};
+pub use content::{Captured, CodeLocation, MASK_FAILED};
 pub use context::{
     current_end_user, current_session_id, current_span_id, current_trace_id, Context, ContextGuard,
     FutureExt, WithContext,

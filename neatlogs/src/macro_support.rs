@@ -6,16 +6,102 @@
 //! `Result`, `Option` or `String`, or that use `#![no_implicit_prelude]`.
 
 pub use crate::builder::{span, trace, SpanBuilder};
+pub use crate::content::CodeLocation;
 pub use crate::guard::SpanGuard;
 pub use crate::SpanKind;
 pub use core::fmt;
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result;
+pub use serde_json::{Map, Value as Json};
 pub use std::string::String;
 
 /// Mark the innermost span as failed with `message`.
 pub fn record_error_message(message: &dyn fmt::Display) {
     crate::with_current_span(|s| s.record_error(message));
+}
+
+/// Whether the macro should capture inputs and outputs for a span opened
+/// from `builder`: it is recorded, and content capture is on.
+#[inline]
+pub fn capturing(builder: &SpanBuilder) -> bool {
+    builder.is_enabled() && crate::content::capture_enabled()
+}
+
+/// Add one captured argument.
+#[inline]
+pub fn insert(args: &mut Map<String, Json>, name: &'static str, value: Json) {
+    args.insert(String::from(name), value);
+}
+
+/// Set the captured arguments, a JSON object, as the builder's input.
+pub fn with_input(builder: SpanBuilder, args: Map<String, Json>) -> SpanBuilder {
+    builder.input(Json::Object(args))
+}
+
+/// Record the output on `guard`'s span, computed only when it is captured.
+#[inline]
+pub fn guard_output(guard: &SpanGuard, output: impl FnOnce() -> Option<Json>) {
+    if guard.is_recording() && crate::content::capture_enabled() {
+        if let Some(value) = output() {
+            guard.set_output(value);
+        }
+    }
+}
+
+/// Record the output on the current span (inside an instrumented future),
+/// computed only when it is captured.
+#[inline]
+pub fn current_output(output: impl FnOnce() -> Option<Json>) {
+    if crate::content::capture_enabled() {
+        crate::with_current_span(|s| {
+            if let Some(value) = output() {
+                s.set_output(value);
+            }
+        });
+    }
+}
+
+// Capturing a value: `serde::Serialize` as JSON, else its `Debug` text,
+// else its type name (autoref specialization, as for errors below).
+
+/// A value to capture.
+pub struct Capture<'a, T: ?Sized>(pub &'a T);
+
+/// Chosen first: the value is `Serialize`.
+pub trait SerializeCapture {
+    /// The value as JSON.
+    fn __neatlogs_capture(&self) -> Json;
+}
+
+impl<T: ?Sized + serde::Serialize> SerializeCapture for &&Capture<'_, T> {
+    fn __neatlogs_capture(&self) -> Json {
+        serde_json::to_value(self.0)
+            .unwrap_or_else(|e| Json::String(format!("<not serializable: {e}>")))
+    }
+}
+
+/// Chosen second: the value has `Debug`.
+pub trait DebugCapture {
+    /// The value's `Debug` text.
+    fn __neatlogs_capture(&self) -> Json;
+}
+
+impl<T: ?Sized + fmt::Debug> DebugCapture for &Capture<'_, T> {
+    fn __neatlogs_capture(&self) -> Json {
+        Json::String(format!("{:?}", self.0))
+    }
+}
+
+/// Chosen last: only the type's name.
+pub trait NamedCapture {
+    /// `<TypeName>`.
+    fn __neatlogs_capture(&self) -> Json;
+}
+
+impl<T: ?Sized> NamedCapture for Capture<'_, T> {
+    fn __neatlogs_capture(&self) -> Json {
+        Json::String(format!("<{}>", core::any::type_name::<T>()))
+    }
 }
 
 /// Convert one `tags = [..]` element; a function so that a wrong type is
@@ -44,27 +130,43 @@ pub struct Outcome<'a, T>(pub &'a T);
 pub trait IsResult<'a> {
     /// The error type.
     type Error;
+    /// The success type.
+    type Success;
     /// The error, if the value is an `Err`.
     fn __neatlogs_err(&self) -> Option<&'a Self::Error>;
+    /// What is recorded as the output: the `Ok` value.
+    fn __neatlogs_ok(&self) -> Option<&'a Self::Success>;
 }
 
 impl<'a, T, E> IsResult<'a> for &Outcome<'a, Result<T, E>> {
     type Error = E;
+    type Success = T;
     fn __neatlogs_err(&self) -> Option<&'a E> {
         self.0.as_ref().err()
+    }
+    fn __neatlogs_ok(&self) -> Option<&'a T> {
+        self.0.as_ref().ok()
     }
 }
 
 /// Chosen for a type that is only *named* `Result` (a user's own enum): never
 /// an error, and the code still compiles.
 pub trait NotResult<'a> {
+    /// The value's type.
+    type Success: ?Sized;
     /// Always `None`.
     fn __neatlogs_err(&self) -> Option<&'a core::convert::Infallible>;
+    /// The whole value.
+    fn __neatlogs_ok(&self) -> Option<&'a Self::Success>;
 }
 
 impl<'a, T> NotResult<'a> for Outcome<'a, T> {
+    type Success = T;
     fn __neatlogs_err(&self) -> Option<&'a core::convert::Infallible> {
         None
+    }
+    fn __neatlogs_ok(&self) -> Option<&'a T> {
+        Some(self.0)
     }
 }
 
@@ -161,6 +263,31 @@ mod tests {
             .__neatlogs_error_text()
             .to_string()
             .ends_with("tests::Plain"));
+    }
+
+    #[test]
+    fn capture_prefers_serialize_then_debug_then_type_name() {
+        #[derive(serde::Serialize, Debug)]
+        struct Ser {
+            a: u8,
+        }
+        assert_eq!(
+            (&&&Capture(&Ser { a: 1 })).__neatlogs_capture(),
+            serde_json::json!({"a": 1})
+        );
+        assert_eq!(
+            (&&&Capture(&OnlyDebug(7))).__neatlogs_capture(),
+            serde_json::json!("OnlyDebug(7)")
+        );
+        let named = (&&&Capture(&Plain)).__neatlogs_capture();
+        assert!(
+            named.as_str().unwrap().ends_with("tests::Plain>"),
+            "{named}"
+        );
+        assert_eq!(
+            (&&&Capture("text")).__neatlogs_capture(),
+            serde_json::json!("text")
+        );
     }
 
     #[test]

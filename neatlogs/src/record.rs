@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::clock::{self, Instant};
+use crate::content::{Captured, CodeLocation, Details};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::kind::SpanKind;
+use crate::llm::LlmCall;
 use crate::trace::Trace;
 
 /// An attribute value: the OTLP `AnyValue` types this SDK writes.
@@ -179,6 +181,11 @@ pub struct SpanRecord {
     /// Boxed: most spans end unset, and a record is moved several times
     /// between the stack and the export thread.
     pub(crate) status: Option<Box<Status>>,
+    /// Captured input and output, the LLM call: boxed, and allocated only
+    /// when some is given.
+    pub(crate) details: Option<Box<Details>>,
+    /// Where a `#[neatlogs::span]` function is.
+    pub(crate) code: Option<&'static CodeLocation>,
 }
 
 impl SpanRecord {
@@ -253,6 +260,31 @@ impl SpanRecord {
     pub fn status(&self) -> &Status {
         self.status.as_deref().unwrap_or(&Status::Unset)
     }
+    /// The captured input (`input.value`).
+    pub fn input(&self) -> Option<&Captured> {
+        self.details.as_ref()?.input.as_ref()
+    }
+    /// The captured output (`output.value`).
+    pub fn output(&self) -> Option<&Captured> {
+        self.details.as_ref()?.output.as_ref()
+    }
+    /// What this span does (`set_description`).
+    pub fn description(&self) -> Option<&str> {
+        self.details.as_ref()?.description.as_deref()
+    }
+    /// The LLM call recorded on this span, if any.
+    pub fn llm(&self) -> Option<&LlmCall> {
+        self.details.as_ref()?.llm.as_ref()
+    }
+    /// Where the `#[neatlogs::span]` function that made this span is.
+    pub fn code(&self) -> Option<&CodeLocation> {
+        self.code
+    }
+    /// Time to the first token of a streamed reply, when recorded.
+    pub fn time_to_first_token(&self) -> Option<Duration> {
+        let at = self.llm()?.first_token_at()?;
+        Some(at.saturating_duration_since(self.start))
+    }
 }
 
 /// Records built field by field, for the encoder's tests.
@@ -306,6 +338,8 @@ pub(crate) mod synthetic {
             end: start + Duration::from_nanos(duration_ns),
             attributes,
             status: (status != Status::Unset).then(|| Box::new(status)),
+            details: None,
+            code: None,
         }
     }
 }

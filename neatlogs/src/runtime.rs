@@ -127,7 +127,12 @@ pub fn init(config: Config) -> Result<(), InitError> {
         export_timeout,
         protocol,
         local_file,
+        content,
+        bad_trace_content,
     } = config;
+    if let Some(value) = bad_trace_content {
+        return Err(InitError::InvalidTraceContent(value));
+    }
     let protocol = protocol
         .transpose()
         .map_err(InitError::InvalidProtocol)?
@@ -187,8 +192,10 @@ pub fn init(config: Config) -> Result<(), InitError> {
         exporters.extend(crate::export::default_exporters(settings, &counters)?);
     }
 
+    crate::content::set_capture(content.capture);
     let pipeline = Pipeline::start(
         resource,
+        content,
         exporters,
         queue_size,
         batch_size,

@@ -57,11 +57,25 @@ pub mod span {
     pub const SESSION: &str = "neatlogs.session.id";
     /// Root only: the trace's tags, a list of strings.
     pub const TAGS: &str = "tag.tags";
+    /// Every span: the instrumentation that wrote it
+    /// ([`SDK_NAME_VALUE`](super::resource::SDK_NAME_VALUE)).
+    pub const INSTRUMENTATION_NAME: &str = "neatlogs.instrumentation.name";
+    /// Every span: a copy of the resource's workflow name (or
+    /// [`DEFAULT_SERVICE_NAME`](super::resource::DEFAULT_SERVICE_NAME)).
+    pub const WORKFLOW_NAME: &str = "neatlogs.workflow_name";
+    /// Every span, when configured: a copy of the resource's **operator**
+    /// (`user.id`), never the end-user.
+    pub const OPERATOR: &str = "neatlogs.user.id";
+    /// Every span and the completion marker, when configured: a copy of the
+    /// resource's comma-joined tags.
+    pub const PROCESS_TAGS: &str = "neatlogs.tags";
+    /// What a non-TOOL span does (`set_description`).
+    pub const DESCRIPTION: &str = "neatlogs.description";
 
     /// Keys an application attribute may not use: such an attribute is
     /// dropped by the writer (a debug-level diagnostic says so), so a nested
     /// span can never claim an identity and a kind cannot be forged.
-    pub const RESERVED: [&str; 9] = [
+    pub const RESERVED: [&str; 12] = [
         OPENINFERENCE_KIND,
         NEATLOGS_KIND,
         INTERNAL,
@@ -71,6 +85,9 @@ pub mod span {
         SESSION,
         TAGS,
         super::trace_complete::ATTRIBUTE,
+        WORKFLOW_NAME,
+        OPERATOR,
+        PROCESS_TAGS,
     ];
 }
 
@@ -85,20 +102,117 @@ pub mod trace_complete {
     pub const KIND: &str = "Neatlogs.INTERNAL";
 }
 
-/// LLM spans: the model and token counts (OpenTelemetry GenAI keys).
+/// LLM spans, in the Neatlogs vocabulary (what the Neatlogs backend reads,
+/// as the official Python SDK writes it), written on the export thread from
+/// the typed [`LlmCall`](crate::llm::LlmCall).
 pub mod llm {
-    /// The model asked for.
-    pub const REQUEST_MODEL: &str = "gen_ai.request.model";
-    /// The model that answered.
-    pub const RESPONSE_MODEL: &str = "gen_ai.response.model";
+    /// The model: the one that answered when known, else the one asked for.
+    pub const MODEL_NAME: &str = "neatlogs.llm.model_name";
+    /// The provider (`openai`, ...).
+    pub const PROVIDER: &str = "neatlogs.llm.provider";
+    /// The AI system (`openai`, ...).
+    pub const SYSTEM: &str = "neatlogs.llm.system";
     /// Prompt tokens.
-    pub const INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
+    pub const TOKENS_PROMPT: &str = "neatlogs.llm.token_count.prompt";
     /// Completion tokens.
-    pub const OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
-    /// Older GenAI name of [`INPUT_TOKENS`], read by the collector.
-    pub const PROMPT_TOKENS_LEGACY: &str = "gen_ai.usage.prompt_tokens";
-    /// Older GenAI name of [`OUTPUT_TOKENS`], read by the collector.
-    pub const COMPLETION_TOKENS_LEGACY: &str = "gen_ai.usage.completion_tokens";
+    pub const TOKENS_COMPLETION: &str = "neatlogs.llm.token_count.completion";
+    /// All tokens.
+    pub const TOKENS_TOTAL: &str = "neatlogs.llm.token_count.total";
+    /// Prompt tokens read from the cache.
+    pub const TOKENS_CACHE_READ: &str = "neatlogs.llm.token_count.cache_read";
+    /// Prompt tokens written to the cache.
+    pub const TOKENS_CACHE_WRITE: &str = "neatlogs.llm.token_count.cache_write";
+    /// Completion tokens spent reasoning.
+    pub const TOKENS_REASONING: &str = "neatlogs.llm.token_count.reasoning";
+    /// `neatlogs.llm.input_messages.N.role` / `.content` / `.name` / `.tool_call_id`.
+    pub const INPUT_MESSAGES: &str = "neatlogs.llm.input_messages.";
+    /// `neatlogs.llm.output_messages.N.role` / `.content` / ...
+    pub const OUTPUT_MESSAGES: &str = "neatlogs.llm.output_messages.";
+    /// A message's role (after the index).
+    pub const MESSAGE_ROLE: &str = ".role";
+    /// A message's text.
+    pub const MESSAGE_CONTENT: &str = ".content";
+    /// A message author's name.
+    pub const MESSAGE_NAME: &str = ".name";
+    /// The tool call a message answers.
+    pub const MESSAGE_TOOL_CALL_ID: &str = ".tool_call_id";
+    /// `neatlogs.llm.tool_calls.N.id` / `.name` / `.arguments`.
+    pub const TOOL_CALLS: &str = "neatlogs.llm.tool_calls.";
+    /// A tool call's id.
+    pub const TOOL_CALL_ID: &str = ".id";
+    /// A tool call's function name.
+    pub const TOOL_CALL_NAME: &str = ".name";
+    /// A tool call's arguments (JSON text).
+    pub const TOOL_CALL_ARGUMENTS: &str = ".arguments";
+    /// A tool call's type, `function`.
+    pub const TOOL_CALL_TYPE: &str = ".type";
+    /// A tool call's position among the reply's tool calls.
+    pub const TOOL_CALL_INDEX: &str = ".tool_call_index";
+    /// The choice a tool call belongs to (`0`: one choice is recorded).
+    pub const TOOL_CALL_CHOICE_INDEX: &str = ".choice_index";
+    /// `neatlogs.llm.tools.N.name` / `.description` / `.input_schema` /
+    /// `.type` / `.definition`: the tools offered in the request.
+    pub const TOOLS: &str = "neatlogs.llm.tools.";
+    /// An offered tool's name.
+    pub const TOOL_NAME: &str = ".name";
+    /// An offered tool's description.
+    pub const TOOL_DESCRIPTION: &str = ".description";
+    /// An offered tool's argument schema, JSON text.
+    pub const TOOL_INPUT_SCHEMA: &str = ".input_schema";
+    /// An offered tool's type, `function`.
+    pub const TOOL_TYPE: &str = ".type";
+    /// An offered tool's whole definition, JSON text (OpenAI's shape).
+    pub const TOOL_DEFINITION: &str = ".definition";
+    /// Why the model stopped.
+    pub const FINISH_REASON: &str = "neatlogs.llm.finish_reason";
+    /// The first choice's finish reason (`neatlogs.llm.choices.0.finish_reason`).
+    pub const CHOICE_0_FINISH_REASON: &str = "neatlogs.llm.choices.0.finish_reason";
+    /// Whether the reply was streamed.
+    pub const IS_STREAMING: &str = "neatlogs.llm.is_streaming";
+    /// Time to first token, in milliseconds (a double).
+    pub const TTFT_MS: &str = "neatlogs.llm.metrics.ttft_ms";
+    /// From the first token to the end, in milliseconds.
+    pub const STREAMING_TIME_TO_GENERATE_MS: &str =
+        "neatlogs.llm.metrics.streaming_time_to_generate_ms";
+    /// The call's duration, in milliseconds.
+    pub const DURATION_MS: &str = "neatlogs.llm.metrics.duration_ms";
+    /// The provider's response id.
+    pub const RESPONSE_ID: &str = "neatlogs.llm.response_id";
+    /// The invocation parameters, a JSON object as text.
+    pub const INVOCATION_PARAMETERS: &str = "neatlogs.llm.invocation_parameters";
+    /// The prefix of the invocation parameters also written one by one
+    /// ([`PARAMETERS`]): `neatlogs.llm.temperature`.
+    pub const PARAMETER_PREFIX: &str = "neatlogs.llm.";
+    /// The invocation parameters written one by one when they are numbers.
+    pub const PARAMETERS: [&str; 5] = [
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "frequency_penalty",
+        "presence_penalty",
+    ];
+}
+
+/// Metrics written on every span.
+pub mod metrics {
+    /// The span's duration, in milliseconds (a double).
+    pub const DURATION_MS: &str = "neatlogs.metrics.duration_ms";
+}
+
+/// Keys of other vocabularies that the `neatlogs` collector also reads.
+pub mod other {
+    /// GenAI: the model asked for.
+    pub const GENAI_REQUEST_MODEL: &str = "gen_ai.request.model";
+    /// GenAI: the model that answered.
+    pub const GENAI_RESPONSE_MODEL: &str = "gen_ai.response.model";
+    /// GenAI: prompt tokens.
+    pub const GENAI_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
+    /// GenAI: completion tokens.
+    pub const GENAI_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+    /// Older GenAI name of [`GENAI_INPUT_TOKENS`].
+    pub const GENAI_PROMPT_TOKENS_LEGACY: &str = "gen_ai.usage.prompt_tokens";
+    /// Older GenAI name of [`GENAI_OUTPUT_TOKENS`].
+    pub const GENAI_COMPLETION_TOKENS_LEGACY: &str = "gen_ai.usage.completion_tokens";
     /// OpenInference: the model.
     pub const OPENINFERENCE_MODEL: &str = "llm.model_name";
     /// OpenInference: prompt tokens.
@@ -107,12 +221,57 @@ pub mod llm {
     pub const OPENINFERENCE_COMPLETION_TOKENS: &str = "llm.token_count.completion";
 }
 
-/// Captured inputs and outputs (OpenInference keys).
+/// Captured inputs and outputs: the OpenInference keys, and their
+/// `neatlogs.<kind>.input` / `.output` twins.
 pub mod io {
     /// The span's input: a prompt, tool arguments.
     pub const INPUT: &str = "input.value";
+    /// The input's MIME type.
+    pub const INPUT_MIME_TYPE: &str = "input.mime_type";
     /// The span's output: a completion, a tool result.
     pub const OUTPUT: &str = "output.value";
+    /// The output's MIME type.
+    pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
+    /// The twins' prefix: `neatlogs.` + the kind in lower case + a suffix.
+    pub const TWIN_PREFIX: &str = "neatlogs.";
+    /// `neatlogs.<kind>.input`.
+    pub const TWIN_INPUT: &str = ".input";
+    /// `neatlogs.<kind>.output`.
+    pub const TWIN_OUTPUT: &str = ".output";
+    /// `neatlogs.<kind>.input_mime_type`.
+    pub const TWIN_INPUT_MIME_TYPE: &str = ".input_mime_type";
+    /// `neatlogs.<kind>.output_mime_type`.
+    pub const TWIN_OUTPUT_MIME_TYPE: &str = ".output_mime_type";
+    /// The MIME type of text.
+    pub const MIME_TEXT: &str = "text/plain";
+    /// The MIME type of JSON.
+    pub const MIME_JSON: &str = "application/json";
+}
+
+/// TOOL spans: the tool's name (the span's) and description, under the
+/// OpenInference keys and their `neatlogs.tool.*` twins.
+pub mod tool {
+    /// The tool's name.
+    pub const NAME: &str = "tool.name";
+    /// Its description.
+    pub const DESCRIPTION: &str = "tool.description";
+    /// The twins' prefix (`neatlogs.tool.name`).
+    pub const TWIN_PREFIX: &str = "neatlogs.";
+}
+
+/// Where a `#[neatlogs::span]` function is (OpenTelemetry `code.*` keys,
+/// each with a `neatlogs.code.*` twin).
+pub mod code {
+    /// The twins' prefix (`neatlogs.code.function.name`).
+    pub const TWIN_PREFIX: &str = "neatlogs.";
+    /// The function's name.
+    pub const FUNCTION: &str = "code.function.name";
+    /// Its module path.
+    pub const NAMESPACE: &str = "code.namespace";
+    /// Its file.
+    pub const FILE: &str = "code.file.path";
+    /// Its line.
+    pub const LINE: &str = "code.line.number";
 }
 
 /// Fixed values of the OTLP span itself.

@@ -126,7 +126,7 @@ pub struct Batch {
 /// SDKs send. Every key comes from [`neatlogs::wire`], the definition the
 /// SDK writes with.
 pub(crate) mod keys {
-    use neatlogs::wire::{llm, resource, span};
+    use neatlogs::wire::{llm, other, resource, span};
 
     /// The end-user's id: the SDK's key, then the OpenTelemetry one.
     pub const END_USER_ID: &[&str] = &[span::END_USER_ID, span::ENDUSER_ID];
@@ -134,23 +134,27 @@ pub(crate) mod keys {
     pub const SESSION_ID: &[&str] = &[span::SESSION, resource::SESSION];
     /// The span kind: OpenInference's upper-case key, then the SDK's own.
     pub const SPAN_KIND: &[&str] = &[span::OPENINFERENCE_KIND, span::NEATLOGS_KIND];
-    /// The model: requested, answered, then OpenInference's.
+    /// The model: Neatlogs', OpenInference's, then GenAI's answered and
+    /// requested.
     pub const MODEL: &[&str] = &[
-        llm::REQUEST_MODEL,
-        llm::RESPONSE_MODEL,
-        llm::OPENINFERENCE_MODEL,
+        llm::MODEL_NAME,
+        other::OPENINFERENCE_MODEL,
+        other::GENAI_RESPONSE_MODEL,
+        other::GENAI_REQUEST_MODEL,
     ];
-    /// Prompt tokens: current GenAI, legacy GenAI, OpenInference.
+    /// Prompt tokens: Neatlogs, OpenInference, current GenAI, legacy GenAI.
     pub const INPUT_TOKENS: &[&str] = &[
-        llm::INPUT_TOKENS,
-        llm::PROMPT_TOKENS_LEGACY,
-        llm::OPENINFERENCE_PROMPT_TOKENS,
+        llm::TOKENS_PROMPT,
+        other::OPENINFERENCE_PROMPT_TOKENS,
+        other::GENAI_INPUT_TOKENS,
+        other::GENAI_PROMPT_TOKENS_LEGACY,
     ];
-    /// Completion tokens: current GenAI, legacy GenAI, OpenInference.
+    /// Completion tokens: Neatlogs, OpenInference, current GenAI, legacy GenAI.
     pub const OUTPUT_TOKENS: &[&str] = &[
-        llm::OUTPUT_TOKENS,
-        llm::COMPLETION_TOKENS_LEGACY,
-        llm::OPENINFERENCE_COMPLETION_TOKENS,
+        llm::TOKENS_COMPLETION,
+        other::OPENINFERENCE_COMPLETION_TOKENS,
+        other::GENAI_OUTPUT_TOKENS,
+        other::GENAI_COMPLETION_TOKENS_LEGACY,
     ];
 }
 

@@ -140,14 +140,14 @@ fn convert(
         attrs.insert(wire::span::NEATLOGS_KIND.into(), kind.to_lowercase().into());
     }
     if let Some(model) = &span.model {
-        attrs.insert(wire::llm::REQUEST_MODEL.into(), model.clone().into());
+        attrs.insert(wire::llm::MODEL_NAME.into(), model.clone().into());
     }
     if let Some(tokens) = &span.tokens {
         if let Some(p) = tokens.prompt {
-            attrs.insert(wire::llm::INPUT_TOKENS.into(), p.into());
+            attrs.insert(wire::llm::TOKENS_PROMPT.into(), p.into());
         }
         if let Some(c) = tokens.completion {
-            attrs.insert(wire::llm::OUTPUT_TOKENS.into(), c.into());
+            attrs.insert(wire::llm::TOKENS_COMPLETION.into(), c.into());
         }
     }
     for (key, value) in [

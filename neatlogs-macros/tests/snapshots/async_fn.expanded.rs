@@ -3,6 +3,34 @@ async fn handle_request(request: Request) -> Result<Response, AppError> {
         ::neatlogs::__private::SpanKind::Workflow,
         "handle_request",
     );
+    let __neatlogs_builder = ::neatlogs::__private::SpanBuilder::code_location(
+        __neatlogs_builder,
+        {
+            static __NEATLOGS_CODE: ::neatlogs::__private::CodeLocation = ::neatlogs::__private::CodeLocation::new(
+                "handle_request",
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+            );
+            &__NEATLOGS_CODE
+        },
+    );
+    #[allow(clippy::needless_borrow)]
+    let __neatlogs_builder = if ::neatlogs::__private::capturing(&__neatlogs_builder) {
+        #[allow(unused_imports)]
+        use ::neatlogs::__private::{
+            DebugCapture as _, NamedCapture as _, SerializeCapture as _,
+        };
+        let mut __neatlogs_args = ::neatlogs::__private::Map::new();
+        ::neatlogs::__private::insert(
+            &mut __neatlogs_args,
+            "request",
+            (&&&::neatlogs::__private::Capture(&request)).__neatlogs_capture(),
+        );
+        ::neatlogs::__private::with_input(__neatlogs_builder, __neatlogs_args)
+    } else {
+        __neatlogs_builder
+    };
     let __neatlogs_builder = if ::neatlogs::__private::SpanBuilder::is_root(
         &__neatlogs_builder,
     ) {
@@ -47,6 +75,22 @@ async fn handle_request(request: Request) -> Result<Response, AppError> {
                 );
             }
         }
+        ::neatlogs::__private::current_output(|| {
+            #[allow(unused_imports)]
+            use ::neatlogs::__private::{
+                DebugCapture as _, IsResult as _, NamedCapture as _, NotResult as _,
+                SerializeCapture as _,
+            };
+            #[allow(clippy::needless_borrow)]
+            let __neatlogs_value = (&&::neatlogs::__private::Outcome(&__neatlogs_result))
+                .__neatlogs_ok();
+            #[allow(clippy::needless_borrow)]
+            __neatlogs_value
+                .map(|__neatlogs_value| {
+                    (&&&::neatlogs::__private::Capture(__neatlogs_value))
+                        .__neatlogs_capture()
+                })
+        });
         __neatlogs_result
     };
     ::neatlogs::__private::SpanBuilder::instrument(__neatlogs_builder, __neatlogs_future)

@@ -8,7 +8,6 @@ use std::io::Write;
 use super::{ExportError, Exporter, Resource};
 use crate::id::{SpanId, TraceId};
 use crate::record::{SpanRecord, Status};
-use crate::wire;
 
 /// The most traces held while waiting for their root to finish; past it, the
 /// oldest partial trace is printed as it is.
@@ -109,20 +108,15 @@ fn took(span: &SpanRecord) -> String {
 
 fn details(span: &SpanRecord) -> String {
     let mut s = String::new();
-    if let Some(model) = span
-        .attribute(wire::llm::REQUEST_MODEL)
-        .and_then(|v| v.as_str())
-    {
-        let _ = write!(s, " model={model}");
-    }
-    let input = span
-        .attribute(wire::llm::INPUT_TOKENS)
-        .and_then(|v| v.as_i64());
-    let output = span
-        .attribute(wire::llm::OUTPUT_TOKENS)
-        .and_then(|v| v.as_i64());
-    if input.is_some() || output.is_some() {
-        let _ = write!(s, " tokens={}→{}", input.unwrap_or(0), output.unwrap_or(0));
+    if let Some(call) = span.llm() {
+        if let Some(model) = call.model() {
+            let _ = write!(s, " model={model}");
+        }
+        let usage = call.usage();
+        let (input, output) = (usage.prompt_tokens(), usage.completion_tokens());
+        if input.is_some() || output.is_some() {
+            let _ = write!(s, " tokens={}→{}", input.unwrap_or(0), output.unwrap_or(0));
+        }
     }
     if let Status::Error(message) = span.status() {
         let _ = write!(s, " ERROR: {message}");

@@ -18,6 +18,7 @@ use crossbeam_channel::{bounded, select, unbounded, Receiver, RecvTimeoutError, 
 
 use super::{Exporter, Resource};
 use crate::config::InitError;
+use crate::content::Policy;
 use crate::record::SpanRecord;
 use crate::runtime::Stats;
 
@@ -78,8 +79,11 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
+    // One caller (`init`), which has each of these as a separate setting.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn start(
         resource: Resource,
+        content: Policy,
         exporters: Vec<Box<dyn Exporter>>,
         queue_size: usize,
         batch_size: usize,
@@ -94,6 +98,7 @@ impl Pipeline {
         let in_queue = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
             resource,
+            content,
             exporters,
             rx,
             wake: wake_rx,
@@ -224,6 +229,9 @@ impl Pipeline {
 
 struct Worker {
     resource: Resource,
+    /// Applied to every span as it is taken from the queue, before any
+    /// exporter sees it.
+    content: Policy,
     exporters: Vec<Box<dyn Exporter>>,
     rx: Receiver<Vec<SpanRecord>>,
     wake: Receiver<()>,
@@ -323,6 +331,9 @@ impl Worker {
 
     fn take(&mut self, mut records: Vec<SpanRecord>) {
         self.in_queue.fetch_sub(records.len(), Ordering::Relaxed);
+        for record in &mut records {
+            self.content.prepare(record);
+        }
         if self.batch.is_empty() {
             // Reuse the producer's allocation rather than copy into ours.
             std::mem::swap(&mut self.batch, &mut records);

@@ -11,8 +11,8 @@
 //! never a default (`{"boolValue":false}`, `{"stringValue":""}`).
 
 use super::{
-    for_each_attribute, for_each_span, pick_attributes, resource_attributes, Attr, Attrs, SpanView,
-    StatusView,
+    for_each_attribute, for_each_span, pick_attributes, resource_attributes, Attr, Attrs, Key,
+    SpanView, StatusView,
 };
 use crate::export::Resource;
 use crate::record::{SpanRecord, Value};
@@ -54,7 +54,7 @@ impl Writer {
         for_each_span(batch, |s| {
             out.push_str(if first_span { r#","spans":["# } else { "," });
             first_span = false;
-            put_span(out, s, picked);
+            put_span(out, resource, s, picked);
         });
         if !first_span {
             out.push(']');
@@ -63,7 +63,12 @@ impl Writer {
     }
 }
 
-fn put_span(out: &mut String, s: &SpanView<'_>, picked: &mut Vec<(usize, usize)>) {
+fn put_span<'a>(
+    out: &mut String,
+    resource: &'a Resource,
+    s: &SpanView<'a>,
+    picked: &mut Vec<(usize, usize)>,
+) {
     match s.attrs {
         Attrs::Record(record) => pick_attributes(record, picked),
         Attrs::Marker => picked.clear(),
@@ -87,7 +92,7 @@ fn put_span(out: &mut String, s: &SpanView<'_>, picked: &mut Vec<(usize, usize)>
     put_u64_field(out, "startTimeUnixNano", s.start);
     put_u64_field(out, "endTimeUnixNano", s.end);
     let mut first = true;
-    for_each_attribute(s.attrs, picked, |k, a| {
+    for_each_attribute(s.attrs, resource, picked, |k, a| {
         if first {
             out.push_str(r#","attributes":["#);
         }
@@ -129,16 +134,18 @@ fn put_u64_field(out: &mut String, name: &str, v: u64) {
 }
 
 /// One `KeyValue`, after a comma unless it is the first.
-fn put_kv(out: &mut String, first: &mut bool, k: &str, a: Attr<'_>) {
+fn put_kv(out: &mut String, first: &mut bool, k: Key<'_>, a: Attr<'_>) {
     if !std::mem::take(first) {
         out.push(',');
     }
-    out.push_str(r#"{"key":"#);
-    put_str(out, k);
-    out.push_str(r#","value":"#);
+    out.push_str(r#"{"key":""#);
+    k.for_each_part(|p| put_escaped(out, std::str::from_utf8(p).unwrap_or_default()));
+    out.push_str(r#"","value":"#);
     match a {
         Attr::Str(s) => put_string_value(out, s),
         Attr::Bool(b) => put_bool_value(out, b),
+        Attr::I64(i) => put_value(out, &Value::I64(i)),
+        Attr::F64(f) => put_value(out, &Value::F64(f)),
         Attr::Joined(parts) => {
             out.push_str(r#"{"stringValue":""#);
             put_comma_separated(out, parts, |out, p| put_escaped(out, p));
@@ -207,7 +214,7 @@ fn put_value(out: &mut String, v: &Value) {
             out.push_str(r#"{"kvlistValue":{"values":["#);
             let mut first = true;
             for (k, v) in entries {
-                put_kv(out, &mut first, k, Attr::Value(v));
+                put_kv(out, &mut first, Key::Str(k), Attr::Value(v));
             }
             out.push_str("]}}");
         }

@@ -20,6 +20,7 @@ use crate::wire::{resource, span, trace_complete};
 
 mod json;
 mod protobuf;
+mod vocab;
 
 #[cfg(test)]
 mod oracle_tests;
@@ -209,12 +210,66 @@ impl OtlpEncoder {
     }
 }
 
+/// An attribute key as the writers see it: a string, or one put together
+/// from static parts (`neatlogs.llm.input_messages.` `0` `.role`) without
+/// allocating.
+#[derive(Debug, Clone, Copy)]
+enum Key<'a> {
+    Str(&'a str),
+    /// `prefix`, the index in decimal, `suffix`.
+    Indexed(&'static str, usize, &'static str),
+    /// Three static parts: `neatlogs.` `tool` `.input`.
+    Joined(&'static str, &'static str, &'static str),
+}
+
+impl Key<'_> {
+    /// Its length in bytes.
+    fn len(&self) -> usize {
+        match *self {
+            Key::Str(s) => s.len(),
+            Key::Indexed(p, i, s) => p.len() + digits(i) + s.len(),
+            Key::Joined(a, b, c) => a.len() + b.len() + c.len(),
+        }
+    }
+
+    /// Calls `f` with its parts, in order.
+    fn for_each_part(&self, mut f: impl FnMut(&[u8])) {
+        match *self {
+            Key::Str(s) => f(s.as_bytes()),
+            Key::Indexed(p, i, s) => {
+                f(p.as_bytes());
+                f(itoa::Buffer::new().format(i).as_bytes());
+                f(s.as_bytes());
+            }
+            Key::Joined(a, b, c) => {
+                f(a.as_bytes());
+                f(b.as_bytes());
+                f(c.as_bytes());
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn text(self) -> String {
+        let mut out = Vec::new();
+        self.for_each_part(|p| out.extend_from_slice(p));
+        String::from_utf8(out).expect("keys are UTF-8")
+    }
+}
+
+/// The number of decimal digits of `n`.
+fn digits(n: usize) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
 /// One attribute value as the writers see it: the SDK's own values, a
 /// reference into a record, or a list that exists only on the wire.
 #[derive(Debug, Clone, Copy)]
 enum Attr<'a> {
     Str(&'a str),
     Bool(bool),
+    I64(i64),
+    F64(f64),
     /// A list of strings (the trace's tags), as an `ArrayValue`.
     Tags(&'a [String]),
     /// Strings written comma-joined as one string value.
@@ -223,7 +278,11 @@ enum Attr<'a> {
 }
 
 /// The resource's attributes, in wire order.
-fn resource_attributes<'a>(r: &'a Resource, mut f: impl FnMut(&'a str, Attr<'a>)) {
+fn resource_attributes<'a>(r: &'a Resource, mut f: impl FnMut(Key<'a>, Attr<'a>)) {
+    resource_attributes_str(r, |k, a| f(Key::Str(k), a));
+}
+
+fn resource_attributes_str<'a>(r: &'a Resource, mut f: impl FnMut(&'a str, Attr<'a>)) {
     f(resource::SERVICE_NAME, Attr::Str(&r.service_name));
     if let Some(w) = &r.workflow_name {
         f(resource::WORKFLOW_NAME, Attr::Str(w));
@@ -360,6 +419,9 @@ fn is_reserved(key: &str) -> bool {
             | span::SESSION
             | span::TAGS
             | trace_complete::ATTRIBUTE
+            | span::WORKFLOW_NAME
+            | span::OPERATOR
+            | span::PROCESS_TAGS
     )
 }
 
@@ -367,9 +429,27 @@ fn is_reserved(key: &str) -> bool {
 /// [`pick_attributes`] chose for a record (unused for the marker).
 fn for_each_attribute<'a>(
     attrs: Attrs<'a>,
+    resource: &'a Resource,
     picked: &[(usize, usize)],
-    mut f: impl FnMut(&'a str, Attr<'a>),
+    mut f: impl FnMut(Key<'a>, Attr<'a>),
 ) {
+    for_each_attribute_str(attrs, picked, &mut f);
+    match attrs {
+        Attrs::Record(record) => vocab::neatlogs(record, resource, &mut f),
+        Attrs::Marker => {
+            if !resource.tags.is_empty() {
+                f(Key::Str(span::PROCESS_TAGS), Attr::Joined(&resource.tags));
+            }
+        }
+    }
+}
+
+fn for_each_attribute_str<'a>(
+    attrs: Attrs<'a>,
+    picked: &[(usize, usize)],
+    f: &mut impl FnMut(Key<'a>, Attr<'a>),
+) {
+    let mut f = |k: &'a str, a: Attr<'a>| f(Key::Str(k), a);
     let record = match attrs {
         Attrs::Record(record) => record,
         Attrs::Marker => {
@@ -449,6 +529,21 @@ mod tests {
             "session.id",
         ];
         assert!(others.iter().all(|k| !is_reserved(k)));
+    }
+
+    #[test]
+    fn keys_built_from_parts_have_the_length_they_write() {
+        for i in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
+            let key = Key::Indexed("neatlogs.llm.input_messages.", i, ".role");
+            let text = key.text();
+            assert_eq!(text, format!("neatlogs.llm.input_messages.{i}.role"));
+            assert_eq!(key.len(), text.len());
+        }
+        let key = Key::Joined("neatlogs.", "tool", ".input");
+        assert_eq!(
+            (key.text().as_str(), key.len()),
+            ("neatlogs.tool.input", 19)
+        );
     }
 
     #[test]

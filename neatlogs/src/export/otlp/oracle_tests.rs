@@ -93,7 +93,7 @@ fn records(traces: &[TraceIn]) -> Vec<SpanRecord> {
 // ---------------------------------------------------------------------------
 // The reference model.
 
-const RESERVED: [&str; 9] = [
+const RESERVED: [&str; 12] = [
     "openinference.span.kind",
     "neatlogs.span.kind",
     "neatlogs.internal",
@@ -103,6 +103,9 @@ const RESERVED: [&str; 9] = [
     "neatlogs.session.id",
     "tag.tags",
     "neatlogs.trace.complete",
+    "neatlogs.workflow_name",
+    "neatlogs.user.id",
+    "neatlogs.tags",
 ];
 
 fn kv(key: &str, value: any_value::Value) -> KeyValue {
@@ -149,7 +152,7 @@ fn model_marker_id(root: u64) -> Vec<u8> {
     z.to_be_bytes().to_vec()
 }
 
-fn model_span(r: &SpanRecord) -> Span {
+fn model_span(r: &SpanRecord, res: &Resource) -> Span {
     let kind = r.kind();
     let mut attributes = vec![
         kv("openinference.span.kind", string(kind.as_str())),
@@ -200,6 +203,7 @@ fn model_span(r: &SpanRecord) -> Span {
             }),
         }
     }
+    attributes.extend(model_vocabulary(r, res));
     Span {
         trace_id: r.trace_id().to_bytes().to_vec(),
         span_id: r.span_id().to_bytes().to_vec(),
@@ -227,8 +231,197 @@ fn model_span(r: &SpanRecord) -> Span {
     }
 }
 
-fn model_marker(root: &SpanRecord) -> Span {
+/// The Neatlogs vocabulary of a record's typed facts, written out key by
+/// key with `format!` (the writers build keys from parts).
+fn model_vocabulary(r: &SpanRecord, res: &Resource) -> Vec<KeyValue> {
+    let double = any_value::Value::DoubleValue;
+    let int = |n: u64| any_value::Value::IntValue(n as i64);
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let mut out = vec![
+        kv("neatlogs.instrumentation.name", string("neatlogs")),
+        kv(
+            "neatlogs.workflow_name",
+            string(res.workflow_name.as_deref().unwrap_or("neatlogs-app")),
+        ),
+    ];
+    if let Some(op) = &res.operator {
+        out.push(kv("neatlogs.user.id", string(op.as_str())));
+    }
+    if !res.tags.is_empty() {
+        out.push(kv("neatlogs.tags", string(&res.tags.join(","))));
+    }
+    out.push(kv("neatlogs.metrics.duration_ms", double(ms(r.duration()))));
+    if let Some(c) = r.code() {
+        for prefix in ["", "neatlogs."] {
+            out.push(kv(
+                &format!("{prefix}code.function.name"),
+                string(c.function),
+            ));
+            out.push(kv(&format!("{prefix}code.namespace"), string(c.namespace)));
+            out.push(kv(&format!("{prefix}code.file.path"), string(c.file)));
+            out.push(kv(
+                &format!("{prefix}code.line.number"),
+                any_value::Value::IntValue(i64::from(c.line)),
+            ));
+        }
+    }
+    let name = r.name();
+    if r.kind() == SpanKind::Tool {
+        for prefix in ["", "neatlogs."] {
+            out.push(kv(&format!("{prefix}tool.name"), string(name)));
+            if let Some(d) = r.description() {
+                out.push(kv(&format!("{prefix}tool.description"), string(d)));
+            }
+        }
+    } else if let Some(d) = r.description() {
+        out.push(kv("neatlogs.description", string(d)));
+    }
+    let kind = r.kind().as_lower_str();
+    for (name, c) in [("input", r.input()), ("output", r.output())] {
+        if let Some(text) = c.and_then(|c| c.as_str()) {
+            let mime = c.unwrap().mime_type();
+            out.push(kv(&format!("{name}.value"), string(text)));
+            out.push(kv(&format!("{name}.mime_type"), string(mime)));
+            out.push(kv(&format!("neatlogs.{kind}.{name}"), string(text)));
+            out.push(kv(
+                &format!("neatlogs.{kind}.{name}_mime_type"),
+                string(mime),
+            ));
+        }
+    }
+    let Some(call) = r.llm() else { return out };
+    let p = "neatlogs.llm";
+    if let Some(m) = call.model() {
+        out.push(kv(&format!("{p}.model_name"), string(m)));
+    }
+    if let Some(v) = call.provider() {
+        out.push(kv(&format!("{p}.provider"), string(v)));
+    }
+    if let Some(v) = call.system().or(call.provider()) {
+        out.push(kv(&format!("{p}.system"), string(v)));
+    }
+    let u = call.usage();
+    for (name, n) in [
+        ("prompt", u.prompt_tokens()),
+        ("completion", u.completion_tokens()),
+        ("total", u.total_tokens()),
+        ("cache_read", u.cache_read_tokens()),
+        ("cache_write", u.cache_write_tokens()),
+        ("reasoning", u.reasoning_tokens()),
+    ] {
+        if let Some(n) = n {
+            out.push(kv(&format!("{p}.token_count.{name}"), int(n)));
+        }
+    }
+    for (list, messages) in [
+        ("input_messages", call.input_messages()),
+        ("output_messages", call.output_messages()),
+    ] {
+        for (i, m) in messages.iter().enumerate() {
+            out.push(kv(&format!("{p}.{list}.{i}.role"), string(m.role())));
+            out.push(kv(&format!("{p}.{list}.{i}.content"), string(m.content())));
+            if let Some(n) = m.name() {
+                out.push(kv(&format!("{p}.{list}.{i}.name"), string(n)));
+            }
+            if let Some(id) = m.tool_call_id() {
+                out.push(kv(&format!("{p}.{list}.{i}.tool_call_id"), string(id)));
+            }
+        }
+    }
+    for (i, t) in call.tool_calls().iter().enumerate() {
+        out.push(kv(&format!("{p}.tool_calls.{i}.id"), string(t.id())));
+        out.push(kv(&format!("{p}.tool_calls.{i}.name"), string(t.name())));
+        if !t.arguments().is_empty() {
+            out.push(kv(
+                &format!("{p}.tool_calls.{i}.arguments"),
+                string(t.arguments()),
+            ));
+        }
+        out.push(kv(&format!("{p}.tool_calls.{i}.type"), string("function")));
+        out.push(kv(
+            &format!("{p}.tool_calls.{i}.tool_call_index"),
+            int(i as u64),
+        ));
+        out.push(kv(&format!("{p}.tool_calls.{i}.choice_index"), int(0)));
+    }
+    for (i, t) in call.tools().iter().enumerate() {
+        out.push(kv(&format!("{p}.tools.{i}.name"), string(t.name())));
+        let given: Json = serde_json::from_str(t.definition_json().unwrap()).unwrap();
+        let function = &given["function"];
+        if let Some(d) = function.get("description") {
+            out.push(kv(
+                &format!("{p}.tools.{i}.description"),
+                string(d.as_str().unwrap()),
+            ));
+        }
+        out.push(kv(&format!("{p}.tools.{i}.type"), string("function")));
+        if let Some(schema) = function.get("parameters") {
+            out.push(kv(
+                &format!("{p}.tools.{i}.input_schema"),
+                string(&schema.to_string()),
+            ));
+        }
+        out.push(kv(
+            &format!("{p}.tools.{i}.definition"),
+            string(t.definition_json().unwrap()),
+        ));
+    }
+    if let Some(v) = call.finish_reason() {
+        out.push(kv(&format!("{p}.finish_reason"), string(v)));
+        out.push(kv(&format!("{p}.choices.0.finish_reason"), string(v)));
+    }
+    if let Some(v) = call.is_streaming() {
+        out.push(kv(
+            &format!("{p}.is_streaming"),
+            any_value::Value::BoolValue(v),
+        ));
+    }
+    if let Some(v) = call.response_id() {
+        out.push(kv(&format!("{p}.response_id"), string(v)));
+    }
+    if let Some(v) = call.invocation_parameters_json() {
+        out.push(kv(&format!("{p}.invocation_parameters"), string(v)));
+        let given = call.invocation_parameters().unwrap();
+        for name in [
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "frequency_penalty",
+            "presence_penalty",
+        ] {
+            if let Some(n) = given.get(name).filter(|n| n.is_number()) {
+                let value = match n.as_i64() {
+                    Some(i) => any_value::Value::IntValue(i),
+                    None => double(n.as_f64().unwrap()),
+                };
+                out.push(kv(&format!("{p}.{name}"), value));
+            }
+        }
+    }
+    out.push(kv(
+        &format!("{p}.metrics.duration_ms"),
+        double(ms(r.duration())),
+    ));
+    if let Some(t) = r.time_to_first_token() {
+        out.push(kv(&format!("{p}.metrics.ttft_ms"), double(ms(t))));
+        out.push(kv(
+            &format!("{p}.metrics.streaming_time_to_generate_ms"),
+            double(ms(r.duration().saturating_sub(t))),
+        ));
+    }
+    out
+}
+
+fn model_marker(root: &SpanRecord, res: &Resource) -> Span {
     let root_id = root.span_id().to_bytes();
+    let mut attributes = vec![
+        kv("neatlogs.trace.complete", any_value::Value::BoolValue(true)),
+        kv("neatlogs.span.kind", string("Neatlogs.INTERNAL")),
+        kv("neatlogs.internal", any_value::Value::BoolValue(true)),
+    ];
+    if !res.tags.is_empty() {
+        attributes.push(kv("neatlogs.tags", string(&res.tags.join(","))));
+    }
     Span {
         trace_id: root.trace_id().to_bytes().to_vec(),
         span_id: model_marker_id(u64::from_be_bytes(root_id)),
@@ -238,11 +431,7 @@ fn model_marker(root: &SpanRecord) -> Span {
         kind: OtlpSpanKind::Internal as i32,
         start_time_unix_nano: root.end_unix_nanos(),
         end_time_unix_nano: root.end_unix_nanos(),
-        attributes: vec![
-            kv("neatlogs.trace.complete", any_value::Value::BoolValue(true)),
-            kv("neatlogs.span.kind", string("Neatlogs.INTERNAL")),
-            kv("neatlogs.internal", any_value::Value::BoolValue(true)),
-        ],
+        attributes,
         ..Default::default()
     }
 }
@@ -266,9 +455,9 @@ fn model(resource: &Resource, batch: &[SpanRecord]) -> ExportTraceServiceRequest
     }
     let mut spans = Vec::new();
     for r in batch {
-        spans.push(model_span(r));
+        spans.push(model_span(r, resource));
         if r.is_root() {
-            spans.push(model_marker(r));
+            spans.push(model_marker(r, resource));
         }
     }
     ExportTraceServiceRequest {
@@ -667,14 +856,43 @@ fn recorded() -> Vec<SpanRecord> {
             .enter();
         let llm = crate::span(SpanKind::Llm, "completion")
             .model("gpt")
+            .provider("openai")
+            .input_message(crate::llm::Message::system("Be brief \"é\"."))
+            .input_message(crate::llm::Message::tool("42", "call_1").with_name("calc"))
+            .invocation_parameters(
+                serde_json::json!({"temperature": 0.5, "max_tokens": 64, "stop": ["x"]}),
+            )
+            .streaming(true)
             .attribute("enduser.id", "forged")
             .attribute("k", 1)
             .attribute("k", 2)
             .enter();
-        llm.set_usage(3, 4);
+        llm.set_input(serde_json::json!({"q": ["a", 1]}));
+        llm.record_first_token();
+        llm.set_response_model("gpt-2024");
+        llm.add_output_message(crate::llm::Message::assistant("ok"));
+        llm.add_tool_call(crate::llm::ToolCall::new("call_2", "search", "{}"));
+        llm.add_tool_definition(
+            crate::llm::ToolDefinition::new("search")
+                .description("Find documents")
+                .input_schema(serde_json::json!({"type": "object"})),
+        );
+        llm.set_description("not a tool");
+        llm.set_finish_reason("tool_calls");
+        llm.set_response_id("resp_1");
+        llm.set_token_usage(crate::llm::Usage::new(3, 4).cache_read(1).reasoning(2));
         llm.record_error(&"boom");
+        drop(llm);
+        let tool = crate::span(SpanKind::Tool, "search")
+            .description("Find documents")
+            .enter();
+        tool.set_output("3 documents");
     }
-    capture.spans()
+    let mut spans = capture.spans();
+    // What the export pipeline does before any exporter sees a span.
+    let policy = crate::content::Policy::default();
+    spans.iter_mut().for_each(|s| policy.prepare(s));
+    spans
 }
 
 #[test]
@@ -772,8 +990,17 @@ fn json_mapping_of_recorded_spans() {
         serde_json::json!({"name": "neatlogs", "version": "0.1.0"})
     );
     let out = rs["scopeSpans"][0]["spans"].as_array().unwrap();
-    assert_eq!(out.len(), 3, "child, root, marker");
-    let (llm, root, marker) = (&out[0], &out[1], &out[2]);
+    assert_eq!(out.len(), 4, "llm, tool, root, marker");
+    let (llm, root, marker) = (&out[0], &out[2], &out[3]);
+    let tool = attrs(&out[1]);
+    assert!(tool.contains(&(
+        "tool.name".into(),
+        serde_json::json!({"stringValue": "search"})
+    )));
+    assert!(tool.contains(&(
+        "neatlogs.tool.description".into(),
+        serde_json::json!({"stringValue": "Find documents"})
+    )));
     assert_eq!(root["traceId"].as_str().unwrap().len(), 32);
     assert_eq!(root["spanId"].as_str().unwrap().len(), 16);
     assert!(root.get("parentSpanId").is_none());
@@ -787,8 +1014,32 @@ fn json_mapping_of_recorded_spans() {
     );
     let llm_attrs = attrs(llm);
     assert!(llm_attrs.contains(&(
-        "gen_ai.usage.input_tokens".into(),
+        "neatlogs.llm.token_count.prompt".into(),
         serde_json::json!({"intValue": "3"})
+    )));
+    assert!(llm_attrs.contains(&(
+        "neatlogs.llm.input_messages.1.tool_call_id".into(),
+        serde_json::json!({"stringValue": "call_1"})
+    )));
+    assert!(llm_attrs.contains(&(
+        "neatlogs.llm.invocation_parameters".into(),
+        serde_json::json!({"stringValue": "{\"max_tokens\":64,\"stop\":[\"x\"],\"temperature\":0.5}"})
+    )));
+    assert!(llm_attrs.contains(&(
+        "neatlogs.llm.temperature".into(),
+        serde_json::json!({"doubleValue": 0.5})
+    )));
+    assert!(llm_attrs.contains(&(
+        "neatlogs.llm.max_tokens".into(),
+        serde_json::json!({"intValue": "64"})
+    )));
+    assert!(llm_attrs.contains(&(
+        "input.value".into(),
+        serde_json::json!({"stringValue": "{\"q\":[\"a\",1]}"})
+    )));
+    assert!(llm_attrs.contains(&(
+        "neatlogs.llm.input_mime_type".into(),
+        serde_json::json!({"stringValue": "application/json"})
     )));
     assert!(llm_attrs.iter().all(|(k, _)| k != "enduser.id"));
     let k: Vec<_> = llm_attrs.iter().filter(|(k, _)| k == "k").collect();

@@ -20,8 +20,8 @@
 //! the same message, byte for byte (the tests compare them).
 
 use super::{
-    for_each_attribute, for_each_span, pick_attributes, resource_attributes, Attr, Attrs, SpanView,
-    StatusView,
+    for_each_attribute, for_each_span, pick_attributes, resource_attributes, Attr, Attrs, Key,
+    SpanView, StatusView,
 };
 use crate::export::Resource;
 use crate::record::{SpanRecord, Value};
@@ -47,7 +47,7 @@ pub(super) struct Writer {
 /// One attribute as measured: its `AnyValue` is `value_len` long.
 #[derive(Debug, Clone, Copy)]
 struct Item<'a> {
-    key: &'a str,
+    key: Key<'a>,
     attr: Attr<'a>,
     value_len: usize,
 }
@@ -113,7 +113,9 @@ impl Writer {
         let room = head.len() + 2 * (1 + MAX_VARINT);
         buf.clear();
         buf.resize(room, 0);
-        for_each_span(batch, |s| write_span(buf, s, sizes, picked, &mut items));
+        for_each_span(batch, |s| {
+            write_span(buf, resource, s, sizes, picked, &mut items)
+        });
         let spans_len = buf.len() - room;
         *kept = recycle(items);
 
@@ -137,6 +139,7 @@ impl Writer {
 /// Measure, then write, one span as `ScopeSpans.spans` (field 2).
 fn write_span<'a>(
     buf: &mut Vec<u8>,
+    resource: &'a Resource,
     s: &SpanView<'a>,
     sizes: &mut Vec<usize>,
     picked: &mut Vec<(usize, usize)>,
@@ -157,7 +160,7 @@ fn write_span<'a>(
     }
     len += str_field_len(s.name);
     len += fixed64_field_len(s.start) + fixed64_field_len(s.end);
-    for_each_attribute(s.attrs, picked, |key, attr| {
+    for_each_attribute(s.attrs, resource, picked, |key, attr| {
         let value_len = measure(attr, sizes);
         len += ld(kv_len(key, value_len));
         items.push(Item {
@@ -251,8 +254,9 @@ fn fixed64_field_len(v: u64) -> usize {
 
 /// A `KeyValue` { key = 1, value = 2 } whose `AnyValue` is `value_len` long.
 #[inline]
-fn kv_len(key: &str, value_len: usize) -> usize {
-    str_field_len(key) + ld(value_len)
+fn kv_len(key: Key<'_>, value_len: usize) -> usize {
+    let n = key.len();
+    (if n == 0 { 0 } else { ld(n) }) + ld(value_len)
 }
 
 /// The length of a leaf `AnyValue` (one field: string = 1, bool = 2,
@@ -276,6 +280,8 @@ fn measure(a: Attr<'_>, sizes: &mut Vec<usize>) -> usize {
     match a {
         Attr::Str(s) => ld(s.len()),
         Attr::Bool(_) => 2,
+        Attr::I64(i) => 1 + varint_len(i as u64),
+        Attr::F64(_) => 9,
         Attr::Joined(parts) => ld(joined_len(parts)),
         Attr::Tags(tags) => {
             let inner = tags.iter().map(|t| ld(ld(t.len()))).sum();
@@ -302,7 +308,7 @@ fn measure_list(v: &Value, sizes: &mut Vec<usize>) -> usize {
         Value::Array(items) => items.iter().map(|i| ld(measure_value(i, sizes))).sum(),
         Value::Map(entries) => entries
             .iter()
-            .map(|(k, v)| ld(kv_len(k, measure_value(v, sizes))))
+            .map(|(k, v)| ld(kv_len(Key::Str(k), measure_value(v, sizes))))
             .sum(),
         _ => unreachable!("leaves are measured above"),
     };
@@ -410,18 +416,23 @@ impl<'a> Cursor<'a> {
     /// A `KeyValue`'s field key, length, key, and its value's key and
     /// length: what comes before the `AnyValue`'s body.
     #[inline(always)]
-    fn kv(&mut self, field_key: u8, k: &str, value_len: usize) {
+    fn kv(&mut self, field_key: u8, k: Key<'_>, value_len: usize) {
         let len = kv_len(k, value_len);
-        if len < 0x80 && !k.is_empty() {
+        let key_len = k.len();
+        if len < 0x80 && key_len != 0 {
             // The common case: every length fits in one byte.
-            self.bytes(&[field_key, len as u8, key(1, LEN), k.len() as u8]);
-            self.bytes(k.as_bytes());
+            self.bytes(&[field_key, len as u8, key(1, LEN), key_len as u8]);
+            k.for_each_part(|p| self.bytes(p));
             self.bytes(&[key(2, LEN), value_len as u8]);
             return;
         }
         self.byte(field_key);
         self.varint(len);
-        self.str_field(key(1, LEN), k);
+        if key_len != 0 {
+            self.byte(key(1, LEN));
+            self.varint(key_len);
+            k.for_each_part(|p| self.bytes(p));
+        }
         self.byte(key(2, LEN));
         self.varint(value_len);
     }
@@ -434,6 +445,14 @@ impl<'a> Cursor<'a> {
             Attr::Bool(b) => {
                 self.byte(key(2, 0));
                 self.byte(u8::from(b));
+            }
+            Attr::I64(i) => {
+                self.byte(key(3, 0));
+                self.varint64(i as u64);
+            }
+            Attr::F64(f) => {
+                self.byte(key(4, 1));
+                self.bytes(&f.to_le_bytes());
             }
             Attr::Joined(parts) => {
                 self.byte(key(1, LEN));
@@ -505,7 +524,7 @@ impl<'a> Cursor<'a> {
                 self.varint(inner);
                 for (k, v) in entries {
                     // KeyValueList.values = 1
-                    self.kv(key(1, LEN), k, measured(v, sizes, *next));
+                    self.kv(key(1, LEN), Key::Str(k), measured(v, sizes, *next));
                     self.value(v, sizes, next);
                 }
             }
@@ -544,7 +563,7 @@ mod tests {
     fn recycled_items_keep_their_allocation() {
         let mut items: Vec<Item<'static>> = Vec::with_capacity(16);
         items.push(Item {
-            key: "k",
+            key: Key::Str("k"),
             attr: Attr::Bool(true),
             value_len: 2,
         });
@@ -552,7 +571,7 @@ mod tests {
         let local = String::from("local");
         let mut shorter: Vec<Item<'_>> = recycle(items);
         shorter.push(Item {
-            key: &local,
+            key: Key::Str(&local),
             attr: Attr::Str(&local),
             value_len: 7,
         });
