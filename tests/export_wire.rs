@@ -1,6 +1,6 @@
 //! The wire contract (DESIGN.md), checked on what a real OTLP/HTTP receiver
 //! gets: resource keys, root-only identity, operator vs end-user, the
-//! completion marker, parent links, status, gen_ai attributes; protobuf and
+//! completion marker, parent links, status, the Neatlogs LLM vocabulary; protobuf and
 //! JSON; the local-file default; endpoint and protocol errors at `init`; and
 //! that the exporter's own traffic never becomes spans.
 //!
@@ -204,11 +204,15 @@ fn assert_wire_table(requests: &[ExportTraceServiceRequest]) {
     let unset = by_name["completion"].status.clone().unwrap_or_default();
     assert_eq!(unset.code, 0, "STATUS_CODE_UNSET");
 
-    // gen_ai attributes on the LLM span.
+    // The Neatlogs LLM vocabulary on the LLM span.
     let llm = &by_name["completion"].attributes;
-    assert_eq!(str_attr(llm, "gen_ai.request.model"), Some("gpt-4o"));
-    assert_eq!(int_attr(llm, "gen_ai.usage.input_tokens"), Some(120));
-    assert_eq!(int_attr(llm, "gen_ai.usage.output_tokens"), Some(48));
+    assert_eq!(str_attr(llm, "neatlogs.llm.model_name"), Some("gpt-4o"));
+    assert_eq!(int_attr(llm, "neatlogs.llm.token_count.prompt"), Some(120));
+    assert_eq!(
+        int_attr(llm, "neatlogs.llm.token_count.completion"),
+        Some(48)
+    );
+    assert_eq!(int_attr(llm, "neatlogs.llm.token_count.total"), Some(168));
     assert_eq!(
         str_attr(llm, "input.value"),
         Some("What is the refund policy?")
@@ -234,7 +238,10 @@ fn assert_wire_table(requests: &[ExportTraceServiceRequest]) {
         Some("u_default")
     );
     assert_eq!(
-        int_attr(&standalone.attributes, "gen_ai.usage.output_tokens"),
+        int_attr(
+            &standalone.attributes,
+            "neatlogs.llm.token_count.completion"
+        ),
         Some(2)
     );
 

@@ -117,9 +117,9 @@ def check(requests, source):
 
     llm = attrs(app["completion"].attributes)
     assert llm["openinference.span.kind"] == "LLM"
-    assert llm["gen_ai.request.model"] == "gpt-4o"
-    assert llm["gen_ai.usage.input_tokens"] == 120
-    assert llm["gen_ai.usage.output_tokens"] == 48
+    assert llm["neatlogs.llm.model_name"] == "gpt-4o"
+    assert llm["neatlogs.llm.token_count.prompt"] == 120
+    assert llm["neatlogs.llm.token_count.completion"] == 48
     assert llm["input.value"] == "What is the refund policy?"
     assert llm["output.value"] == "30 days."
 
