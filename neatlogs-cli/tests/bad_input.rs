@@ -342,3 +342,175 @@ fn cli_filter_errors_point_at_the_word() {
         "{stderr}"
     );
 }
+
+/// A protobuf length-delimited field: tag, length, content.
+fn field(number: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![number << 3 | 2];
+    put_varint(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// An OTLP `AnyValue` (protobuf) nested `depth` levels: levels 1 to
+/// `depth - 1` are maps of `k` to the next level, the last is the string
+/// `bottom`. Written front to back, so any depth costs linear time.
+fn deep_value_protobuf(depth: usize) -> Vec<u8> {
+    let bottom = field(1, b"bottom");
+    let mut value_len = bottom.len();
+    let mut prefixes = Vec::new();
+    for _ in 1..depth {
+        // KeyValue { key: "k", value: <inner> }
+        let mut kv = vec![0x0a, 1, b'k', 0x12];
+        put_varint(&mut kv, value_len);
+        let kv_len = kv.len() + value_len;
+        // KeyValueList { values: [kv] }
+        let mut list = vec![0x0a];
+        put_varint(&mut list, kv_len);
+        let list_len = list.len() + kv_len;
+        // AnyValue { kvlist_value: list }
+        let mut prefix = vec![0x32];
+        put_varint(&mut prefix, list_len);
+        value_len = prefix.len() + list_len;
+        prefix.extend(list);
+        prefix.extend(kv);
+        prefixes.push(prefix);
+    }
+    let mut out = Vec::with_capacity(value_len);
+    for prefix in prefixes.iter().rev() {
+        out.extend_from_slice(prefix);
+    }
+    out.extend(bottom);
+    out
+}
+
+/// The same value in OTLP/JSON.
+fn deep_value_json(depth: usize) -> String {
+    let open = r#"{"kvlistValue":{"values":[{"key":"k","value":"#;
+    format!(
+        "{}{}{}",
+        open.repeat(depth - 1),
+        r#"{"stringValue":"bottom"}"#,
+        "}]}}".repeat(depth - 1)
+    )
+}
+
+/// A request with one root span (trace `n`, end-user `u_deep`) whose
+/// attribute `deep` is a map nested `depth` levels, and a second, ordinary
+/// span.
+fn deep_request_protobuf(n: u64, depth: usize) -> Vec<u8> {
+    let mut root = field(1, &trace_id(n));
+    root.extend(field(2, &span_id(1)));
+    root.extend(field(5, b"deep"));
+    root.push(7 << 3 | 1);
+    root.extend((T0).to_le_bytes());
+    root.push(8 << 3 | 1);
+    root.extend((T0 + MS).to_le_bytes());
+    let mut end_user = field(1, b"neatlogs.end_user.id");
+    end_user.extend(field(2, &field(1, b"u_deep")));
+    root.extend(field(9, &end_user));
+    let mut deep = field(1, b"deep");
+    deep.extend(field(2, &deep_value_protobuf(depth)));
+    root.extend(field(9, &deep));
+    let mut scope_spans = field(2, &root);
+    let child = span(n, 2, Some(1), "child", "TOOL", 0, 1, vec![]);
+    scope_spans.extend(field(2, &prost::Message::encode_to_vec(&child)));
+    field(1, &field(2, &scope_spans))
+}
+
+fn deep_request_json(n: u64, depth: usize) -> Vec<u8> {
+    format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[
+            {{"traceId":"{trace}","spanId":"0000000000000001","name":"deep",
+              "startTimeUnixNano":"{t0}","endTimeUnixNano":"{t1}",
+              "attributes":[{{"key":"neatlogs.end_user.id","value":{{"stringValue":"u_deep"}}}},
+                            {{"key":"deep","value":{deep}}}]}},
+            {{"traceId":"{trace}","spanId":"0000000000000002","parentSpanId":"0000000000000001",
+              "name":"child","startTimeUnixNano":"{t0}","endTimeUnixNano":"{t1}"}}]}}]}}]}}"#,
+        trace = trace_hex(n),
+        t0 = T0,
+        t1 = T0 + MS,
+        deep = deep_value_json(depth),
+    )
+    .into_bytes()
+}
+
+/// The stored `deep` attribute of trace `n`, followed down `levels` maps.
+fn stored_deep_value(server: &TestServer, n: u64, levels: usize) -> serde_json::Value {
+    let store = Store::open(&server.db()).expect("open store");
+    let (attributes, end_user, spans): (String, Option<String>, i64) = store
+        .connection()
+        .query_row(
+            "SELECT s.attributes, t.end_user, \
+                    (SELECT COUNT(*) FROM spans c WHERE c.trace_id = s.trace_id) \
+             FROM spans s JOIN traces t ON t.trace_id = s.trace_id \
+             WHERE s.trace_id = ?1 AND s.name = 'deep'",
+            [trace_hex(n)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the deep span is stored");
+    assert_eq!(end_user.as_deref(), Some("u_deep"), "the span's other data");
+    assert_eq!(spans, 2, "the request's other span");
+    let mut value: serde_json::Value = serde_json::from_str(&attributes).expect("JSON");
+    value = value["deep"].take();
+    for _ in 0..levels {
+        value = value["k"].take();
+    }
+    value
+}
+
+#[test]
+fn a_value_nested_past_the_limit_is_cut_not_the_request_refused() {
+    use neatlogs_cli::ingest::{MAX_VALUE_DEPTH, TOO_DEEP};
+    let server = TestServer::start(None);
+    let json = [("content-type", "application/json")];
+    let mut n = 0;
+    // Within the limit: kept whole, whichever decoder.
+    for (encoding, body) in [
+        ("protobuf", deep_request_protobuf(1, MAX_VALUE_DEPTH)),
+        ("json", deep_request_json(2, MAX_VALUE_DEPTH)),
+    ] {
+        n += 1;
+        let headers: &[(&str, &str)] = if encoding == "json" {
+            &json
+        } else {
+            &[("content-type", "application/x-protobuf")]
+        };
+        let (status, text) = post(&server.url("/v1/traces"), headers, &body);
+        assert_eq!(status, 200, "{encoding}: {text}");
+        assert_eq!(
+            stored_deep_value(&server, n, MAX_VALUE_DEPTH - 1),
+            "bottom",
+            "{encoding}"
+        );
+    }
+    // Past it (the decoder accepts 30, refuses 40, and the rest are far
+    // past any stack): the request is stored, the value cut at the limit.
+    for depth in [MAX_VALUE_DEPTH + 1, 30, 40, 1_000, 200_000] {
+        for encoding in ["protobuf", "json"] {
+            n += 1;
+            let (headers, body): (&[(&str, &str)], _) = if encoding == "json" {
+                (&json, deep_request_json(n, depth))
+            } else {
+                (
+                    &[("content-type", "application/x-protobuf")],
+                    deep_request_protobuf(n, depth),
+                )
+            };
+            let (status, text) = post(&server.url("/v1/traces"), headers, &body);
+            assert_eq!(status, 200, "{encoding} {depth} deep: {text}");
+            assert_eq!(
+                stored_deep_value(&server, n, MAX_VALUE_DEPTH),
+                TOO_DEEP,
+                "{encoding} {depth} deep"
+            );
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::io::Read;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
-use super::IngestError;
+use super::{depth, IngestError};
 
 /// Largest request body accepted, compressed or not, and the most a gzip
 /// body may expand to: 20 MiB.
@@ -93,17 +93,30 @@ pub fn decode_otlp(
     }
     let raw = decompress(body, content_encoding)?;
     match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(&*raw)
-            .map_err(|e| IngestError::Malformed(format!("invalid OTLP protobuf: {e}"))),
+        Encoding::Protobuf => decode_protobuf(&raw),
         Encoding::Json => decode_json(&raw),
     }
+}
+
+/// OTLP protobuf. A body the decoder refuses is decoded again with its
+/// attribute values capped at [`depth::MAX_VALUE_DEPTH`] levels, if that
+/// changes it: prost refuses deeper nesting than that allows.
+fn decode_protobuf(raw: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
+    let first = match ExportTraceServiceRequest::decode(raw) {
+        Ok(request) => return Ok(request),
+        Err(e) => e,
+    };
+    depth::cap_protobuf(raw)
+        .and_then(|capped| ExportTraceServiceRequest::decode(&*capped).ok())
+        .ok_or_else(|| IngestError::Malformed(format!("invalid OTLP protobuf: {first}")))
 }
 
 /// OTLP/JSON, including the non-finite doubles the JSON mapping writes as
 /// the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (which the generated
 /// decoder rejects): such a value is kept as that string, since the store's
-/// JSON cannot hold it as a number. Only a body that fails the fast typed
-/// decode pays for the second pass.
+/// JSON cannot hold it as a number. Attribute values nested deeper than
+/// serde_json allows are capped at [`depth::MAX_VALUE_DEPTH`] levels. Only a
+/// body that fails the fast typed decode pays for the second pass.
 fn decode_json(raw: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
     let first = match serde_json::from_slice(raw) {
         Ok(request) => return Ok(request),
@@ -111,8 +124,8 @@ fn decode_json(raw: &[u8]) -> Result<ExportTraceServiceRequest, IngestError> {
     };
     let malformed =
         |e: &dyn std::fmt::Display| IngestError::Malformed(format!("invalid OTLP JSON: {e}"));
-    let mut tree: serde_json::Value = serde_json::from_slice(raw).map_err(|_| malformed(&first))?;
-    if !non_finite_doubles_as_strings(&mut tree) {
+    let (mut tree, capped) = depth::cap_json(raw).map_err(|_| malformed(&first))?;
+    if !(non_finite_doubles_as_strings(&mut tree) | capped) {
         return Err(malformed(&first));
     }
     serde_json::from_value(tree).map_err(|e| malformed(&e))

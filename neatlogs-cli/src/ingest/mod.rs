@@ -8,11 +8,13 @@
 //! send data too.
 
 mod decode;
+mod depth;
 mod file;
 mod otlp;
 mod simple;
 
 pub use decode::{decode_otlp, decompress, Encoding, MAX_BODY_BYTES};
+pub use depth::{MAX_VALUE_DEPTH, TOO_DEEP};
 pub use file::{read_jsonl, FileReport};
 pub use otlp::batch_from_otlp;
 pub use simple::batch_from_simple_trace;

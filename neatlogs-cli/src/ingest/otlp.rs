@@ -5,7 +5,9 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::{Map, Value};
 
-use super::{hex, Batch, Claims, IngestError, ResourceRow, SpanRow, SpanStatus};
+use super::{
+    hex, Batch, Claims, IngestError, ResourceRow, SpanRow, SpanStatus, MAX_VALUE_DEPTH, TOO_DEEP,
+};
 
 /// Converts an OTLP export request to rows, refusing the whole request if
 /// any span is invalid (bad ids or timestamps) so nothing is half-stored.
@@ -103,12 +105,23 @@ fn nanos(value: u64) -> Option<i64> {
 
 /// OTLP attributes as a JSON object (later keys win, as in a map).
 pub(crate) fn attributes(kvs: &[KeyValue]) -> Map<String, Value> {
+    attributes_at(kvs, 1)
+}
+
+/// Attributes whose values sit at `level` (1 for a span's own).
+fn attributes_at(kvs: &[KeyValue], level: usize) -> Map<String, Value> {
     kvs.iter()
-        .map(|kv| (kv.key.clone(), any_to_json(kv.value.as_ref())))
+        .map(|kv| (kv.key.clone(), any_to_json(kv.value.as_ref(), level)))
         .collect()
 }
 
-fn any_to_json(value: Option<&AnyValue>) -> Value {
+/// One value as JSON; past [`MAX_VALUE_DEPTH`] levels, [`TOO_DEEP`] (the
+/// same cut the decoders make when they cannot take the nesting, so what
+/// is stored does not depend on which decoder took the request).
+fn any_to_json(value: Option<&AnyValue>, level: usize) -> Value {
+    if level > MAX_VALUE_DEPTH {
+        return Value::String(TOO_DEEP.to_owned());
+    }
     let Some(value) = value.and_then(|v| v.value.as_ref()) else {
         return Value::Null;
     };
@@ -118,10 +131,13 @@ fn any_to_json(value: Option<&AnyValue>) -> Value {
         any_value::Value::IntValue(i) => Value::from(*i),
         any_value::Value::DoubleValue(d) => serde_json::Number::from_f64(*d)
             .map_or_else(|| Value::String(d.to_string()), Value::Number),
-        any_value::Value::ArrayValue(a) => {
-            Value::Array(a.values.iter().map(|v| any_to_json(Some(v))).collect())
-        }
-        any_value::Value::KvlistValue(kv) => Value::Object(attributes(&kv.values)),
+        any_value::Value::ArrayValue(a) => Value::Array(
+            a.values
+                .iter()
+                .map(|v| any_to_json(Some(v), level + 1))
+                .collect(),
+        ),
+        any_value::Value::KvlistValue(kv) => Value::Object(attributes_at(&kv.values, level + 1)),
         any_value::Value::BytesValue(b) => Value::String(hex(b)),
         // A string-table index refers to a dictionary OTLP/HTTP never sends.
         _ => Value::Null,
