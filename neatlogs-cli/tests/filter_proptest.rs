@@ -1,7 +1,12 @@
 //! Property tests: the parser never panics, whatever it is given, and
 //! whatever it accepts compiles to SQL with one parameter per placeholder
-//! and survives a round trip through its canonical form.
+//! and survives a round trip through its canonical form; run against a
+//! store, each text operator matches what the same test on Rust strings
+//! does, NUL and multi-byte characters included.
 
+mod common;
+
+use common::filters::{check as check_store, store_with};
 use neatlogs_cli::filter::parse;
 use proptest::prelude::*;
 
@@ -77,5 +82,30 @@ proptest! {
             prop_assert!(e.column <= input.chars().count() + 1, "{:?}: {}", input, e);
             prop_assert!(e.message.contains(&format!("column {}", e.column)), "{}", e);
         }
+    }
+}
+
+/// Short text from an alphabet that makes SQLite's text functions differ
+/// from byte comparisons: NUL and a two-byte character.
+fn nul_text(min: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![Just('a'), Just('_'), Just('\0'), Just('é')],
+        min..5,
+    )
+    .prop_map(String::from_iter)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn text_operators_match_exactly_on_values_with_nul(
+        // An empty id counts as no end-user, so ids have at least one character.
+        ids in proptest::collection::vec(nul_text(1), 1..6),
+        patterns in proptest::collection::vec(nul_text(0), 1..4),
+    ) {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        check_store(&store_with(&ids), &ids, &patterns);
     }
 }

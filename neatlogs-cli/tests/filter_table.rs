@@ -54,7 +54,7 @@ fn valid_expressions_compile_to_parameterised_sql() {
         ),
         (
             "end_user ends with _812",
-            "substr(t.end_user, -length(?)) = ?".into(),
+            "substr(CAST(t.end_user AS BLOB), -length(CAST(? AS BLOB))) = CAST(? AS BLOB)".into(),
             vec!["_812", "_812"],
         ),
         ("end_user is set", "t.end_user IS NOT NULL".into(), vec![]),

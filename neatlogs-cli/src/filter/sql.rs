@@ -127,7 +127,11 @@ fn positive(col: &str, op: &Op, params: &mut Vec<String>) -> Option<String> {
         Op::EndsWith(v) => {
             params.push(v.clone());
             params.push(v.clone());
-            format!("substr({col}, -length(?)) = ?")
+            // On bytes: for text, SQLite's length() and a negative substr()
+            // count characters only up to the first NUL, and ids may hold
+            // one. A suffix of the UTF-8 bytes that equals the pattern's
+            // bytes is a suffix of the text.
+            format!("substr(CAST({col} AS BLOB), -length(CAST(? AS BLOB))) = CAST(? AS BLOB)")
         }
         Op::IsAnyOf(vs) => {
             params.extend(vs.iter().cloned());

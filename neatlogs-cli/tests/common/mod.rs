@@ -3,6 +3,8 @@
 //! collector started in-process on a free loopback port.
 #![allow(dead_code)]
 
+pub mod filters;
+
 use std::net::SocketAddr;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
