@@ -7,9 +7,14 @@ import { quote } from './filters.js';
 import { statusBadge, endUserLink } from './traces.js';
 import * as fmt from './format.js';
 
-/** Spans in tree order (parents before children, siblings by start), with depth. */
+/**
+ * Spans in tree order (parents before children, siblings by start), with
+ * depth. Iterative, with no spread of the span list into a call: a trace
+ * can hold hundreds of thousands of spans, or a chain that deep.
+ */
 export function treeOrder(spans) {
-  const ids = new Set(spans.map((s) => s.span_id));
+  const ids = new Set();
+  for (const span of spans) ids.add(span.span_id);
   const children = new Map();
   const roots = [];
   for (const span of spans) {
@@ -21,13 +26,19 @@ export function treeOrder(spans) {
     }
   }
   const out = [];
-  const visit = (span, depth) => {
-    out.push({ span, depth, hasChildren: children.has(span.span_id) });
-    for (const child of children.get(span.span_id) || []) visit(child, depth + 1);
-  };
-  for (const root of roots) visit(root, 0);
+  const stack = [];
+  for (let i = roots.length - 1; i >= 0; i--) stack.push([roots[i], 0]);
+  while (stack.length) {
+    const [span, depth] = stack.pop();
+    const kids = children.get(span.span_id);
+    out.push({ span, depth, hasChildren: Boolean(kids) });
+    if (kids) for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], depth + 1]);
+  }
   return out;
 }
+
+/** Rows of the span tree drawn at first, and added by each "show more". */
+export const ROWS_PER_PAGE = 500;
 
 function jsonBlock(value) {
   return h('pre', { class: 'json' }, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
@@ -85,20 +96,37 @@ function spanDetails(span) {
       : h('p', { class: 'muted' }, 'none'));
 }
 
+/** The earliest start and the latest end of `spans`, in ns (a loop, not Math.min(...spans)). */
+function timeRange(spans) {
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const s of spans) {
+    t0 = Math.min(t0, s.start_unix_nano);
+    t1 = Math.max(t1, s.start_unix_nano + s.duration_ms * 1e6);
+  }
+  return { t0, total: Math.max(t1 - t0, 1) };
+}
+
+/**
+ * The span tree with a timing bar per span. Rows are drawn a page at a
+ * time ("show more" adds the next), so a trace of any size opens at once.
+ */
 function waterfall(spans, onSelect) {
   const rows = treeOrder(spans);
-  const t0 = Math.min(...spans.map((s) => s.start_unix_nano));
-  const t1 = Math.max(...spans.map((s) => s.start_unix_nano + s.duration_ms * 1e6));
-  const total = Math.max(t1 - t0, 1);
+  const { t0, total } = timeRange(spans);
   const buttons = [];
+  let selected = -1;
   const select = (index) => {
-    buttons.forEach((b, i) => {
-      b.setAttribute('aria-pressed', String(i === index));
-      b.closest('tr').classList.toggle('selected', i === index);
-    });
+    if (selected >= 0) {
+      buttons[selected].setAttribute('aria-pressed', 'false');
+      buttons[selected].closest('tr').classList.remove('selected');
+    }
+    selected = index;
+    buttons[index].setAttribute('aria-pressed', 'true');
+    buttons[index].closest('tr').classList.add('selected');
     onSelect(rows[index].span);
   };
-  const body = h('tbody', null, rows.map(({ span, depth }, index) => {
+  const row = ({ span, depth }, index) => {
     const left = ((span.start_unix_nano - t0) / total) * 100;
     const width = Math.max(((span.duration_ms * 1e6) / total) * 100, 0.4);
     const error = span.status === 'error';
@@ -126,14 +154,31 @@ function waterfall(spans, onSelect) {
             'aria-label': `starts at ${fmt.duration((span.start_unix_nano - t0) / 1e6)}, lasts ${fmt.duration(span.duration_ms)}`,
           }))),
       h('td', { class: 'num' }, fmt.duration(span.duration_ms)));
-  }));
-  const table = h('table', { class: 'data waterfall', id: 'span-tree' },
+  };
+  const body = h('tbody');
+  const shownText = h('span', { id: 'span-tree-shown' });
+  const more = h('button', { type: 'button', class: 'show-more', id: 'span-tree-more' });
+  const foot = h('tfoot', null, h('tr', null, h('td', { colspan: 4 }, shownText, ' ', more)));
+  const showMore = () => {
+    const from = buttons.length;
+    const to = Math.min(from + ROWS_PER_PAGE, rows.length);
+    const fragment = document.createDocumentFragment();
+    for (let i = from; i < to; i++) fragment.append(row(rows[i], i));
+    body.append(fragment);
+    const left = rows.length - to;
+    shownText.textContent = `Showing ${fmt.int(to)} of ${fmt.int(rows.length)} spans.`;
+    more.textContent = `Show ${fmt.int(Math.min(left, ROWS_PER_PAGE))} more`;
+    foot.hidden = left === 0;
+  };
+  more.addEventListener('click', showMore);
+  showMore();
+  const table = h('table', { class: 'data waterfall', id: 'span-tree', 'data-span-count': rows.length },
     h('caption', { class: 'visually-hidden' }, 'Spans as a tree, with when each ran'),
     h('thead', null, h('tr', null,
       h('th', { scope: 'col' }, 'Span'), h('th', { scope: 'col' }, 'Kind'),
       h('th', { scope: 'col', class: 'bar-head' }, h('span', null, '0'), h('span', null, fmt.duration(total / 1e6))),
       h('th', { scope: 'col', class: 'num' }, 'Duration'))),
-    body);
+    body, foot);
   return { table, select };
 }
 
