@@ -2,7 +2,7 @@
 // whose `render(url, ctx)` resolves to `{ node, title }`; the router swaps
 // the node in only if no newer navigation started meanwhile.
 
-import { h, notice, query } from './dom.js';
+import { h, link, notice, query } from './dom.js';
 import { AuthError, setApiKey } from './api.js';
 import * as traces from './traces.js';
 import * as trace from './trace.js';
@@ -20,12 +20,39 @@ const main = document.getElementById('main');
 let generation = 0;
 let lastRoute = null;
 
+/**
+ * The route for `pathname`, with its arguments decoded; `null` if there is
+ * none. An argument that is not valid percent-encoding (`%E0%A4%A`, which
+ * decodeURIComponent throws on) gives a route with `invalid` set to the
+ * raw text instead, which the page reports rather than failing to render.
+ */
 function route(pathname) {
   for (const r of ROUTES) {
     const match = pathname.match(r.pattern);
-    if (match) return { ...r, args: match.slice(1).map(decodeURIComponent) };
+    if (!match) continue;
+    const args = [];
+    for (const raw of match.slice(1)) {
+      try {
+        args.push(decodeURIComponent(raw));
+      } catch {
+        return { ...r, args: [], invalid: raw };
+      }
+    }
+    return { ...r, args };
   }
   return null;
+}
+
+/** The view for an address whose argument is not valid percent-encoding. */
+function invalidAddress(r) {
+  const what = r.view === trace ? 'trace id' : 'address';
+  return {
+    node: h('section', { class: 'view' },
+      h('h1', { id: 'view-title' }, r.view === trace ? 'Trace not found' : 'Not found'),
+      notice('error', `“${r.invalid}” is not a valid ${what}: it is not valid percent-encoding.`),
+      link('/', null, '← All traces')),
+    title: 'Not found',
+  };
 }
 
 /** Goes to `path` with `params`; `replace` keeps the history entry. */
@@ -64,6 +91,8 @@ async function render({ keepFocus = null } = {}) {
   try {
     if (!r) {
       result = { node: h('section', { class: 'view' }, h('h1', { id: 'view-title' }, 'Not found'), notice('error', 'There is no such page.')), title: 'Not found' };
+    } else if (r.invalid !== undefined) {
+      result = invalidAddress(r);
     } else {
       result = await r.view.render(url, { navigate }, ...r.args);
     }

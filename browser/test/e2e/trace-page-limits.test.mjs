@@ -1,5 +1,6 @@
 // The trace view at its limits, in Chromium: a trace of 150,000 spans (a
-// wide tree with a chain 10,000 deep in it) opens.
+// wide tree with a chain 10,000 deep in it) opens, and an address that is
+// not valid percent-encoding says so instead of leaving the page blank.
 // The time the big trace takes to show is printed, not asserted;
 // BIG_TRACE_SPANS sets its size (150,000 by default).
 
@@ -92,5 +93,16 @@ test(`a trace of ${SPANS.toLocaleString('en-US')} spans opens, with its root and
   const depths = await page.$$eval('#span-tree tbody tr', (trs) => trs.map((tr) => Number(tr.dataset.depth)));
   assert.ok(depths.length > shown);
   assert.deepEqual(depths, depths.map((_, i) => i), 'the chain, in order');
+  assert.deepEqual(browser.pageErrors, [], 'no script errors');
+});
+
+test('a trace address that is not valid percent-encoding says so', async () => {
+  for (const path of ['/trace/%E0%A4%A', '/trace/%ZZ', '/trace/abc%']) {
+    await page.goto(`${server.base}${path}`);
+    const notice = page.locator('main .notice-error');
+    await notice.waitFor({ timeout: 10_000 });
+    assert.match(await notice.textContent(), /is not a valid trace id/, path);
+    assert.equal(await page.locator('h1').textContent(), 'Trace not found', path);
+  }
   assert.deepEqual(browser.pageErrors, [], 'no script errors');
 });
