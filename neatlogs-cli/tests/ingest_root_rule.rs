@@ -221,3 +221,49 @@ fn resent_spans_replace_rather_than_duplicate() {
     assert_eq!(t.trace.span_count, 2);
     assert_eq!(t.spans.len(), 2);
 }
+
+/// The Python SDK 1.3.x with opentelemetry-sdk 1.43+ sends its `init()`
+/// default end-user only as a resource attribute: it is the end-user of that
+/// process's roots that name none, and never overrides a root's own.
+#[test]
+fn a_resource_default_end_user_belongs_to_roots_without_one() {
+    let resource = Resource {
+        attributes: vec![
+            s("service.name", "py-app"),
+            s("neatlogs.end_user.id", "u_default"),
+            s("neatlogs.end_user.metadata", r#"{"plan":"free"}"#),
+            s("user.id", "op_dev"),
+        ],
+        ..Default::default()
+    };
+    let spans = vec![
+        plain(1, 1, None, "turn", 0, vec![]),
+        plain(1, 2, Some(1), "llm", 1, vec![]),
+        plain(
+            2,
+            3,
+            None,
+            "explicit",
+            0,
+            vec![s("neatlogs.end_user.id", "u_42")],
+        ),
+    ];
+    let mut store = Store::in_memory().unwrap();
+    store
+        .write(&batch_from_otlp(&request(resource, spans)).unwrap())
+        .unwrap();
+    let first = store.trace(&trace_hex(1)).unwrap().unwrap().trace;
+    assert_eq!(first.end_user.as_deref(), Some("u_default"));
+    assert_eq!(
+        first.end_user_metadata,
+        Some(serde_json::json!({"plan": "free"}))
+    );
+    assert_eq!(first.operator.as_deref(), Some("op_dev"));
+    let second = store.trace(&trace_hex(2)).unwrap().unwrap().trace;
+    assert_eq!(
+        second.end_user.as_deref(),
+        Some("u_42"),
+        "the root's own wins"
+    );
+    assert_eq!(second.end_user_metadata, None);
+}

@@ -26,6 +26,7 @@ pub fn batch_from_otlp(request: &ExportTraceServiceRequest) -> Result<Batch, Ing
             .map(|r| attributes(&r.attributes))
             .unwrap_or_default();
         let resource_index = batch.resources.len();
+        let process_default = Claims::read("", &resource_attrs);
         batch
             .resources
             .push(ResourceRow::from_attributes(&resource_attrs));
@@ -51,7 +52,18 @@ pub fn batch_from_otlp(request: &ExportTraceServiceRequest) -> Result<Batch, Ing
                     IngestError::Malformed(format!("{}: end time is out of range", at()))
                 })?;
                 let attrs = attributes(&span.attributes);
-                let claims = Claims::read(&span.name, &attrs);
+                let mut claims = Claims::read(&span.name, &attrs);
+                if parent_span_id.is_none() && !claims.is_marker && claims.end_user.is_none() {
+                    // A sender's process-wide default end-user on its
+                    // resource (the Python SDK 1.3.x `init(end_user_id=..)`,
+                    // which with opentelemetry-sdk 1.43+ reaches the wire
+                    // only there) is that process's roots' end-user, with
+                    // the metadata it came with.
+                    if let Some(user) = &process_default.end_user {
+                        claims.end_user = Some(user.clone());
+                        claims.metadata = process_default.metadata.clone();
+                    }
+                }
                 let (status, status_message) = match &span.status {
                     Some(s) => (
                         match StatusCode::try_from(s.code) {
