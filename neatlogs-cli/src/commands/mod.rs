@@ -60,6 +60,9 @@ pub enum Command {
         /// given on the command line is visible to other users in `ps`.
         #[arg(long, env = "NEATLOGS_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
+        /// Limits that keep the collector up under load and attack.
+        #[command(flatten)]
+        limits: ServeLimits,
         /// Browser tests only: serve the files under DIR at /__test/
         /// (loopback addresses only). Built with the `test-fixtures`
         /// feature.
@@ -140,6 +143,67 @@ pub enum Command {
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
     },
+}
+
+/// `neatlogs serve`'s limits (see docs/hardening.md).
+#[derive(Debug, Args)]
+pub struct ServeLimits {
+    /// Memory, in MiB, that ingest requests in progress may hold together
+    /// (bodies, inflated gzip, and decoding at an estimated 16 bytes per
+    /// protobuf byte, 8 per JSON byte). A request beyond it is answered
+    /// 503 with Retry-After (the SDK retries). Peak memory stays near this
+    /// plus ~50 MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ingest_memory: u64,
+    /// Most connections open at once [default: 1024, or the open-file
+    /// limit less 64 if lower]. At the limit, a new connection takes the
+    /// slot of the one idle longest.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// Seconds a client may take to send a request's headers; idle
+    /// keep-alive connections are closed after it too.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    pub header_timeout: std::time::Duration,
+    /// Seconds a client may take to send an ingest body (408 after it).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub body_timeout: std::time::Duration,
+}
+
+impl ServeLimits {
+    /// The server's limits.
+    pub fn to_limits(&self) -> crate::server::Limits {
+        use crate::server::{ConnectionLimits, IngestLimits, Limits};
+        Limits {
+            ingest: IngestLimits {
+                memory: usize::try_from(self.ingest_memory.saturating_mul(1024 * 1024))
+                    .unwrap_or(usize::MAX),
+                body_timeout: self.body_timeout,
+            },
+            connections: ConnectionLimits {
+                max_connections: self
+                    .max_connections
+                    .map_or_else(crate::server::default_max_connections, |n| {
+                        usize::try_from(n).unwrap_or(usize::MAX)
+                    }),
+                header_timeout: self.header_timeout,
+            },
+        }
+    }
+}
+
+/// A positive number of seconds, e.g. `10` or `0.5`.
+fn seconds(value: &str) -> Result<std::time::Duration, String> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| {
+            format!(
+                "expected a number of seconds between 0 and 86400, e.g. 10 or 0.5, not `{value}`"
+            )
+        })
 }
 
 /// `--filter EXPR`, repeatable.
@@ -226,12 +290,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             db,
             api_key,
+            limits,
             #[cfg(feature = "test-fixtures")]
             dev_fixtures,
         } => serve::run(
             &listen,
             &db,
             api_key,
+            &limits.to_limits(),
             #[cfg(feature = "test-fixtures")]
             dev_fixtures,
         ),

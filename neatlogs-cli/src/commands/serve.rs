@@ -13,6 +13,7 @@ pub(crate) fn run(
     listen: &str,
     db: &Path,
     api_key: Option<String>,
+    limits: &server::Limits,
     #[cfg(feature = "test-fixtures")] dev_fixtures: Option<PathBuf>,
 ) -> Result<(), CliError> {
     let api_key = normalize_api_key(api_key)?;
@@ -41,18 +42,26 @@ pub(crate) fn run(
             "  OTLP/HTTP endpoint: http://{bound}{}",
             neatlogs::wire::otlp::TRACES_PATH
         );
+        let _ = writeln!(
+            out,
+            "  limits: ingest memory {} MiB, {} connections, header timeout {:?}, body timeout {:?}",
+            limits.ingest.memory / (1024 * 1024),
+            limits.connections.max_connections,
+            limits.connections.header_timeout,
+            limits.ingest.body_timeout
+        );
         let _ = out.flush();
     };
     #[cfg(feature = "test-fixtures")]
     if let Some(dir) = dev_fixtures {
         return runtime
             .block_on(server::serve_with_dev_fixtures(
-                addr, db, api_key, dir, ready,
+                addr, db, api_key, limits, dir, ready,
             ))
             .map_err(serve_error);
     }
     runtime
-        .block_on(server::serve(addr, db, api_key, ready))
+        .block_on(server::serve(addr, db, api_key, limits, ready))
         .map_err(serve_error)
 }
 

@@ -46,31 +46,98 @@ pub fn decompress<'a>(
     body: &'a [u8],
     content_encoding: Option<&str>,
 ) -> Result<Cow<'a, [u8]>, IngestError> {
+    decompress_within(body, content_encoding, &mut |_| true)
+}
+
+/// [`decompress`], asking `reserve(n)` before the inflated body grows to
+/// `n` bytes of memory; when it answers `false` the inflation stops with
+/// [`IngestError::Overloaded`]. The collector's memory budget is the
+/// reserver, so that a small gzip body cannot inflate past it.
+///
+/// ```
+/// use neatlogs_cli::ingest::{decompress_within, IngestError};
+/// let body = br#"{"resourceSpans":[]}"#;
+/// let mut asked = Vec::new();
+/// let raw = decompress_within(body, None, &mut |n| { asked.push(n); true }).unwrap();
+/// assert_eq!(&*raw, body);
+/// assert!(asked.is_empty(), "an unencoded body is borrowed, not copied");
+/// ```
+pub fn decompress_within<'a>(
+    body: &'a [u8],
+    content_encoding: Option<&str>,
+    reserve: &mut dyn FnMut(usize) -> bool,
+) -> Result<Cow<'a, [u8]>, IngestError> {
     match content_encoding
         .map(|e| e.trim().to_ascii_lowercase())
         .as_deref()
     {
         None | Some("" | "identity") => Ok(Cow::Borrowed(body)),
-        Some("gzip" | "x-gzip") => {
-            let mut out = Vec::new();
-            let limit = MAX_BODY_BYTES as u64 + 1;
-            flate2::read::MultiGzDecoder::new(body)
-                .take(limit)
-                .read_to_end(&mut out)
-                .map_err(|e| IngestError::Malformed(format!("body is not valid gzip: {e}")))?;
-            if out.len() > MAX_BODY_BYTES {
-                return Err(IngestError::TooLarge(format!(
-                    "gzip body expands past {} MiB",
-                    MAX_BODY_BYTES / (1024 * 1024)
-                )));
-            }
-            Ok(Cow::Owned(out))
-        }
+        Some("gzip" | "x-gzip") => inflate(body, reserve).map(Cow::Owned),
         Some(other) => Err(IngestError::Unsupported(format!(
             "unsupported content encoding `{other}`: send gzip or no encoding"
         ))),
     }
 }
+
+/// Inflates gzip in steps, reserving each step's memory first.
+fn inflate(body: &[u8], reserve: &mut dyn FnMut(usize) -> bool) -> Result<Vec<u8>, IngestError> {
+    const STEP: usize = 64 * 1024;
+    let mut gz = flate2::read::MultiGzDecoder::new(body).take(MAX_BODY_BYTES as u64 + 1);
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; STEP];
+    loop {
+        let n = gz
+            .read(&mut chunk)
+            .map_err(|e| IngestError::Malformed(format!("body is not valid gzip: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        if out.len() + n > out.capacity() {
+            let capacity = (out.len() + n).max(out.capacity() * 2);
+            if !reserve(capacity) {
+                return Err(IngestError::Overloaded(
+                    "no memory to inflate this gzip body now; retry later".to_owned(),
+                ));
+            }
+            out.reserve_exact(capacity - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
+        if out.len() > MAX_BODY_BYTES {
+            return Err(IngestError::TooLarge(format!(
+                "gzip body expands past {} MiB",
+                MAX_BODY_BYTES / (1024 * 1024)
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Memory that decoding and storing a body of `decoded_len` bytes (after
+/// `Content-Encoding`) may take on top of the body itself: the decoded
+/// message, the rows converted from it with their JSON, and the store's
+/// copy of a row. The ratios cover the peaks measured on the costliest
+/// realistic shapes (a span with a million tiny attributes: 16x for
+/// protobuf, 5x for JSON, before the allocator's own overhead), checked by
+/// `tests/ingest_memory.rs`. Bodies made of empty messages expand further
+/// (up to ~200x); docs/hardening.md says which.
+///
+/// ```
+/// use neatlogs_cli::ingest::{decode_cost, Encoding};
+/// assert!(decode_cost(1_000_000, Encoding::Protobuf) > decode_cost(1_000_000, Encoding::Json));
+/// ```
+pub fn decode_cost(decoded_len: usize, encoding: Encoding) -> usize {
+    let per_byte = match encoding {
+        Encoding::Protobuf => PROTOBUF_COST_PER_BYTE,
+        Encoding::Json => JSON_COST_PER_BYTE,
+    };
+    decoded_len.saturating_mul(per_byte)
+}
+
+/// Peak memory per body byte of decoding and storing OTLP protobuf.
+const PROTOBUF_COST_PER_BYTE: usize = 24;
+/// Peak memory per body byte of decoding and storing JSON (OTLP or the
+/// browser SDK's simple traces).
+const JSON_COST_PER_BYTE: usize = 12;
 
 /// Decodes an OTLP/HTTP trace export body.
 ///

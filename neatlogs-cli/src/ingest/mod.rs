@@ -13,7 +13,9 @@ mod file;
 mod otlp;
 mod simple;
 
-pub use decode::{decode_otlp, decompress, Encoding, MAX_BODY_BYTES};
+pub use decode::{
+    decode_cost, decode_otlp, decompress, decompress_within, Encoding, MAX_BODY_BYTES,
+};
 pub use depth::{MAX_VALUE_DEPTH, TOO_DEEP};
 pub use file::{read_jsonl, FileReport};
 pub use otlp::batch_from_otlp;
@@ -33,6 +35,10 @@ pub enum IngestError {
     /// A content type or encoding this collector does not speak: HTTP 415.
     #[error("{0}")]
     Unsupported(String),
+    /// The collector is busy with other requests (its ingest memory budget
+    /// is taken): HTTP 503 with `Retry-After`; sending again later works.
+    #[error("{0}")]
+    Overloaded(String),
 }
 
 /// Span status, as stored.

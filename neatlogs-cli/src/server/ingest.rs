@@ -1,14 +1,17 @@
-//! Ingest handlers: decode, convert and store in one transaction on a
-//! blocking thread, then acknowledge.
+//! Ingest handlers: receive the body within the memory budget and the body
+//! deadline, then decode, convert and store in one transaction on a
+//! blocking thread, and acknowledge.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use prost::Message;
 
+use super::budget::{Reservation, Shortfall, RETRY_AFTER_SECONDS};
 use super::{lock, AppState};
-use crate::ingest::{self as decode, Batch, Encoding, IngestError};
+use crate::ingest::{self as decode, Batch, Encoding, IngestError, MAX_BODY_BYTES};
 
 /// google.rpc.Status, the body OTLP/HTTP specifies for protobuf errors.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -27,12 +30,23 @@ fn status_of(error: &IngestError) -> StatusCode {
         IngestError::Malformed(_) => StatusCode::BAD_REQUEST,
         IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         IngestError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        IngestError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
+}
+
+/// A 503 (the budget is taken) tells the sender when to try again.
+fn with_retry_after(mut response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    response
 }
 
 /// An OTLP error response in the request's encoding.
 fn otlp_error(status: StatusCode, message: String, encoding: Option<Encoding>) -> Response {
-    match encoding {
+    with_retry_after(match encoding {
         Some(Encoding::Protobuf) => (
             status,
             [(header::CONTENT_TYPE, "application/x-protobuf")],
@@ -48,7 +62,7 @@ fn otlp_error(status: StatusCode, message: String, encoding: Option<Encoding>) -
             axum::Json(serde_json::json!({ "code": INVALID_ARGUMENT, "message": message })),
         )
             .into_response(),
-    }
+    })
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -60,6 +74,160 @@ type Failure = (StatusCode, String);
 
 fn refused(error: IngestError) -> Failure {
     (status_of(&error), error.to_string())
+}
+
+/// The answer to a reservation that could not grow: 503 while others hold
+/// the budget, 413 for a request larger than all of it.
+fn short(shortfall: Shortfall) -> Failure {
+    const MIB: f64 = 1024.0 * 1024.0;
+    refused(match shortfall {
+        Shortfall::Busy => IngestError::Overloaded(
+            "the collector is busy with other requests (its ingest memory budget is taken); \
+             retry later"
+                .to_owned(),
+        ),
+        Shortfall::Never { needed, budget } => IngestError::TooLarge(format!(
+            "this request needs about {:.1} MiB to decode and store, more than the whole ingest \
+             memory budget ({:.0} MiB, `neatlogs serve --ingest-memory`); send smaller batches",
+            needed as f64 / MIB,
+            budget as f64 / MIB
+        )),
+    })
+}
+
+fn too_large() -> Failure {
+    refused(IngestError::TooLarge(format!(
+        "body is over {} MiB",
+        MAX_BODY_BYTES / (1024 * 1024)
+    )))
+}
+
+/// Reads a request body within the body deadline, reserving its bytes (and,
+/// for a body that is not compressed, `decode_cost` of it) from the memory
+/// budget first. A body the budget cannot take now is answered 503, one
+/// over the size limit 413; either is read and discarded first, up to the
+/// size limit (unless the client waits for `100 Continue`), so that a
+/// client still sending reads the answer rather than a reset connection.
+async fn receive(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut body: Body,
+    decode_cost: impl Fn(usize) -> usize,
+) -> Result<(Bytes, Reservation), Failure> {
+    let declared =
+        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
+    let compressed = header_str(headers, header::CONTENT_ENCODING)
+        .is_some_and(|e| !matches!(e.trim(), "" | "identity"));
+    // A client waiting for `100 Continue` has sent no body yet.
+    let expects_continue =
+        header_str(headers, header::EXPECT).is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+    // An uncompressed body's decoding cost is known up front; a compressed
+    // one's once it is inflated.
+    let upfront = |len: usize| {
+        if compressed {
+            len
+        } else {
+            len + decode_cost(len)
+        }
+    };
+    let mut reservation = state.ingest.budget.reservation();
+    let deadline = state.ingest.body_timeout;
+    let read = async {
+        let admitted = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            Err(too_large())
+        } else {
+            reservation
+                .grow_to(upfront(declared.unwrap_or(0)))
+                .map_err(short)
+        };
+        if let Err(refusal) = admitted {
+            if !expects_continue {
+                discard(&mut body).await;
+            }
+            return Err(refusal);
+        }
+        let mut received = Vec::with_capacity(declared.unwrap_or(0));
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("could not read the body: {e}"),
+                )
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let len = received.len() + data.len();
+            let admitted = if len > MAX_BODY_BYTES {
+                Err(too_large())
+            } else if len > received.capacity() {
+                let capacity = len.max(received.capacity() * 2).min(MAX_BODY_BYTES);
+                reservation
+                    .grow_to(upfront(capacity))
+                    .map(|()| received.reserve_exact(capacity - received.len()))
+                    .map_err(short)
+            } else {
+                Ok(())
+            };
+            if let Err(refusal) = admitted {
+                discard(&mut body).await;
+                return Err(refusal);
+            }
+            received.extend_from_slice(&data);
+        }
+        Ok(Bytes::from(received))
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Ok(Ok(bytes)) => Ok((bytes, reservation)),
+        Ok(Err(failure)) => Err(failure),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive within {} s; send it faster or in smaller batches",
+                deadline.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+/// Reads and drops the rest of a body, up to the size limit.
+async fn discard(body: &mut Body) {
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > MAX_BODY_BYTES {
+            break;
+        }
+    }
+}
+
+/// Inflates `body` if it is compressed and reserves the cost of decoding
+/// it, before anything is decoded.
+fn inflate_within<'a>(
+    body: &'a [u8],
+    content_encoding: Option<&str>,
+    reservation: &mut Reservation,
+    decode_cost: impl Fn(usize) -> usize,
+) -> Result<std::borrow::Cow<'a, [u8]>, Failure> {
+    let mut shortfall = None;
+    let raw = decode::decompress_within(body, content_encoding, &mut |n| {
+        reservation
+            .grow_to(body.len() + n)
+            .map_err(|s| shortfall = Some(s))
+            .is_ok()
+    });
+    let raw = match (raw, shortfall) {
+        (_, Some(s)) => return Err(short(s)),
+        (raw, None) => raw.map_err(refused)?,
+    };
+    let inflated = match &raw {
+        std::borrow::Cow::Owned(v) => v.capacity(),
+        std::borrow::Cow::Borrowed(_) => 0,
+    };
+    reservation
+        .grow_to(body.len() + inflated + decode_cost(raw.len()))
+        .map_err(short)?;
+    Ok(raw)
 }
 
 /// Runs `work` (decode, convert, store) on a blocking thread.
@@ -86,16 +254,21 @@ fn store(state: &AppState, batch: &Batch) -> Result<(), Failure> {
 pub(crate) async fn otlp(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let encoding = match Encoding::from_content_type(header_str(&headers, header::CONTENT_TYPE)) {
         Ok(e) => e,
         Err(e) => return otlp_error(status_of(&e), e.to_string(), None),
     };
+    let cost = move |len| decode::decode_cost(len, encoding);
+    let (body, mut reservation) = match receive(&state, &headers, body, cost).await {
+        Ok(received) => received,
+        Err((status, message)) => return otlp_error(status, message, Some(encoding)),
+    };
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
     let result = off_the_async_threads(move || {
-        let request =
-            decode::decode_otlp(&body, encoding, content_encoding.as_deref()).map_err(refused)?;
+        let raw = inflate_within(&body, content_encoding.as_deref(), &mut reservation, cost)?;
+        let request = decode::decode_otlp(&raw, encoding, None).map_err(refused)?;
         store(&state, &decode::batch_from_otlp(&request).map_err(refused)?)
     })
     .await;
@@ -144,7 +317,7 @@ pub(crate) async fn preflight() -> StatusCode {
 pub(crate) async fn simple_trace(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     // Only JSON: a `text/plain` (or form) POST is a CORS "simple request"
     // that any web page could send here without a preflight.
@@ -159,9 +332,14 @@ pub(crate) async fn simple_trace(
         )
             .into_response();
     }
+    let cost = |len| decode::decode_cost(len, Encoding::Json);
+    let (body, mut reservation) = match receive(&state, &headers, body, cost).await {
+        Ok(received) => received,
+        Err((status, message)) => return simple_error(status, message),
+    };
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
     let result = off_the_async_threads(move || {
-        let raw = decode::decompress(&body, content_encoding.as_deref()).map_err(refused)?;
+        let raw = inflate_within(&body, content_encoding.as_deref(), &mut reservation, cost)?;
         let (batch, trace_id) = decode::batch_from_simple_trace(&raw).map_err(refused)?;
         store(&state, &batch)?;
         Ok(trace_id)
@@ -173,8 +351,10 @@ pub(crate) async fn simple_trace(
             axum::Json(serde_json::json!({ "trace_id": trace_id })),
         )
             .into_response(),
-        Err((status, message)) => {
-            (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
-        }
+        Err((status, message)) => simple_error(status, message),
     }
+}
+
+fn simple_error(status: StatusCode, message: String) -> Response {
+    with_retry_after((status, axum::Json(serde_json::json!({ "error": message }))).into_response())
 }

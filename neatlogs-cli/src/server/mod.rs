@@ -17,14 +17,25 @@
 //!
 //! Each ingest request is one transaction, committed before the response:
 //! a malformed request (400) or an oversized one (413) stores nothing.
+//!
+//! Under load and attack ([`Limits`]): ingest requests in progress share a
+//! memory budget, and one it cannot take now is answered `503` with
+//! `Retry-After` (nothing stored; the SDK retries); a body that takes longer
+//! than the body timeout is answered `408`; headers that take longer than
+//! the header timeout, and keep-alive connections idle that long, are
+//! closed; at most `max_connections` are open, a new one taking the slot of
+//! the connection idle longest.
 
 mod api;
 mod auth;
+mod budget;
+mod connections;
 #[cfg(feature = "test-fixtures")]
 mod fixtures;
 mod ingest;
 mod web;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 #[cfg(feature = "test-fixtures")]
@@ -36,6 +47,10 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::check_listen;
+pub use budget::{IngestLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_INGEST_MEMORY, RETRY_AFTER_SECONDS};
+pub use connections::{
+    default_max_connections, ConnectionLimits, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
 
 use crate::ingest::MAX_BODY_BYTES;
 use crate::store::{Store, StoreError};
@@ -48,6 +63,17 @@ pub(crate) struct AppState {
     /// Queries read through this one, so they do not wait for writes (WAL).
     reader: Arc<Mutex<Store>>,
     api_key: Option<Arc<str>>,
+    /// The ingest memory budget and body deadline.
+    ingest: budget::IngestGate,
+}
+
+/// Everything `serve` bounds, to stay up under load and attack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Ingest requests: memory budget and body deadline.
+    pub ingest: IngestLimits,
+    /// Connections: how many, and the header deadline.
+    pub connections: ConnectionLimits,
 }
 
 fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
@@ -60,20 +86,35 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 
 /// The collector's routes over a store at `db`. `api_key`, when given, is
 /// required on ingest and the query API (not on the page and its assets,
-/// `/api`, `/healthz` or a CORS preflight).
+/// `/api`, `/healthz` or a CORS preflight). Ingest has the default
+/// [`IngestLimits`].
 pub fn router(db: &Path, api_key: Option<String>) -> Result<Router, StoreError> {
+    router_with_limits(db, api_key, &IngestLimits::default())
+}
+
+/// [`router`] with these ingest limits.
+pub fn router_with_limits(
+    db: &Path,
+    api_key: Option<String>,
+    limits: &IngestLimits,
+) -> Result<Router, StoreError> {
     let writer = Store::open(db)?;
     let reader = Store::open(db)?;
-    Ok(router_with(writer, reader, api_key))
+    Ok(app(writer, reader, api_key, limits))
 }
 
 /// The routes over already-open connections (`reader` may be another
-/// connection to the same file).
+/// connection to the same file), with the default [`IngestLimits`].
 pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Router {
+    app(writer, reader, api_key, &IngestLimits::default())
+}
+
+fn app(writer: Store, reader: Store, api_key: Option<String>, limits: &IngestLimits) -> Router {
     let state = AppState {
         writer: Arc::new(Mutex::new(writer)),
         reader: Arc::new(Mutex::new(reader)),
         api_key: api_key.filter(|k| !k.is_empty()).map(Arc::from),
+        ingest: budget::IngestGate::new(limits),
     };
     let api_key = axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key);
     let protected = Router::new()
@@ -142,16 +183,29 @@ pub enum ServeError {
 }
 
 /// Binds `listen`, calls `ready` with the bound address (useful with port
-/// 0), and serves until Ctrl-C or SIGTERM.
+/// 0), and serves within `limits` until Ctrl-C or SIGTERM.
 pub async fn serve(
     listen: SocketAddr,
     db: &Path,
     api_key: Option<String>,
+    limits: &Limits,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let api_key = api_key.filter(|k| !k.is_empty());
     check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
-    serve_app(listen, router(db, api_key)?, ready).await
+    let app = router_with_limits(db, api_key, &limits.ingest)?;
+    serve_app(listen, app, &limits.connections, ready).await
+}
+
+/// Serves `app` on an already-bound `listener` within `limits` until
+/// `shutdown` completes, then lets the requests in progress finish.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    connections::serve(listener, app, limits, shutdown).await;
 }
 
 /// [`serve`] plus the test routes of [`with_dev_fixtures`], on a loopback
@@ -161,6 +215,7 @@ pub async fn serve_with_dev_fixtures(
     listen: SocketAddr,
     db: &Path,
     api_key: Option<String>,
+    limits: &Limits,
     dev_fixtures: PathBuf,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
@@ -172,13 +227,17 @@ pub async fn serve_with_dev_fixtures(
              not {listen}"
         )));
     }
-    let app = with_dev_fixtures(router(db, api_key)?, dev_fixtures);
-    serve_app(listen, app, ready).await
+    let app = with_dev_fixtures(
+        router_with_limits(db, api_key, &limits.ingest)?,
+        dev_fixtures,
+    );
+    serve_app(listen, app, &limits.connections, ready).await
 }
 
 async fn serve_app(
     listen: SocketAddr,
     app: Router,
+    limits: &ConnectionLimits,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -188,10 +247,8 @@ async fn serve_app(
         .local_addr()
         .map_err(|e| ServeError::Io(e.to_string()))?;
     ready(bound);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| ServeError::Io(e.to_string()))
+    connections::serve(listener, app, limits, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -214,9 +214,19 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(api_key: Option<&str>) -> TestServer {
+        TestServer::start_with(api_key, neatlogs_cli::server::Limits::default())
+    }
+
+    /// A server with these limits, on the collector's own connection loop.
+    pub fn start_with(api_key: Option<&str>, limits: neatlogs_cli::server::Limits) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("neatlogs.db");
-        let app = neatlogs_cli::server::router(&db, api_key.map(str::to_owned)).expect("router");
+        let app = neatlogs_cli::server::router_with_limits(
+            &db,
+            api_key.map(str::to_owned),
+            &limits.ingest,
+        )
+        .expect("router");
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -232,12 +242,10 @@ impl TestServer {
                 addr_tx
                     .send(listener.local_addr().expect("addr"))
                     .expect("send addr");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = shutdown_rx.await;
-                    })
-                    .await
-                    .expect("serve");
+                let shutdown = async {
+                    let _ = shutdown_rx.await;
+                };
+                neatlogs_cli::server::serve_on(listener, app, &limits.connections, shutdown).await;
             });
         });
         let addr = addr_rx.recv().expect("server address");
