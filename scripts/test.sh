@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
+echo "== the collector under load and attack (fast versions; docs/hardening.md)"
+bash scripts/adversarial/quick.sh
+
 if [ -f .ci/otlp-check.sh ]; then
   echo "== OTLP payloads through the official Python decoder"
   bash .ci/otlp-check.sh

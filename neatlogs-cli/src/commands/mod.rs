@@ -149,10 +149,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeLimits {
     /// Memory, in MiB, that ingest requests in progress may hold together
-    /// (bodies, inflated gzip, and decoding at an estimated 16 bytes per
-    /// protobuf byte, 8 per JSON byte). A request beyond it is answered
-    /// 503 with Retry-After (the SDK retries). Peak memory stays near this
-    /// plus ~50 MiB.
+    /// (bodies, inflated gzip, and decoding at an estimated 24 bytes per
+    /// protobuf byte, 12 per JSON byte). A request beyond it is answered
+    /// 503 with Retry-After (the SDK retries), one larger than all of it
+    /// 413. For real spans, peak memory stays within this plus ~64 MiB
+    /// (docs/hardening.md).
     #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
     pub ingest_memory: u64,
     /// Most connections open at once [default: 1024, or the open-file
