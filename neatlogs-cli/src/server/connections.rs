@@ -161,6 +161,13 @@ impl Registry {
     }
 }
 
+/// An accepted connection's slot under the limit and its registry entry.
+struct Slot {
+    permit: OwnedSemaphorePermit,
+    id: u64,
+    connection: Arc<Connection>,
+}
+
 /// The router, marking its connection busy while a request is handled.
 #[derive(Clone)]
 struct Tracked {
@@ -264,9 +271,17 @@ pub(crate) async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(connection(
-            stream,
+        // Registered here, in accept order, so that ties in idleness go to
+        // the older connection.
+        let (id, connection) = registry.add();
+        let slot = Slot {
             permit,
+            id,
+            connection,
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            slot,
             app.clone(),
             registry.clone(),
             http.clone(),
@@ -299,16 +314,20 @@ async fn make_room(slots: &Arc<Semaphore>, registry: &Registry) -> Option<OwnedS
 
 /// One connection's task: serve it until it ends, is evicted (closed at
 /// once) or the server stops (finish the request in progress, then close).
-async fn connection(
+async fn serve_connection(
     stream: tokio::net::TcpStream,
-    permit: OwnedSemaphorePermit,
+    slot: Slot,
     app: Router,
     registry: Arc<Registry>,
     http: Arc<hyper::server::conn::http1::Builder>,
     mut stop: watch::Receiver<()>,
     done: watch::Receiver<()>,
 ) {
-    let (id, connection) = registry.add();
+    let Slot {
+        permit,
+        id,
+        connection,
+    } = slot;
     let service = TowerToHyperService::new(Tracked {
         router: app,
         connection: connection.clone(),
