@@ -24,7 +24,8 @@
 //! ```
 //!
 //! The parts, one concept each: [`filter`] (the filter language to SQL),
-//! [`ingest`] (wire formats to rows), [`store`] (schema, writes, queries),
+//! [`ingest`] (wire formats to rows), [`pricing`] (what an LLM call cost),
+//! [`store`] (schema, writes, queries),
 //! [`server`] (`neatlogs serve`), [`commands`] (the command line).
 
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@
 pub mod commands;
 pub mod filter;
 pub mod ingest;
+pub mod pricing;
 pub mod render;
 pub mod server;
 pub mod store;

@@ -171,9 +171,39 @@ pub fn thousands(n: i64) -> String {
     }
 }
 
+/// A cost in USD for a table: `$12.35` from a dollar up, four significant
+/// digits below (`$0.004215`), blank when unknown (never `$0`
+/// standing in for a price nobody knows).
+pub fn usd(cost: Option<f64>) -> String {
+    match cost {
+        None => String::new(),
+        Some(0.0) => "$0".to_owned(),
+        Some(c) if c.abs() >= 1.0 => {
+            let cents = (c * 100.0).round() as i64;
+            format!("${}.{:02}", thousands(cents / 100), (cents % 100).abs())
+        }
+        Some(c) => {
+            // Four significant digits: enough to tell calls apart.
+            let decimals = (3 - c.abs().log10().floor() as i32).clamp(2, 12) as usize;
+            let text = format!("{c:.decimals$}");
+            format!("${}", text.trim_end_matches('0').trim_end_matches('.'))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn costs() {
+        assert_eq!(usd(None), "");
+        assert_eq!(usd(Some(0.0)), "$0");
+        assert_eq!(usd(Some(1234.5)), "$1,234.50");
+        assert_eq!(usd(Some(0.00421549)), "$0.004215");
+        assert_eq!(usd(Some(0.12)), "$0.12");
+        assert_eq!(usd(Some(0.000_000_15)), "$0.00000015");
+    }
 
     #[test]
     fn numbers_and_truncation() {

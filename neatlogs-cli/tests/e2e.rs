@@ -438,9 +438,27 @@ fn serve_then_query_by_end_user() {
 
     let users = neatlogs(dir.path(), &["users", "--db", db_arg, "--sort", "tokens"]);
     let first_row: Vec<&str> = users.lines().nth(1).unwrap().split_whitespace().collect();
+    // Both of u_812's LLM calls are gpt-4o: 150 prompt and 50 completion
+    // tokens at the built-in table's list price.
+    let gpt_4o = neatlogs_cli::pricing::PriceTable::builtin()
+        .lookup("gpt-4o")
+        .cloned()
+        .expect("gpt-4o is priced");
+    let cost = neatlogs_cli::render::usd(Some((150.0 * gpt_4o.input + 50.0 * gpt_4o.output) / 1e6));
     assert_eq!(
-        &first_row[..9],
-        ["u_812", "2", "1", "5", "0", "150", "50", "500ms", "1.00s"]
+        &first_row[..10],
+        [
+            "u_812",
+            "2",
+            "1",
+            "5",
+            "0",
+            "150",
+            "50",
+            cost.as_str(),
+            "500ms",
+            "1.00s"
+        ]
     );
     assert!(
         users.contains("1 matching trace has no end-user"),

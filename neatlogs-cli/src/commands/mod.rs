@@ -8,12 +8,13 @@ mod trace;
 mod traces;
 mod users;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::filter::{self, Filter};
+use crate::pricing::{PriceError, PriceTable};
 use crate::store::{StoreError, UserSort};
 
 /// Where the store lives unless `--db` says otherwise.
@@ -63,6 +64,10 @@ pub enum Command {
         /// Limits that keep the collector up under load and attack.
         #[command(flatten)]
         limits: ServeLimits,
+        /// Price LLM calls with this file's prices over the built-in table
+        /// (JSON, or TOML when it ends in .toml; see docs/configuration.md).
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
         /// Browser tests only: serve the files under DIR at /__test/
         /// (loopback addresses only). Built with the `test-fixtures`
         /// feature.
@@ -89,8 +94,8 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         offset: u32,
     },
-    /// Usage per end-user: traces, sessions, spans, errors, tokens, p50/p95
-    /// duration, first/last seen, latest metadata.
+    /// Usage per end-user: traces, sessions, spans, errors, tokens, cost,
+    /// p50/p95 duration, first/last seen, latest metadata.
     #[command(after_help = FILTER_HELP)]
     Users {
         /// Which traces.
@@ -102,10 +107,15 @@ pub enum Command {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
-        /// last_seen, first_seen, tokens, traces, sessions, spans, errors,
-        /// p95 or end_user.
+        /// last_seen, first_seen, tokens, cost, traces, sessions, spans,
+        /// errors, p95 or end_user.
         #[arg(long, default_value = "last_seen")]
         sort: UserSort,
+        /// With --file: price LLM calls with this file's prices over the
+        /// built-in table. A store's costs were fixed when its spans
+        /// arrived (`neatlogs serve --prices`, `neatlogs import --prices`).
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
     },
     /// Sessions with their end-user rolled up (flagged when turns disagree).
     #[command(after_help = FILTER_HELP)]
@@ -142,6 +152,9 @@ pub enum Command {
         /// SQLite store.
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
+        /// Price LLM calls with this file's prices over the built-in table.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
     },
 }
 
@@ -245,6 +258,9 @@ pub enum CliError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A `--prices` file that cannot be used.
+    #[error(transparent)]
+    Prices(#[from] PriceError),
     /// Anything else, with a message that says what to do.
     #[error("{0}")]
     Other(String),
@@ -254,7 +270,7 @@ impl CliError {
     /// 2 for input mistakes, 1 for everything else.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Filter { .. } => ExitCode::from(2),
+            CliError::Filter { .. } | CliError::Prices(_) => ExitCode::from(2),
             _ => ExitCode::from(1),
         }
     }
@@ -292,6 +308,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             db,
             api_key,
             limits,
+            prices,
             #[cfg(feature = "test-fixtures")]
             dev_fixtures,
         } => serve::run(
@@ -299,6 +316,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             &db,
             api_key,
             &limits.to_limits(),
+            price_table(prices.as_deref())?,
             #[cfg(feature = "test-fixtures")]
             dev_fixtures,
         ),
@@ -314,7 +332,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             source,
             json,
             sort,
-        } => users::run(&filters.parse()?, &source, json, sort),
+            prices,
+        } => users::run(&filters.parse()?, &source, json, sort, prices.as_deref()),
         Command::Sessions {
             filters,
             source,
@@ -322,8 +341,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             limit,
         } => sessions::run(&filters.parse()?, &source, json, limit),
         Command::Trace { id, source, json } => trace::run(&id, &source, json),
-        Command::Import { file, db } => import::run(&file, &db),
+        Command::Import { file, db, prices } => {
+            import::run(&file, &db, price_table(prices.as_deref())?)
+        }
     }
+}
+
+/// The built-in price table, with `--prices FILE` over it when given.
+fn price_table(file: Option<&Path>) -> Result<PriceTable, CliError> {
+    Ok(match file {
+        Some(path) => PriceTable::builtin_with_file(path)?,
+        None => PriceTable::builtin(),
+    })
 }
 
 /// Prints JSON to stdout.

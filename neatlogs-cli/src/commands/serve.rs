@@ -7,6 +7,7 @@ use std::path::Path;
 use std::path::PathBuf;
 
 use super::CliError;
+use crate::pricing::PriceTable;
 use crate::server;
 
 pub(crate) fn run(
@@ -14,6 +15,7 @@ pub(crate) fn run(
     db: &Path,
     api_key: Option<String>,
     limits: &server::Limits,
+    prices: PriceTable,
     #[cfg(feature = "test-fixtures")] dev_fixtures: Option<PathBuf>,
 ) -> Result<(), CliError> {
     let api_key = normalize_api_key(api_key)?;
@@ -27,6 +29,7 @@ pub(crate) fn run(
     } else {
         "no API key"
     };
+    let prices_line = format!("{} models ({})", prices.len(), prices.source);
     let ready = |bound: SocketAddr| {
         // The server keeps running if nobody reads stdout any more
         // (`neatlogs serve | head -1`), so write errors are ignored.
@@ -37,6 +40,7 @@ pub(crate) fn run(
             db.display()
         );
         let _ = writeln!(out, "  traces page:        http://{bound}/");
+        let _ = writeln!(out, "  LLM prices:         {}", prices_line);
         let _ = writeln!(
             out,
             "  OTLP/HTTP endpoint: http://{bound}{}",
@@ -56,12 +60,12 @@ pub(crate) fn run(
     if let Some(dir) = dev_fixtures {
         return runtime
             .block_on(server::serve_with_dev_fixtures(
-                addr, db, api_key, limits, dir, ready,
+                addr, db, api_key, limits, prices, dir, ready,
             ))
             .map_err(serve_error);
     }
     runtime
-        .block_on(server::serve(addr, db, api_key, limits, ready))
+        .block_on(server::serve(addr, db, api_key, limits, prices, ready))
         .map_err(serve_error)
 }
 

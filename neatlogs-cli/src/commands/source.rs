@@ -6,23 +6,47 @@ use std::path::{Path, PathBuf};
 
 use super::{CliError, Source, DEFAULT_DB, DEFAULT_FILE};
 use crate::ingest::{read_jsonl, Batch, FileReport};
+use crate::pricing::PriceTable;
 use crate::store::Store;
 
 /// Opens the source the flags name, or the default one.
 pub(crate) fn open(source: &Source) -> Result<Store, CliError> {
+    open_priced(source, None)
+}
+
+/// [`open`], pricing a file's LLM calls with `prices` (the built-in table
+/// when `None`). A store's costs were fixed when its spans were written, so
+/// `prices` with a store is an error that says so rather than a flag that
+/// silently does nothing.
+pub(crate) fn open_priced(source: &Source, prices: Option<&Path>) -> Result<Store, CliError> {
+    let refuse_prices = |db: &Path| -> Result<(), CliError> {
+        match prices {
+            Some(file) => Err(CliError::Other(format!(
+                "--prices {} applies to spans as they are stored; the costs in the store {} \
+                 were fixed when its spans arrived. Price a store with \
+                 `neatlogs serve --prices FILE` or `neatlogs import FILE --prices FILE`, \
+                 or read an SDK file with --file PATH --prices FILE",
+                file.display(),
+                db.display()
+            ))),
+            None => Ok(()),
+        }
+    };
     if let Some(file) = &source.file {
-        return open_file(file);
+        return open_file(file, super::price_table(prices)?);
     }
     if let Some(db) = &source.db {
+        refuse_prices(db)?;
         return open_db(db);
     }
     let db = PathBuf::from(DEFAULT_DB);
     if db.exists() {
+        refuse_prices(&db)?;
         return open_db(&db);
     }
     let file = PathBuf::from(DEFAULT_FILE);
     if file.exists() {
-        return open_file(&file);
+        return open_file(&file, super::price_table(prices)?);
     }
     Err(CliError::Other(format!(
         "nothing to read: no store at {DEFAULT_DB} and no SDK file at {DEFAULT_FILE}. \
@@ -42,9 +66,10 @@ fn open_db(path: &Path) -> Result<Store, CliError> {
 
 /// Reads a JSON-lines file into memory, warning (on stderr) about lines
 /// that do not decode.
-fn open_file(path: &Path) -> Result<Store, CliError> {
+fn open_file(path: &Path, prices: PriceTable) -> Result<Store, CliError> {
     let (batch, _) = read_file(path)?;
     let mut store = Store::in_memory()?;
+    store.set_prices(prices);
     store.write(&batch)?;
     store.optimize()?;
     Ok(store)

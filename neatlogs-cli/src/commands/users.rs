@@ -1,8 +1,10 @@
 //! `neatlogs users`
 
+use std::path::Path;
+
 use super::{print_json, source, CliError, Source};
 use crate::filter::Filter;
-use crate::render::{or_dash, thousands, Align, Table};
+use crate::render::{or_dash, thousands, usd, Align, Table};
 use crate::store::UserSort;
 use crate::time;
 
@@ -11,8 +13,9 @@ pub(crate) fn run(
     source: &Source,
     json: bool,
     sort: UserSort,
+    prices: Option<&Path>,
 ) -> Result<(), CliError> {
-    let store = source::open(source)?;
+    let store = source::open_priced(source, prices)?;
     let report = store.users(filter, sort)?;
     if json {
         return print_json(&report);
@@ -28,6 +31,7 @@ pub(crate) fn run(
             ("ERRORS", Align::Right),
             ("IN-TOKENS", Align::Right),
             ("OUT-TOKENS", Align::Right),
+            ("COST (USD)", Align::Right),
             ("P50", Align::Right),
             ("P95", Align::Right),
             ("FIRST SEEN (UTC)", Align::Left),
@@ -43,6 +47,7 @@ pub(crate) fn run(
                 thousands(u.errors),
                 thousands(u.input_tokens),
                 thousands(u.output_tokens),
+                usd(u.cost_usd),
                 time::duration((u.p50_ms * 1e6) as i64),
                 time::duration((u.p95_ms * 1e6) as i64),
                 time::short(u.first_seen_ns),
@@ -51,6 +56,18 @@ pub(crate) fn run(
             ]);
         }
         print!("{table}");
+    }
+    let unpriced: i64 = report.users.iter().map(|u| u.unpriced_spans).sum();
+    if unpriced > 0 {
+        println!(
+            "{} LLM {} tokens but no cost (a model not in the price table; see --prices)",
+            thousands(unpriced),
+            if unpriced == 1 {
+                "call has"
+            } else {
+                "calls have"
+            }
+        );
     }
     if report.traces_without_end_user > 0 {
         let n = report.traces_without_end_user;

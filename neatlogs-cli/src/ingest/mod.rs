@@ -10,6 +10,7 @@
 mod decode;
 mod depth;
 mod file;
+pub mod llm;
 mod otlp;
 mod simple;
 
@@ -99,12 +100,22 @@ pub struct SpanRow {
     pub status: SpanStatus,
     /// Status message, when there is one.
     pub status_message: Option<String>,
-    /// `gen_ai.request.model`.
+    /// The model, from any of the three conventions (see [`llm`]).
     pub model: Option<String>,
-    /// `gen_ai.usage.input_tokens`.
+    /// Prompt tokens (`neatlogs.llm.token_count.prompt`,
+    /// `llm.token_count.prompt`, `gen_ai.usage.input_tokens`).
     pub input_tokens: Option<i64>,
-    /// `gen_ai.usage.output_tokens`.
+    /// Completion tokens.
     pub output_tokens: Option<i64>,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read_tokens: Option<i64>,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: Option<i64>,
+    /// Reasoning tokens (counted inside the completion tokens).
+    pub reasoning_tokens: Option<i64>,
+    /// The cost the sender gives (`llm.cost.total`, ...), in nano-dollars.
+    /// The store prices the others from its price table.
+    pub sender_cost: Option<crate::pricing::Nanos>,
     /// The `neatlogs.trace.complete` marker the SDK sends when a root ends.
     pub is_marker: bool,
     /// `neatlogs.end_user.id` (or `enduser.id`) on this span. Counts only
@@ -134,7 +145,7 @@ pub struct Batch {
 /// SDKs send. Every key comes from [`neatlogs::wire`], the definition the
 /// SDK writes with.
 pub(crate) mod keys {
-    use neatlogs::wire::{llm, other, resource, span};
+    use neatlogs::wire::{resource, span};
 
     /// The end-user's id: the SDK's key, then the OpenTelemetry one.
     pub const END_USER_ID: &[&str] = &[span::END_USER_ID, span::ENDUSER_ID];
@@ -142,37 +153,15 @@ pub(crate) mod keys {
     pub const SESSION_ID: &[&str] = &[span::SESSION, resource::SESSION];
     /// The span kind: OpenInference's upper-case key, then the SDK's own.
     pub const SPAN_KIND: &[&str] = &[span::OPENINFERENCE_KIND, span::NEATLOGS_KIND];
-    /// The model: Neatlogs', OpenInference's, then GenAI's answered and
-    /// requested.
-    pub const MODEL: &[&str] = &[
-        llm::MODEL_NAME,
-        other::OPENINFERENCE_MODEL,
-        other::GENAI_RESPONSE_MODEL,
-        other::GENAI_REQUEST_MODEL,
-    ];
-    /// Prompt tokens: Neatlogs, OpenInference, current GenAI, legacy GenAI.
-    pub const INPUT_TOKENS: &[&str] = &[
-        llm::TOKENS_PROMPT,
-        other::OPENINFERENCE_PROMPT_TOKENS,
-        other::GENAI_INPUT_TOKENS,
-        other::GENAI_PROMPT_TOKENS_LEGACY,
-    ];
-    /// Completion tokens: Neatlogs, OpenInference, current GenAI, legacy GenAI.
-    pub const OUTPUT_TOKENS: &[&str] = &[
-        llm::TOKENS_COMPLETION,
-        other::OPENINFERENCE_COMPLETION_TOKENS,
-        other::GENAI_OUTPUT_TOKENS,
-        other::GENAI_COMPLETION_TOKENS_LEGACY,
-    ];
+    // The model and token counts: see `llm`, which reads all three
+    // conventions.
 }
 
 /// The claims and derived fields common to OTLP and simple-trace spans,
 /// read from a span's attributes (as JSON).
 pub(crate) struct Claims {
     pub kind: Option<String>,
-    pub model: Option<String>,
-    pub input_tokens: Option<i64>,
-    pub output_tokens: Option<i64>,
+    pub llm: llm::LlmFacts,
     pub is_marker: bool,
     pub end_user: Option<String>,
     pub session: Option<String>,
@@ -190,17 +179,6 @@ impl Claims {
             }
         };
         let first_text = |keys: &[&str]| keys.iter().find_map(|k| text(k));
-        let count = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| match attrs.get(*k)? {
-                    Value::Number(n) => n
-                        .as_i64()
-                        .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-                    Value::String(s) => s.trim().parse::<i64>().ok(),
-                    _ => None,
-                })
-                .filter(|n| *n >= 0)
-        };
         let kind = first_text(keys::SPAN_KIND).map(|k| k.to_uppercase());
         let is_marker = match attrs.get(trace_complete::ATTRIBUTE) {
             Some(Value::Bool(b)) => *b,
@@ -217,9 +195,7 @@ impl Claims {
         };
         Claims {
             kind,
-            model: first_text(keys::MODEL),
-            input_tokens: count(keys::INPUT_TOKENS),
-            output_tokens: count(keys::OUTPUT_TOKENS),
+            llm: llm::LlmFacts::read(attrs),
             is_marker,
             end_user: first_text(keys::END_USER_ID),
             session: first_text(keys::SESSION_ID),

@@ -53,6 +53,7 @@ pub use connections::{
 };
 
 use crate::ingest::MAX_BODY_BYTES;
+use crate::pricing::PriceTable;
 use crate::store::{Store, StoreError};
 
 /// Shared by the handlers.
@@ -89,7 +90,7 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 /// `/api`, `/healthz` or a CORS preflight). Ingest has the default
 /// [`IngestLimits`].
 pub fn router(db: &Path, api_key: Option<String>) -> Result<Router, StoreError> {
-    router_with_limits(db, api_key, &IngestLimits::default())
+    router_configured(db, api_key, &IngestLimits::default(), PriceTable::builtin())
 }
 
 /// [`router`] with these ingest limits.
@@ -98,7 +99,28 @@ pub fn router_with_limits(
     api_key: Option<String>,
     limits: &IngestLimits,
 ) -> Result<Router, StoreError> {
-    let writer = Store::open(db)?;
+    router_configured(db, api_key, limits, PriceTable::builtin())
+}
+
+/// [`router`], pricing the LLM calls it stores with `prices` rather than
+/// the built-in table.
+pub fn router_priced(
+    db: &Path,
+    api_key: Option<String>,
+    prices: PriceTable,
+) -> Result<Router, StoreError> {
+    router_configured(db, api_key, &IngestLimits::default(), prices)
+}
+
+/// [`router`] with these ingest limits and prices.
+pub fn router_configured(
+    db: &Path,
+    api_key: Option<String>,
+    limits: &IngestLimits,
+    prices: PriceTable,
+) -> Result<Router, StoreError> {
+    let mut writer = Store::open(db)?;
+    writer.set_prices(prices);
     let reader = Store::open(db)?;
     Ok(app(writer, reader, api_key, limits))
 }
@@ -183,17 +205,19 @@ pub enum ServeError {
 }
 
 /// Binds `listen`, calls `ready` with the bound address (useful with port
-/// 0), and serves within `limits` until Ctrl-C or SIGTERM.
+/// 0), and serves within `limits` until Ctrl-C or SIGTERM, pricing LLM
+/// calls with `prices`.
 pub async fn serve(
     listen: SocketAddr,
     db: &Path,
     api_key: Option<String>,
     limits: &Limits,
+    prices: PriceTable,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let api_key = api_key.filter(|k| !k.is_empty());
     check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
-    let app = router_with_limits(db, api_key, &limits.ingest)?;
+    let app = router_configured(db, api_key, &limits.ingest, prices)?;
     serve_app(listen, app, &limits.connections, ready).await
 }
 
@@ -216,6 +240,7 @@ pub async fn serve_with_dev_fixtures(
     db: &Path,
     api_key: Option<String>,
     limits: &Limits,
+    prices: PriceTable,
     dev_fixtures: PathBuf,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
@@ -228,7 +253,7 @@ pub async fn serve_with_dev_fixtures(
         )));
     }
     let app = with_dev_fixtures(
-        router_with_limits(db, api_key, &limits.ingest)?,
+        router_configured(db, api_key, &limits.ingest, prices)?,
         dev_fixtures,
     );
     serve_app(listen, app, &limits.connections, ready).await

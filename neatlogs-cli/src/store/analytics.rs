@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{Store, StoreError};
 use crate::filter::Filter;
+use crate::pricing::{nanos_to_usd, Nanos};
 use crate::time;
 
 /// Usage of one end-user over the traces a filter selects.
@@ -29,6 +30,13 @@ pub struct UserStats {
     pub input_tokens: i64,
     /// LLM output tokens.
     pub output_tokens: i64,
+    /// What the end-user's LLM calls cost, in USD (senders' figures, else
+    /// the price table's); `None` when no call has a known cost, never a
+    /// made-up 0.
+    pub cost_usd: Option<f64>,
+    /// LLM spans with tokens but no known cost: when more than 0,
+    /// `cost_usd` covers only the others.
+    pub unpriced_spans: i64,
     /// Median trace duration (nearest rank), in milliseconds.
     pub p50_ms: f64,
     /// 95th percentile trace duration (nearest rank), in milliseconds.
@@ -67,6 +75,8 @@ pub enum UserSort {
     FirstSeen,
     /// Most tokens (input + output) first.
     Tokens,
+    /// Highest cost first (unknown costs last).
+    Cost,
     /// Most traces first.
     Traces,
     /// Most sessions first.
@@ -84,14 +94,15 @@ pub enum UserSort {
 impl std::str::FromStr for UserSort {
     type Err = String;
 
-    /// `last_seen`, `first_seen`, `tokens`, `traces`, `sessions`, `spans`,
-    /// `errors`, `p95` or `end_user` (`-` works for `_`).
+    /// `last_seen`, `first_seen`, `tokens`, `cost`, `traces`, `sessions`,
+    /// `spans`, `errors`, `p95` or `end_user` (`-` works for `_`).
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(
             match value.to_ascii_lowercase().replace('-', "_").as_str() {
                 "last_seen" => UserSort::LastSeen,
                 "first_seen" => UserSort::FirstSeen,
                 "tokens" => UserSort::Tokens,
+                "cost" => UserSort::Cost,
                 "traces" => UserSort::Traces,
                 "sessions" => UserSort::Sessions,
                 "spans" => UserSort::Spans,
@@ -100,8 +111,8 @@ impl std::str::FromStr for UserSort {
                 "end_user" => UserSort::EndUser,
                 _ => {
                     return Err(format!(
-                        "unknown sort `{value}`: expected last_seen, first_seen, tokens, traces, \
-                     sessions, spans, errors, p95 or end_user"
+                        "unknown sort `{value}`: expected last_seen, first_seen, tokens, cost, \
+                     traces, sessions, spans, errors, p95 or end_user"
                     ))
                 }
             },
@@ -133,6 +144,9 @@ pub struct SessionStats {
     pub input_tokens: i64,
     /// LLM output tokens.
     pub output_tokens: i64,
+    /// What the session's LLM calls cost, in USD; `None` when no call has
+    /// a known cost.
+    pub cost_usd: Option<f64>,
     /// Workflows of the turns.
     pub workflows: Vec<String>,
     /// Start of the first turn, RFC 3339 UTC.
@@ -158,13 +172,17 @@ struct Tally {
     errors: i64,
     input_tokens: i64,
     output_tokens: i64,
+    /// `None` until a trace with a known cost is added.
+    cost: Option<Nanos>,
+    unpriced_spans: i64,
     first_ns: i64,
     last_ns: i64,
 }
 
 impl Tally {
     /// Adds a row of `end_user, duration_ns, workflow, session, span_count,
-    /// status = 'error', input_tokens, output_tokens, start_ns, end_ns`.
+    /// status = 'error', input_tokens, output_tokens, start_ns, end_ns,
+    /// cost_nanos, unpriced_spans`.
     fn add(&mut self, row: &Row<'_>) -> rusqlite::Result<()> {
         let (start_ns, end_ns): (i64, i64) = (row.get(8)?, row.get(9)?);
         if self.durations.is_empty() {
@@ -187,6 +205,10 @@ impl Tally {
         self.errors += i64::from(row.get::<_, bool>(5)?);
         self.input_tokens += row.get::<_, i64>(6)?;
         self.output_tokens += row.get::<_, i64>(7)?;
+        if let Some(cost) = row.get::<_, Option<Nanos>>(10)? {
+            self.cost = Some(self.cost.unwrap_or(0).saturating_add(cost));
+        }
+        self.unpriced_spans += row.get::<_, i64>(11)?;
         Ok(())
     }
 }
@@ -211,7 +233,8 @@ impl Store {
         {
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT t.end_user, t.duration_ns, t.workflow, t.session, t.span_count,
-                        t.status = 'error', t.input_tokens, t.output_tokens, t.start_ns, t.end_ns
+                        t.status = 'error', t.input_tokens, t.output_tokens, t.start_ns, t.end_ns,
+                        t.cost_nanos, t.unpriced_spans
                  FROM traces t WHERE t.end_user IS NOT NULL AND {}",
                 condition.sql
             ))?;
@@ -262,6 +285,8 @@ impl Store {
                     errors: tally.errors,
                     input_tokens: tally.input_tokens,
                     output_tokens: tally.output_tokens,
+                    cost_usd: tally.cost.map(nanos_to_usd),
+                    unpriced_spans: tally.unpriced_spans,
                     p50_ms: percentile(&tally.durations, 0.50) as f64 / 1e6,
                     p95_ms: percentile(&tally.durations, 0.95) as f64 / 1e6,
                     first_seen: time::rfc3339(tally.first_ns),
@@ -284,6 +309,12 @@ impl Store {
                 UserSort::LastSeen => b.last_seen_ns.cmp(&a.last_seen_ns),
                 UserSort::FirstSeen => a.first_seen_ns.cmp(&b.first_seen_ns),
                 UserSort::Tokens => tokens(b).cmp(&tokens(a)),
+                UserSort::Cost => match (a.cost_usd, b.cost_usd) {
+                    (Some(a), Some(b)) => b.total_cmp(&a),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                },
                 UserSort::Traces => b.traces.cmp(&a.traces),
                 UserSort::Sessions => b.sessions.cmp(&a.sessions),
                 UserSort::Spans => b.spans.cmp(&a.spans),
@@ -319,7 +350,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT s.session, COUNT(*), SUM(s.span_count), SUM(s.status = 'error'),
                     SUM(s.input_tokens), SUM(s.output_tokens), MIN(s.start_ns), MAX(s.start_ns),
-                    COUNT(*) FILTER (WHERE s.end_user IS NULL)
+                    COUNT(*) FILTER (WHERE s.end_user IS NULL), SUM(s.cost_nanos)
              FROM traces s WHERE s.session IN ({selected})
              GROUP BY s.session ORDER BY MAX(s.start_ns) DESC, s.session LIMIT ?"
         ))?;
@@ -345,6 +376,7 @@ impl Store {
                     errors: row.get(3)?,
                     input_tokens: row.get(4)?,
                     output_tokens: row.get(5)?,
+                    cost_usd: row.get::<_, Option<Nanos>>(9)?.map(nanos_to_usd),
                     workflows: Vec::new(),
                     first_turn: time::rfc3339(first),
                     last_turn: time::rfc3339(last),

@@ -15,8 +15,11 @@ mod schema;
 mod write;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::Connection;
+
+use crate::pricing::PriceTable;
 
 pub use analytics::{SessionStats, UserSort, UserStats, UsersReport};
 pub use daily::{DailyReport, DailySeries, MAX_DAYS};
@@ -39,10 +42,10 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
-    /// The database was written by an incompatible version of `neatlogs`.
+    /// The database was written by a newer version of `neatlogs`.
     #[error(
         "{path} has schema version {found}, this neatlogs uses {SCHEMA_VERSION}: \
-         move it aside or pass another --db"
+         upgrade neatlogs, or move the store aside or pass another --db"
     )]
     SchemaVersion {
         /// The database.
@@ -70,12 +73,36 @@ pub struct Store {
     path: Option<PathBuf>,
     /// Writes since the planner statistics were last refreshed.
     writes_since_optimize: u32,
+    /// Prices the LLM spans this connection writes.
+    prices: Arc<PriceTable>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
     }
+}
+
+/// Brings a store of an older schema version up to date, in one
+/// transaction (another process that got there first is noticed).
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let first = usize::try_from(version - 1).unwrap_or(0);
+        for step in schema::MIGRATIONS.iter().skip(first) {
+            conn.execute_batch(step)?;
+        }
+        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -102,13 +129,16 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version != 0 && version != schema::SCHEMA_VERSION {
+        if !(0..=schema::SCHEMA_VERSION).contains(&version) {
             return Err(StoreError::SchemaVersion {
                 path: path
                     .as_ref()
                     .map_or_else(|| ":memory:".to_owned(), |p| p.display().to_string()),
                 found: version,
             });
+        }
+        if version != 0 && version < schema::SCHEMA_VERSION {
+            migrate(&conn)?;
         }
         conn.execute_batch(schema::DDL)?;
         if version == 0 {
@@ -121,7 +151,34 @@ impl Store {
             conn,
             path,
             writes_since_optimize: 0,
+            prices: Arc::new(PriceTable::builtin()),
         })
+    }
+
+    /// Prices the LLM spans written from now on with `prices` (the
+    /// built-in table until then). A span's cost is fixed when it is
+    /// stored: what it cost at the prices of the day, as an invoice is.
+    ///
+    /// ```
+    /// use neatlogs_cli::{ingest, pricing::PriceTable, store::Store};
+    /// let mut store = Store::in_memory().unwrap();
+    /// let prices = PriceTable::parse(
+    ///     r#"{"models":{"house-model":{"input":1,"output":2}}}"#, false, "prices.json").unwrap();
+    /// store.set_prices(PriceTable::builtin().overridden_by(prices));
+    /// let body = br#"{"name":"chat","attributes":{"neatlogs.end_user.id":"u_1"},
+    ///   "children":[{"name":"llm","kind":"llm","model":"house-model",
+    ///     "tokens":{"prompt":1000000,"completion":0}}]}"#;
+    /// let (batch, id) = ingest::batch_from_simple_trace(body).unwrap();
+    /// store.write(&batch).unwrap();
+    /// assert_eq!(store.trace(&id).unwrap().unwrap().trace.cost_usd, Some(1.0));
+    /// ```
+    pub fn set_prices(&mut self, prices: PriceTable) {
+        self.prices = Arc::new(prices);
+    }
+
+    /// The table that prices what this connection writes.
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
     }
 
     /// Where the store lives (`None` in memory).
@@ -158,5 +215,70 @@ impl Store {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::batch_from_simple_trace;
+
+    /// A store written before costs existed (schema 1) opens, gains the
+    /// new columns, and prices what is written from then on.
+    #[test]
+    fn a_schema_1_store_is_migrated_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let body = br#"{"name":"chat","attributes":{"neatlogs.end_user.id":"u_1"},
+            "children":[{"name":"llm","kind":"llm","model":"gpt-4o","tokens":{"prompt":10,"completion":5}}]}"#;
+        {
+            let mut store = Store::open(&path).unwrap();
+            store
+                .write(&batch_from_simple_trace(body).unwrap().0)
+                .unwrap();
+            // Back to schema 1: the columns it did not have removed.
+            store
+                .conn
+                .execute_batch(
+                    "ALTER TABLE spans DROP COLUMN cache_read_tokens;
+                     ALTER TABLE spans DROP COLUMN cache_write_tokens;
+                     ALTER TABLE spans DROP COLUMN reasoning_tokens;
+                     ALTER TABLE spans DROP COLUMN cost_nanos;
+                     ALTER TABLE spans DROP COLUMN cost_source;
+                     ALTER TABLE traces DROP COLUMN cost_nanos;
+                     ALTER TABLE traces DROP COLUMN unpriced_spans;
+                     PRAGMA user_version = 1;",
+                )
+                .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let old = store.list_traces(&Default::default(), 10, 0).unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].cost_usd, None, "old traces have no cost, not 0");
+        let (batch, id) = batch_from_simple_trace(body).unwrap();
+        store.write(&batch).unwrap();
+        let new = store.trace(&id).unwrap().unwrap();
+        assert!(new.trace.cost_usd.is_some_and(|c| c > 0.0), "{new:?}");
+        // A second open does not migrate again.
+        drop(store);
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_store_from_a_newer_neatlogs_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        Store::open(&path)
+            .unwrap()
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaVersion { .. }), "{err}");
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{Store, StoreError};
 use crate::filter::Filter;
+use crate::pricing::nanos_to_usd;
 use crate::time;
 
 /// One trace, as listed.
@@ -43,6 +44,12 @@ pub struct TraceSummary {
     pub input_tokens: i64,
     /// LLM output tokens over all spans.
     pub output_tokens: i64,
+    /// What the trace's LLM calls cost, in USD: the senders' figures, else
+    /// the price table's; `None` when no call has a known cost.
+    pub cost_usd: Option<f64>,
+    /// LLM spans with tokens but no known cost (a model not in the price
+    /// table): when more than 0, `cost_usd` covers only the others.
+    pub unpriced_spans: i64,
     /// Whether the root has arrived.
     pub has_root: bool,
     /// Whether the SDK's `neatlogs.trace.complete` marker has arrived.
@@ -72,12 +79,23 @@ pub struct SpanView {
     pub status: String,
     /// The status message, if any.
     pub status_message: Option<String>,
-    /// `gen_ai.request.model`.
+    /// The model (the response model when the span names both).
     pub model: Option<String>,
     /// LLM input tokens.
     pub input_tokens: Option<i64>,
     /// LLM output tokens.
     pub output_tokens: Option<i64>,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read_tokens: Option<i64>,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: Option<i64>,
+    /// Reasoning tokens (inside the output tokens).
+    pub reasoning_tokens: Option<i64>,
+    /// What this call cost in USD; `None` when unknown.
+    pub cost_usd: Option<f64>,
+    /// Where the cost came from: `sender` (an attribute on the span) or
+    /// `table` (its tokens at the price table's prices).
+    pub cost_source: Option<String>,
     /// All attributes.
     pub attributes: Value,
     #[serde(skip)]
@@ -95,7 +113,8 @@ pub struct TraceDetail {
 
 pub(crate) const SUMMARY_COLUMNS: &str = "t.trace_id, t.name, t.workflow, t.end_user, t.session,
     t.operator, t.end_user_metadata, t.status, t.start_ns, t.duration_ns, t.span_count,
-    t.error_count, t.input_tokens, t.output_tokens, t.root_span_id IS NOT NULL, t.complete";
+    t.error_count, t.input_tokens, t.output_tokens, t.root_span_id IS NOT NULL, t.complete,
+    t.cost_nanos, t.unpriced_spans";
 
 pub(crate) fn summary(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
     let metadata: Option<String> = row.get(6)?;
@@ -119,6 +138,8 @@ pub(crate) fn summary(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
         output_tokens: row.get(13)?,
         has_root: row.get(14)?,
         complete: row.get(15)?,
+        cost_usd: row.get::<_, Option<i64>>(16)?.map(nanos_to_usd),
+        unpriced_spans: row.get(17)?,
         duration_ns,
     })
 }
@@ -174,7 +195,8 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(
             "SELECT span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message,
-                    model, input_tokens, output_tokens, attributes
+                    model, input_tokens, output_tokens, attributes, cache_read_tokens,
+                    cache_write_tokens, reasoning_tokens, cost_nanos, cost_source
              FROM spans WHERE trace_id = ?1 AND NOT is_marker ORDER BY start_ns, span_id",
         )?;
         let spans = stmt
@@ -195,6 +217,11 @@ impl Store {
                     model: row.get(8)?,
                     input_tokens: row.get(9)?,
                     output_tokens: row.get(10)?,
+                    cache_read_tokens: row.get(12)?,
+                    cache_write_tokens: row.get(13)?,
+                    reasoning_tokens: row.get(14)?,
+                    cost_usd: row.get::<_, Option<i64>>(15)?.map(nanos_to_usd),
+                    cost_source: row.get(16)?,
                     attributes: serde_json::from_str(&attributes).unwrap_or(Value::Null),
                     duration_ns: end_ns - start_ns,
                 })

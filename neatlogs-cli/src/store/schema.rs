@@ -12,9 +12,31 @@
 //!   `metadata:plan is pro` is a lookup either way.
 //! - `end_users`: the catalogue per (workflow, end-user): latest metadata
 //!   (last write wins by the root's end time) and first/last seen.
+//!
+//! Costs are integer nano-dollars (`cost_nanos`), so sums are exact: a
+//! span's is the sender's figure or its tokens priced from the writer's
+//! price table when it was stored, NULL when neither is known; a trace's
+//! is the sum over its spans (NULL when no span has one), and
+//! `unpriced_spans` counts the spans with tokens but no cost, so a partial
+//! sum is never shown as the whole.
 
-/// Bumped when the schema changes incompatibly.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Bumped when the schema changes; older stores are migrated on open
+/// ([`MIGRATIONS`]).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1 → 2: cache and reasoning tokens, costs.
+    r#"
+ALTER TABLE spans ADD COLUMN cache_read_tokens INTEGER;
+ALTER TABLE spans ADD COLUMN cache_write_tokens INTEGER;
+ALTER TABLE spans ADD COLUMN reasoning_tokens INTEGER;
+ALTER TABLE spans ADD COLUMN cost_nanos INTEGER;
+ALTER TABLE spans ADD COLUMN cost_source TEXT;
+ALTER TABLE traces ADD COLUMN cost_nanos INTEGER;
+ALTER TABLE traces ADD COLUMN unpriced_spans INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 /// Creates everything that does not exist yet.
 pub const DDL: &str = r#"
@@ -46,6 +68,11 @@ CREATE TABLE IF NOT EXISTS spans (
     claimed_metadata  TEXT,
     resource_id       INTEGER NOT NULL REFERENCES resources(id),
     attributes        TEXT NOT NULL,
+    cache_read_tokens   INTEGER,
+    cache_write_tokens  INTEGER,
+    reasoning_tokens    INTEGER,
+    cost_nanos          INTEGER,
+    cost_source         TEXT,
     PRIMARY KEY (trace_id, span_id)
 );
 
@@ -68,7 +95,9 @@ CREATE TABLE IF NOT EXISTS traces (
     error_count        INTEGER NOT NULL,
     input_tokens       INTEGER NOT NULL,
     output_tokens      INTEGER NOT NULL,
-    complete           INTEGER NOT NULL
+    complete           INTEGER NOT NULL,
+    cost_nanos         INTEGER,
+    unpriced_spans     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS traces_start ON traces (start_ns);
 CREATE INDEX IF NOT EXISTS traces_end_user ON traces (end_user, start_ns);

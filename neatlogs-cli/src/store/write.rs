@@ -8,7 +8,13 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 
 use super::{Store, StoreError};
-use crate::ingest::Batch;
+use crate::ingest::{Batch, SpanRow};
+use crate::pricing::{Nanos, PriceTable, Usage};
+
+/// `spans.cost_source` of a cost the sender gave.
+pub(crate) const COST_FROM_SENDER: &str = "sender";
+/// `spans.cost_source` of a cost priced from the table.
+pub(crate) const COST_FROM_TABLE: &str = "table";
 
 /// What a write stored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,8 +48,10 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns,
                     status, status_message, model, input_tokens, output_tokens, is_marker,
-                    claimed_end_user, claimed_session, claimed_metadata, resource_id, attributes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                    claimed_end_user, claimed_session, claimed_metadata, resource_id, attributes,
+                    cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, cost_source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                    ?19, ?20, ?21, ?22, ?23)
                  ON CONFLICT (trace_id, span_id) DO UPDATE SET
                     parent_span_id = excluded.parent_span_id, name = excluded.name,
                     kind = excluded.kind, start_ns = excluded.start_ns, end_ns = excluded.end_ns,
@@ -53,10 +61,15 @@ impl Store {
                     claimed_end_user = excluded.claimed_end_user,
                     claimed_session = excluded.claimed_session,
                     claimed_metadata = excluded.claimed_metadata,
-                    resource_id = excluded.resource_id, attributes = excluded.attributes",
+                    resource_id = excluded.resource_id, attributes = excluded.attributes,
+                    cache_read_tokens = excluded.cache_read_tokens,
+                    cache_write_tokens = excluded.cache_write_tokens,
+                    reasoning_tokens = excluded.reasoning_tokens,
+                    cost_nanos = excluded.cost_nanos, cost_source = excluded.cost_source",
             )?;
             for span in &batch.spans {
                 let resource_id = resource_ids.get(span.resource).copied().unwrap_or(0);
+                let (cost, cost_source) = span_cost(&self.prices, span);
                 insert.execute(params![
                     span.trace_id,
                     span.span_id,
@@ -76,6 +89,11 @@ impl Store {
                     span.claimed_metadata,
                     resource_id,
                     span.attributes,
+                    span.cache_read_tokens,
+                    span.cache_write_tokens,
+                    span.reasoning_tokens,
+                    cost,
+                    cost_source,
                 ])?;
                 if !touched.contains(span.trace_id.as_str()) {
                     touched.insert(span.trace_id.clone());
@@ -91,6 +109,29 @@ impl Store {
             spans: batch.spans.len(),
             traces: touched.len(),
         })
+    }
+}
+
+/// A span's cost and where it came from: the sender's own figure wins;
+/// else its tokens priced from the table when the model is in it; else
+/// none (never a made-up 0).
+fn span_cost(prices: &PriceTable, span: &SpanRow) -> (Option<Nanos>, Option<&'static str>) {
+    if let Some(cost) = span.sender_cost {
+        return (Some(cost), Some(COST_FROM_SENDER));
+    }
+    let usage = Usage {
+        input: span.input_tokens,
+        output: span.output_tokens,
+        cache_read: span.cache_read_tokens,
+        cache_write: span.cache_write_tokens,
+    };
+    match span
+        .model
+        .as_deref()
+        .and_then(|model| prices.cost(model, &usage))
+    {
+        Some(cost) => (Some(cost), Some(COST_FROM_TABLE)),
+        None => (None, None),
     }
 }
 
@@ -156,7 +197,18 @@ fn head(row: &rusqlite::Row<'_>) -> rusqlite::Result<Head> {
 /// trace continues a remote parent) the earliest span whose parent is not
 /// stored names the trace, but gives it no end-user.
 fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreError> {
-    let (span_count, error_count, min_start, max_end, input_tokens, output_tokens, complete): (
+    #[allow(clippy::type_complexity)]
+    let (
+        span_count,
+        error_count,
+        min_start,
+        max_end,
+        input_tokens,
+        output_tokens,
+        complete,
+        cost,
+        unpriced_spans,
+    ): (
         i64,
         i64,
         Option<i64>,
@@ -164,6 +216,8 @@ fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreErro
         i64,
         i64,
         bool,
+        Option<Nanos>,
+        i64,
     ) = tx
         .prepare_cached(
             "SELECT COUNT(*) FILTER (WHERE NOT is_marker),
@@ -171,7 +225,9 @@ fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreErro
                     MIN(start_ns) FILTER (WHERE NOT is_marker),
                     MAX(end_ns) FILTER (WHERE NOT is_marker),
                     COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
-                    COALESCE(MAX(is_marker), 0)
+                    COALESCE(MAX(is_marker), 0), SUM(cost_nanos),
+                    COUNT(*) FILTER (WHERE cost_nanos IS NULL
+                        AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))
              FROM spans WHERE trace_id = ?1",
         )?
         .query_row([trace_id], |r| {
@@ -183,6 +239,8 @@ fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreErro
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
             ))
         })?;
     tx.prepare_cached(
@@ -232,8 +290,9 @@ fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreErro
     let rowid: i64 = tx.prepare_cached(
         "INSERT INTO traces (trace_id, root_span_id, name, workflow, service, operator, end_user,
             session, end_user_metadata, status, start_ns, end_ns, duration_ns, span_count,
-            error_count, input_tokens, output_tokens, complete)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            error_count, input_tokens, output_tokens, complete, cost_nanos, unpriced_spans)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20)
          ON CONFLICT (trace_id) DO UPDATE SET
             root_span_id = excluded.root_span_id, name = excluded.name,
             workflow = excluded.workflow, service = excluded.service,
@@ -242,7 +301,8 @@ fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreErro
             status = excluded.status, start_ns = excluded.start_ns, end_ns = excluded.end_ns,
             duration_ns = excluded.duration_ns, span_count = excluded.span_count,
             error_count = excluded.error_count, input_tokens = excluded.input_tokens,
-            output_tokens = excluded.output_tokens, complete = excluded.complete
+            output_tokens = excluded.output_tokens, complete = excluded.complete,
+            cost_nanos = excluded.cost_nanos, unpriced_spans = excluded.unpriced_spans
          RETURNING id",
     )?
     .query_row(params![
@@ -264,6 +324,8 @@ fn recompute_trace(tx: &Transaction<'_>, trace_id: &str) -> Result<(), StoreErro
         input_tokens,
         output_tokens,
         complete,
+        cost,
+        unpriced_spans,
     ], |r| r.get(0))?;
 
     let parsed_metadata = metadata
