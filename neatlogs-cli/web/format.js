@@ -40,6 +40,22 @@ export function ago(iso) {
   return days === 1 ? '1 day ago' : `${days} days ago`;
 }
 
+/**
+ * A cost in USD: `$12.35` from a dollar up, four significant digits below
+ * (`$0.004215`), `''` when unknown (never `$0` for a price nobody knows).
+ * The same as the CLI prints.
+ */
+export function usd(cost) {
+  if (cost === null || cost === undefined || Number.isNaN(Number(cost))) return '';
+  const c = Number(cost);
+  if (c === 0) return '$0';
+  if (Math.abs(c) >= 1) {
+    return `$${c.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  }
+  const decimals = Math.min(12, Math.max(2, 3 - Math.floor(Math.log10(Math.abs(c)))));
+  return `$${c.toFixed(decimals).replace(/0+$/, '').replace(/\.$/, '')}`;
+}
+
 /** A JSON value as one line of text (strings as themselves). */
 export function value(v) {
   if (v === null || v === undefined) return '';

@@ -5,6 +5,7 @@ import { h, link, notice } from './dom.js';
 import { get, ApiError } from './api.js';
 import { quote } from './filters.js';
 import { statusBadge, endUserLink } from './traces.js';
+import { spanContent } from './transcript.js';
 import * as fmt from './format.js';
 
 /**
@@ -68,8 +69,6 @@ function identityPanel(trace) {
 
 function spanDetails(span) {
   const attributes = Object.entries(span.attributes || {}).sort(([a], [b]) => a.localeCompare(b));
-  const input = span.attributes && span.attributes['input.value'];
-  const output = span.attributes && span.attributes['output.value'];
   return h('section', { class: 'panel span-details', id: 'span-details', 'aria-live': 'polite', 'aria-labelledby': 'span-title' },
     h('h2', { id: 'span-title' }, span.name, ' ', statusBadge(span.status === 'error' ? 'error' : 'ok')),
     span.status === 'error'
@@ -84,8 +83,7 @@ function spanDetails(span) {
         ? [h('dt', null, 'Tokens'), h('dd', null, `${fmt.int(span.input_tokens)} in · ${fmt.int(span.output_tokens)} out`)]
         : null,
       h('dt', null, 'Span id'), h('dd', null, h('code', null, span.span_id))),
-    input !== undefined ? [h('h3', null, 'Input'), jsonBlock(input)] : null,
-    output !== undefined ? [h('h3', null, 'Output'), jsonBlock(output)] : null,
+    spanContent(span),
     h('h3', null, 'Attributes'),
     attributes.length
       ? h('table', { class: 'data attrs' },
@@ -210,7 +208,10 @@ export async function render(url, ctx, id) {
         trace.error_count ? h('span', { class: 'error-text' }, ` (${trace.error_count} failed)`) : null)),
       h('div', null, h('dt', null, 'Tokens'), h('dd', null, tokens
         ? `${fmt.int(trace.input_tokens)} in · ${fmt.int(trace.output_tokens)} out`
-        : '—'))));
+        : '—')),
+      h('div', null, h('dt', null, 'Cost'), h('dd', { id: 'trace-cost', title: trace.unpriced_spans ? `${trace.unpriced_spans} LLM call(s) without a known price` : null },
+        trace.cost_usd != null ? fmt.usd(trace.cost_usd) : '—',
+        trace.cost_usd != null && trace.unpriced_spans ? h('span', { class: 'muted' }, ' + unpriced') : null))));
   if (!trace.has_root) {
     header.append(notice('info', 'The root span has not arrived yet, so this trace has no end-user.'));
   }

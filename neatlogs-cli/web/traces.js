@@ -9,9 +9,9 @@ const PAGE_SIZE = 50;
 
 const COLUMNS = [
   ['time', 'Time'], ['workflow', 'Workflow'], ['name', 'Name'], ['end_user', 'End-user'], ['session', 'Session'],
-  ['spans', 'Spans'], ['duration', 'Duration'], ['status', 'Status'], ['tokens', 'Tokens'],
+  ['spans', 'Spans'], ['duration', 'Duration'], ['status', 'Status'], ['tokens', 'Tokens'], ['cost', 'Cost'],
 ];
-const NUMERIC = new Set(['spans', 'duration', 'tokens']);
+const NUMERIC = new Set(['spans', 'duration', 'tokens', 'cost']);
 
 /** A status badge: `ok` or `error`. */
 export function statusBadge(status) {
@@ -53,6 +53,10 @@ function cell(column, trace) {
         ? h('span', { title: `${fmt.int(trace.input_tokens)} in · ${fmt.int(trace.output_tokens)} out` }, fmt.int(total))
         : h('span', { class: 'muted' }, '—');
     }
+    case 'cost':
+      return trace.cost_usd != null
+        ? h('span', { title: trace.unpriced_spans ? `${trace.unpriced_spans} LLM call(s) without a known price are not included` : null }, fmt.usd(trace.cost_usd))
+        : '';
     default:
       return '';
   }

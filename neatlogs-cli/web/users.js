@@ -12,6 +12,8 @@ const COLUMNS = [
   { key: 'traces', label: 'Traces', value: (u) => u.traces },
   { key: 'sessions', label: 'Sessions', value: (u) => u.sessions },
   { key: 'tokens', label: 'Tokens', value: (u) => u.input_tokens + u.output_tokens },
+  // Unknown costs sort below every known one.
+  { key: 'cost', label: 'Cost', value: (u) => (u.cost_usd ?? -1) },
   { key: 'errors', label: 'Errors', value: (u) => u.errors },
   { key: 'p50', label: 'p50', value: (u) => u.p50_ms },
   { key: 'p95', label: 'p95', value: (u) => u.p95_ms },
@@ -31,6 +33,12 @@ function cell(column, user, filterTexts) {
     case 'tokens':
       return h('span', { title: `${fmt.int(user.input_tokens)} in · ${fmt.int(user.output_tokens)} out` },
         fmt.int(user.input_tokens + user.output_tokens));
+    case 'cost':
+      if (user.cost_usd === null || user.cost_usd === undefined) {
+        return h('span', { title: 'no price known for these models' }, '');
+      }
+      return h('span', { title: user.unpriced_spans ? `${fmt.int(user.unpriced_spans)} LLM call(s) without a known price are not included` : null },
+        fmt.usd(user.cost_usd), user.unpriced_spans ? h('span', { class: 'muted' }, ' +?') : null);
     case 'errors':
       return user.errors ? h('span', { class: 'error-text' }, fmt.int(user.errors)) : '0';
     case 'p50':

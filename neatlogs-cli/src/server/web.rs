@@ -62,6 +62,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/trace.js"),
     ),
     (
+        "transcript.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/transcript.js"),
+    ),
+    (
         "users.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/users.js"),
