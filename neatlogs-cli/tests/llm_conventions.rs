@@ -482,3 +482,79 @@ fn a_prices_file_overrides_and_extends_the_builtin_table() {
         "{err}"
     );
 }
+
+/// The Python SDK 1.3.7 with opentelemetry-sdk 1.43 or newer: the `init()`
+/// default end-user is only on the resource, the root carries none; its LLM
+/// span names the dated model. The trace still belongs to that end-user,
+/// with its tokens and cost, and a root in the same process that names its
+/// own end-user keeps it.
+#[test]
+fn python_1_3_7_default_end_user_on_the_resource_counts_for_roots_without_one() {
+    let server = TestServer::start(None);
+    let mut resource = sdk_resource("parity", Some("op_dev"));
+    resource
+        .attributes
+        .push(s("neatlogs.end_user.id", "eu_default"));
+    resource
+        .attributes
+        .push(s("neatlogs.end_user.metadata", r#"{"plan":"free"}"#));
+    let default_root = span(10, 1, None, "support_turn", "WORKFLOW", 0, 500, vec![]);
+    let llm = span(
+        10,
+        2,
+        Some(1),
+        "openai.chat.completions.create",
+        "LLM",
+        10,
+        300,
+        neatlogs_llm("gpt-4o-mini-2024-07-18", 42, 17),
+    );
+    let explicit_root = span(
+        11,
+        1,
+        None,
+        "support_turn",
+        "WORKFLOW",
+        600,
+        100,
+        identity("u_own", None, None),
+    );
+    let explicit_llm = span(
+        11,
+        2,
+        Some(1),
+        "chat",
+        "LLM",
+        610,
+        50,
+        neatlogs_llm("gpt-4o-mini", 5, 5),
+    );
+    let req = request(
+        resource,
+        vec![llm, default_root, explicit_llm, explicit_root],
+    );
+    let (status, body) = post(
+        &server.url("/v1/traces"),
+        &[("content-type", "application/x-protobuf")],
+        &protobuf(&req),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = get(&server.url("/api/end-users"), &[]);
+    let report: Value = serde_json::from_str(&body).unwrap();
+    let default = user(&report, "eu_default");
+    assert_eq!(default["input_tokens"], 42);
+    assert_eq!(default["output_tokens"], 17);
+    assert_eq!(default["metadata"]["plan"], "free");
+    assert_close(
+        &default["cost_usd"],
+        list_cost(&PriceTable::builtin(), "gpt-4o-mini", 42, 17),
+        "dated Python model name",
+    );
+    let own = user(&report, "u_own");
+    assert_eq!(own["input_tokens"], 5);
+    assert!(
+        own["metadata"].is_null(),
+        "the default's metadata stays with the default: {own}"
+    );
+    assert_eq!(report["users"].as_array().unwrap().len(), 2, "{report}");
+}

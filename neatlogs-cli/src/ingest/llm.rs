@@ -7,7 +7,8 @@
 //!   `llm.response.model_name` / `llm.request.model_name`,
 //!   `llm.token_count.{prompt,completion}`,
 //!   `llm.token_count.prompt_details.{cache_read,cache_write}`,
-//!   `llm.token_count.completion_details.reasoning`, `llm.cost.total`;
+//!   `llm.token_count.completion_details.reasoning`, `llm.cost.total`
+//!   (the Neatlogs SDKs write no cost);
 //! - **OpenTelemetry GenAI** (`gen_ai.*`, semantic conventions 1.37 and
 //!   the older names): `gen_ai.response.model` / `gen_ai.request.model`,
 //!   `gen_ai.usage.input_tokens` / `output_tokens` (`prompt_tokens` /
@@ -43,10 +44,6 @@ pub mod neatlogs_keys {
     pub const CACHE_WRITE_TOKENS: &str = "neatlogs.llm.token_count.cache_write";
     /// Reasoning tokens (inside the completion tokens).
     pub const REASONING_TOKENS: &str = "neatlogs.llm.token_count.reasoning";
-    /// The call's cost in USD, when the sender worked it out.
-    pub const COST_TOTAL: &str = "neatlogs.llm.cost.total";
-    /// The same, without the `.total`.
-    pub const COST: &str = "neatlogs.llm.cost";
 }
 
 /// OpenInference keys (`llm.*`) beyond those in [`neatlogs::wire::other`].
@@ -122,13 +119,9 @@ pub const REASONING_TOKENS: &[&str] = &[
     neatlogs_keys::REASONING_TOKENS,
     openinference_keys::REASONING_TOKENS,
 ];
-/// A cost in USD that the sender gives.
-pub const COST: &[&str] = &[
-    neatlogs_keys::COST_TOTAL,
-    neatlogs_keys::COST,
-    openinference_keys::COST_TOTAL,
-    genai_keys::COST,
-];
+/// A cost in USD that the sender gives. The Neatlogs SDKs write none (the
+/// Python SDK 1.3.7 and 1.4.27 do not).
+pub const COST: &[&str] = &[openinference_keys::COST_TOTAL, genai_keys::COST];
 
 /// What a span says about an LLM call; every field is `None` on other spans.
 #[derive(Debug, Clone, Default, PartialEq)]

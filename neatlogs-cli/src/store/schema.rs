@@ -21,7 +21,7 @@
 //! sum is never shown as the whole.
 
 /// Bumped when the schema changes; older stores are migrated on open
-/// ([`MIGRATIONS`]).
+/// (`MIGRATIONS`).
 pub const SCHEMA_VERSION: i64 = 2;
 
 /// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2`.
