@@ -9,6 +9,7 @@
 mod analytics;
 mod daily;
 mod keys;
+mod limit;
 mod plan;
 mod query;
 mod schema;
@@ -16,6 +17,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -24,7 +26,7 @@ use crate::pricing::PriceTable;
 pub use analytics::{SessionStats, UserSort, UserStats, UsersReport};
 pub use daily::{DailyReport, DailySeries, MAX_DAYS};
 pub use keys::{MetadataKey, MetadataValue};
-pub use query::{SpanView, TraceDetail, TraceSummary};
+pub use query::{SpanView, TraceCount, TraceDetail, TraceSummary};
 pub use schema::SCHEMA_VERSION;
 pub use write::WriteSummary;
 
@@ -52,6 +54,13 @@ pub enum StoreError {
         path: String,
         /// Its version.
         found: i64,
+    },
+    /// A read ran past its time limit ([`Store::with_time_limit`]) and
+    /// SQLite stopped it.
+    #[error("the query ran longer than {limit:?} and was stopped")]
+    TimeLimit {
+        /// The limit it ran into.
+        limit: Duration,
     },
     /// A trace id prefix that matches several traces.
     #[error("trace id prefix `{prefix}` matches several traces; give more digits")]

@@ -102,6 +102,17 @@ pub struct SpanView {
     pub(crate) duration_ns: i64,
 }
 
+/// How many traces match a filter, counted up to a limit
+/// ([`Store::count_traces_up_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TraceCount {
+    /// Matching traces, or the limit when there are more.
+    pub count: u64,
+    /// True when the count stopped at the limit: there are more than
+    /// `count` matching traces.
+    pub is_lower_bound: bool,
+}
+
 /// A trace and its spans (in start order, without the completion marker).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceDetail {
@@ -175,6 +186,41 @@ impl Store {
             .prepare_cached(&sql)?
             .query_row(params_from_iter(condition.params.iter()), |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// How many traces match `filter`, counting no further than `limit`: the
+    /// cost is that of reading `limit` matching rows, however large the
+    /// store, where [`count_traces`](Self::count_traces) reads every match.
+    ///
+    /// ```
+    /// let store = neatlogs_cli::store::Store::in_memory().unwrap();
+    /// let n = store.count_traces_up_to(&Default::default(), 10_000).unwrap();
+    /// assert_eq!((n.count, n.is_lower_bound), (0, false));
+    /// ```
+    pub fn count_traces_up_to(
+        &self,
+        filter: &Filter,
+        limit: u64,
+    ) -> Result<TraceCount, StoreError> {
+        let condition = self.compile(filter)?;
+        // One row past the limit tells "exactly `limit`" from "more".
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM traces t WHERE {} LIMIT ?)",
+            condition.sql
+        );
+        let mut params: Vec<SqlValue> = condition.params.into_iter().map(SqlValue::Text).collect();
+        params.push(SqlValue::Integer(
+            i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
+        ));
+        let n: i64 = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(params), |r| r.get(0))?;
+        let n = u64::try_from(n).unwrap_or(0);
+        Ok(TraceCount {
+            count: n.min(limit),
+            is_lower_bound: n > limit,
+        })
     }
 
     /// One trace by id, or by a unique prefix of its id.
@@ -257,5 +303,39 @@ impl Store {
                 prefix: id.to_owned(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::parse;
+    use crate::ingest::batch_from_simple_trace;
+
+    #[test]
+    fn a_bounded_count_stops_at_its_limit_and_says_so() {
+        let mut store = Store::in_memory().unwrap();
+        for i in 0..7 {
+            let body = serde_json::json!({
+                "name": "chat",
+                "attributes": { "neatlogs.end_user.id": format!("u_{}", i % 2) }
+            });
+            let (batch, _) = batch_from_simple_trace(body.to_string().as_bytes()).unwrap();
+            store.write(&batch).unwrap();
+        }
+        let all = Filter::default();
+        let u1 = parse("end_user is u_1").unwrap();
+        let count = |filter: &Filter, limit| {
+            let c = store.count_traces_up_to(filter, limit).unwrap();
+            (c.count, c.is_lower_bound)
+        };
+        assert_eq!(store.count_traces(&all).unwrap(), 7);
+        assert_eq!(count(&all, 100), (7, false));
+        assert_eq!(count(&all, 7), (7, false), "exactly the limit is exact");
+        assert_eq!(count(&all, 6), (6, true));
+        assert_eq!(count(&all, 0), (0, true));
+        assert_eq!(count(&all, u64::MAX), (7, false));
+        assert_eq!(count(&u1, 3), (3, false));
+        assert_eq!(count(&u1, 2), (2, true));
     }
 }
