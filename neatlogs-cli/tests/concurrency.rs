@@ -1,14 +1,19 @@
 //! Concurrent ingest and queries: several clients post while others read;
 //! afterwards every acknowledged span is stored exactly once and the
-//! summaries add up.
+//! summaries add up. And the read path under pressure: a query that runs
+//! past the time limit is stopped with a 503, and a query that holds a
+//! reader connection does not hold the others.
 
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::*;
-use neatlogs_cli::store::{Store, UserSort};
+use neatlogs_cli::server::{router_with, router_with_options, Options, Readers};
+use neatlogs_cli::store::{Store, StoreError, UserSort};
+use serde_json::Value;
 
 const WRITERS: u64 = 4;
 const REQUESTS: u64 = 25;
@@ -121,5 +126,146 @@ fn concurrent_ingest_and_queries_keep_the_store_consistent() {
     assert_eq!(
         report.users.iter().map(|u| u.input_tokens).sum::<i64>() as u64,
         traces * 2
+    );
+}
+
+/// Posts `traces` one-span traces, spread over ten end-users with metadata.
+fn seed(server: &TestServer, traces: u64) {
+    let spans = (1..=traces)
+        .map(|t| {
+            let user = format!("u_{}", t % 10);
+            let metadata = format!(r#"{{"plan":"pro","n":{t}}}"#);
+            span(
+                t,
+                1,
+                None,
+                "chat",
+                "WORKFLOW",
+                t,
+                5,
+                identity(&user, Some(&metadata), None),
+            )
+        })
+        .collect();
+    let body = protobuf(&request(sdk_resource("wf", None), spans));
+    let (status, text) = post(
+        &server.url("/v1/traces"),
+        &[("content-type", "application/x-protobuf")],
+        &body,
+    );
+    assert_eq!(status, 200, "{text}");
+}
+
+/// A long metadata filter with a count, as the traces page asks for it.
+const HEAVY: &str = "/api/traces?count=true&filter=metadata%3Aplan%20is%20pro%20and%20end_user%20contains%209%20and%20name%20contains%20a";
+
+#[test]
+fn a_query_past_the_time_limit_is_stopped_with_a_503_asking_for_a_narrower_filter() {
+    // No time at all: any query of more than a few thousand SQLite steps
+    // runs past it, which this one over 500 traces does.
+    let limited = TestServer::start_app(Default::default(), |db| {
+        router_with_options(
+            db,
+            Options {
+                query_time_limit: Duration::ZERO,
+                ..Options::default()
+            },
+        )
+        .expect("router")
+    });
+    seed(&limited, 500);
+    let (status, body) = get(&limited.url(HEAVY), &[]);
+    assert_eq!(status, 503, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["error_type"], "timeout");
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("was stopped") && message.contains("narrow the filter"),
+        "{message}"
+    );
+
+    // The same query with the default limit answers.
+    let server = TestServer::start(None);
+    seed(&server, 500);
+    let (status, body) = get(&server.url(HEAVY), &[]);
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["total"], 50);
+}
+
+#[test]
+fn a_cheap_read_answers_while_a_slow_one_holds_a_reader() {
+    let mut pool = None;
+    let server = TestServer::start_app(Default::default(), |db| {
+        let readers = Readers::open(db, 2).expect("readers");
+        pool = Some(readers.clone());
+        router_with(
+            Store::open(db).expect("writer"),
+            readers,
+            Options {
+                // Long enough for a cheap query on a loaded machine; also
+                // how long a query waits for a free reader.
+                query_time_limit: Duration::from_secs(2),
+                ..Options::default()
+            },
+        )
+    });
+    let readers = pool.expect("the readers");
+    seed(&server, 20);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let take = || rt.block_on(readers.get(Duration::from_secs(5)));
+
+    // A query that never ends by itself holds one reader.
+    let slow_reader = take().expect("a free reader");
+    let interrupt = slow_reader.connection().get_interrupt_handle();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let slow = std::thread::spawn(move || {
+        started_tx.send(()).unwrap();
+        slow_reader
+            .connection()
+            .query_row(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
+                 SELECT COUNT(*) FROM n",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(StoreError::from)
+    });
+    started_rx.recv().unwrap();
+
+    let (status, body) = get(
+        &server.url("/api/traces?filter=end_user%20is%20u_1&count=true"),
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["total"], 2);
+    assert!(!slow.is_finished(), "the slow query was still running");
+
+    // With the other reader held too, a query waits for one, then says busy.
+    let other = take().expect("the second reader");
+    let resp = agent()
+        .get(&server.url("/api/traces"))
+        .call()
+        .expect("request sent");
+    assert_eq!(resp.status().as_u16(), 503);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert!(!slow.is_finished(), "the slow query was still running");
+    drop(other);
+    assert_eq!(get(&server.url("/api/traces"), &[]).0, 200);
+
+    interrupt.interrupt();
+    let stopped = slow.join().expect("the slow query's thread");
+    assert!(
+        stopped.is_err(),
+        "the endless query ends only when interrupted"
     );
 }

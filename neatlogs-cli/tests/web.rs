@@ -302,6 +302,51 @@ fn count_true_adds_the_total_for_paging() {
     assert!(plain.get("total").is_none(), "only when asked: {plain}");
 }
 
+/// The page's count stops at the count limit and says so, so that a count
+/// costs at most that many rows however large the store.
+#[test]
+fn count_true_stops_at_the_count_limit_and_flags_a_lower_bound() {
+    let server = TestServer::start_app(Default::default(), |db| {
+        neatlogs_cli::server::router_with_options(
+            db,
+            neatlogs_cli::server::Options {
+                count_limit: 3,
+                ..Default::default()
+            },
+        )
+        .expect("router")
+    });
+    for i in 0..5 {
+        let user = if i < 2 { "u_1" } else { "u_2" };
+        send_simple(
+            &server,
+            json!({"name": format!("t{i}"), "attributes": {"neatlogs.end_user.id": user}}),
+        );
+    }
+    let total = |query: &str| {
+        let (status, page) = json_get(&server, &format!("/api/traces?count=true&{query}"));
+        assert_eq!(status, 200, "{page}");
+        (page["total"].clone(), page["total_is_lower_bound"].clone())
+    };
+    assert_eq!(total("limit=2"), (json!(3), json!(true)), "more than 3");
+    // The limit counts from the page's offset: page 2 still learns there
+    // is more after it.
+    assert_eq!(total("limit=2&offset=1"), (json!(4), json!(true)));
+    assert_eq!(total("limit=2&offset=2"), (json!(5), json!(false)));
+    let filter = enc("end_user is u_1");
+    assert_eq!(
+        total(&format!("filter={filter}")),
+        (json!(2), json!(false)),
+        "under the limit the count is exact"
+    );
+    let (_, listed) = json_get(&server, "/api/traces?limit=50&count=true");
+    assert_eq!(
+        listed["traces"].as_array().unwrap().len(),
+        5,
+        "the list is whole"
+    );
+}
+
 /// A request's status and `access-control-allow-origin` header.
 fn allowed_origin(
     method: &str,

@@ -86,11 +86,14 @@ export async function render(url, ctx) {
     filter: parsed.filter, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, count: 'true',
   });
 
+  // The server counts up to a limit past this page; beyond it, `total` is
+  // a lower bound ("10,000+ traces").
   const total = data.total ?? data.traces.length;
+  const plus = data.total_is_lower_bound ? '+' : '';
   const first = total ? (page - 1) * PAGE_SIZE + 1 : 0;
   const last = (page - 1) * PAGE_SIZE + data.traces.length;
   view.append(h('p', { class: 'summary', role: 'status', id: 'trace-count' },
-    total === 1 ? '1 trace' : `${fmt.int(total)} traces`,
+    total === 1 && !plus ? '1 trace' : `${fmt.int(total)}${plus} traces`,
     data.traces.length && total > data.traces.length ? `, showing ${fmt.int(first)}–${fmt.int(last)}` : '',
     parsed.filter ? ' matching the filters' : ''));
 
@@ -109,7 +112,7 @@ export async function render(url, ctx) {
     const to = (p) => ({ f: url.searchParams.getAll('f'), page: p > 1 ? p : undefined });
     view.append(h('nav', { class: 'pager', 'aria-label': 'Pages' },
       page > 1 ? link('/', to(page - 1), '← Newer') : h('span', { class: 'muted' }, '← Newer'),
-      h('span', null, `Page ${page} of ${pages}`),
+      h('span', null, `Page ${page} of ${fmt.int(pages)}${plus}`),
       page < pages ? link('/', to(page + 1), 'Older →') : h('span', { class: 'muted' }, 'Older →')));
   }
   return { node: view, title: parsed.filter ? `Traces · ${parsed.filter}` : 'Traces' };

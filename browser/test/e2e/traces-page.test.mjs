@@ -228,6 +228,46 @@ test('Sessions lists each session\'s turns in order, with its end-user', async (
   assert.deepEqual(names, ['answer-question', 'chat-completion', 'support-escalation']);
 });
 
+test('past the count limit the page says "10,000+ traces" and keeps paging', async () => {
+  // A store of its own: 10,050 one-span traces in one OTLP/JSON request.
+  const big = await startServer();
+  try {
+    const t0 = 1_777_636_800_000_000_000n;
+    const spans = Array.from({ length: 10_050 }, (_, i) => ({
+      traceId: (i + 1).toString(16).padStart(32, '0'),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: 'bulk',
+      kind: 1,
+      startTimeUnixNano: String(t0 + BigInt(i) * 1_000_000n),
+      endTimeUnixNano: String(t0 + BigInt(i) * 1_000_000n + 5_000_000n),
+      attributes: [{ key: 'neatlogs.end_user.id', value: { stringValue: `u_${i % 7}` } }],
+    }));
+    const response = await fetch(`${big.base}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] }),
+    });
+    assert.equal(response.status, 200, await response.text());
+    const counted = await big.api('/api/traces', { count: 'true', limit: 1 });
+    assert.equal(counted.total, 10_000);
+    assert.equal(counted.total_is_lower_bound, true);
+
+    const tab = await browser.newPage();
+    await tab.goto(`${big.base}/`);
+    const summary = tab.locator('#trace-count');
+    await summary.waitFor();
+    assert.equal(await summary.textContent(), '10,000+ traces, showing 1–50');
+    const pager = tab.getByRole('navigation', { name: 'Pages' });
+    assert.match(await pager.textContent(), /Page 1 of 200\+/);
+    await pager.getByRole('link', { name: 'Older →' }).click();
+    await tab.waitForFunction(() => document.querySelector('#trace-count')?.textContent.includes('showing 51–100'));
+    assert.equal(await tab.locator('#trace-count').textContent(), '10,050 traces, showing 51–100');
+    await tab.close();
+  } finally {
+    await big.stop();
+  }
+});
+
 test('an XSS end-user id and metadata value render as text, and nothing runs', async () => {
   await page.goto(`${server.base}/`);
   const row = page.locator(`#traces tr[data-trace-id="${seeded.xss}"]`);

@@ -11,10 +11,12 @@ mod users;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::filter::{self, Filter};
 use crate::pricing::{PriceError, PriceTable};
+use crate::server;
 use crate::store::{StoreError, UserSort};
 
 /// Where the store lives unless `--db` says otherwise.
@@ -68,6 +70,16 @@ pub enum Command {
         /// (JSON, or TOML when it ends in .toml; see docs/configuration.md).
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
+        /// Reader connections: how many queries run at once.
+        #[arg(long, value_name = "N", default_value_t = server::DEFAULT_READERS,
+              value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+        readers: usize,
+        /// Longest a query may run (and wait for a free reader), in
+        /// seconds; a query stopped by it gets a 503 asking for a narrower
+        /// filter.
+        #[arg(long, value_name = "SECONDS", value_parser = serve::parse_seconds,
+              default_value_t = server::DEFAULT_QUERY_TIME_LIMIT.as_secs_f64())]
+        query_timeout: f64,
         /// Browser tests only: serve the files under DIR at /__test/
         /// (loopback addresses only). Built with the `test-fixtures`
         /// feature.
@@ -309,14 +321,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             api_key,
             limits,
             prices,
+            readers,
+            query_timeout,
             #[cfg(feature = "test-fixtures")]
             dev_fixtures,
         } => serve::run(
             &listen,
             &db,
-            api_key,
-            &limits.to_limits(),
-            price_table(prices.as_deref())?,
+            serve::Settings {
+                api_key,
+                readers,
+                query_timeout,
+                limits: limits.to_limits(),
+                prices: price_table(prices.as_deref())?,
+            },
             #[cfg(feature = "test-fixtures")]
             dev_fixtures,
         ),

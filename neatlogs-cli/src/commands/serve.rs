@@ -5,31 +5,53 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 #[cfg(feature = "test-fixtures")]
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::CliError;
 use crate::pricing::PriceTable;
 use crate::server;
 
+/// `neatlogs serve`'s flags beyond the address and the store.
+pub(crate) struct Settings {
+    pub(crate) api_key: Option<String>,
+    pub(crate) readers: usize,
+    /// Seconds, as [`parse_seconds`] accepted them.
+    pub(crate) query_timeout: f64,
+    pub(crate) limits: server::Limits,
+    pub(crate) prices: PriceTable,
+}
+
 pub(crate) fn run(
     listen: &str,
     db: &Path,
-    api_key: Option<String>,
-    limits: &server::Limits,
-    prices: PriceTable,
+    settings: Settings,
     #[cfg(feature = "test-fixtures")] dev_fixtures: Option<PathBuf>,
 ) -> Result<(), CliError> {
-    let api_key = normalize_api_key(api_key)?;
+    let api_key = normalize_api_key(settings.api_key)?;
     let addr = resolve(listen)?;
+    let options = server::Options {
+        readers: settings.readers,
+        query_time_limit: Duration::from_secs_f64(settings.query_timeout),
+        count_limit: server::DEFAULT_COUNT_LIMIT,
+        api_key,
+        limits: settings.limits,
+        prices: settings.prices,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
-    let auth = if api_key.as_deref().is_some_and(|k| !k.is_empty()) {
+    let auth = if options.api_key.as_deref().is_some_and(|k| !k.is_empty()) {
         "API key required"
     } else {
         "no API key"
     };
-    let prices_line = format!("{} models ({})", prices.len(), prices.source);
+    let prices_line = format!(
+        "{} models ({})",
+        options.prices.len(),
+        options.prices.source
+    );
+    let limits = options.limits.clone();
     let ready = |bound: SocketAddr| {
         // The server keeps running if nobody reads stdout any more
         // (`neatlogs serve | head -1`), so write errors are ignored.
@@ -60,12 +82,12 @@ pub(crate) fn run(
     if let Some(dir) = dev_fixtures {
         return runtime
             .block_on(server::serve_with_dev_fixtures(
-                addr, db, api_key, limits, prices, dir, ready,
+                addr, db, options, dir, ready,
             ))
             .map_err(serve_error);
     }
     runtime
-        .block_on(server::serve(addr, db, api_key, limits, prices, ready))
+        .block_on(server::serve(addr, db, options, ready))
         .map_err(serve_error)
 }
 
@@ -91,6 +113,17 @@ fn resolve(listen: &str) -> Result<SocketAddr, CliError> {
         })
 }
 
+/// `--query-timeout`: a positive number of seconds, at most a day.
+pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!(
+            "expected a number of seconds greater than 0 and at most 86400 (e.g. 5 or 0.5), \
+             not `{text}`"
+        )),
+    }
+}
+
 /// The key as the server will compare it: surrounding whitespace removed
 /// (clients' keys are trimmed too, so a key pasted with a trailing space
 /// still matches); empty means no key; a key of only whitespace is an error
@@ -110,7 +143,17 @@ fn normalize_api_key(key: Option<String>) -> Result<Option<String>, CliError> {
 
 #[cfg(test)]
 mod key_tests {
-    use super::normalize_api_key;
+    use super::{normalize_api_key, parse_seconds};
+
+    #[test]
+    fn query_timeouts_are_positive_seconds() {
+        assert_eq!(parse_seconds("5"), Ok(5.0));
+        assert_eq!(parse_seconds("0.25"), Ok(0.25));
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "5s", ""] {
+            let e = parse_seconds(bad).unwrap_err();
+            assert!(e.contains("seconds"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn blank_keys_are_refused_and_padding_is_trimmed() {

@@ -1,14 +1,16 @@
 //! The JSON query API. Filters use the same language as the CLI; a filter
 //! that does not parse is a 400 naming the column.
 
+use std::time::Duration;
+
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{lock, AppState};
+use super::AppState;
 use crate::filter::{self, Field, Filter};
 use crate::store::{Store, StoreError, UserSort, MAX_DAYS};
 
@@ -25,7 +27,9 @@ pub(crate) struct ListParams {
     offset: Option<u32>,
     #[serde(default)]
     sort: Option<String>,
-    /// `true` adds the number of matching traces (`total`) to a list.
+    /// `true` adds the number of matching traces (`total`, counted up to
+    /// `offset` plus the count limit; `total_is_lower_bound` says when
+    /// there are more) to a list.
     #[serde(default)]
     count: Option<bool>,
 }
@@ -66,13 +70,18 @@ fn filter_error(e: filter::FilterError) -> Response {
     bad_request(e.message, Some(e.column))
 }
 
-/// Runs a read on the reader connection, off the async threads.
+/// Runs a read on a free reader connection, off the async threads, under
+/// the query time limit.
 async fn read<T, F>(state: AppState, f: F) -> Response
 where
     T: serde::Serialize + Send + 'static,
     F: FnOnce(&Store) -> Result<Option<T>, StoreError> + Send + 'static,
 {
-    let result = tokio::task::spawn_blocking(move || f(&lock(&state.reader))).await;
+    let limit = state.query_time_limit;
+    let Some(mut reader) = state.readers.get(limit).await else {
+        return busy(limit);
+    };
+    let result = tokio::task::spawn_blocking(move || reader.with_time_limit(limit, f)).await;
     match result {
         Ok(Ok(Some(value))) => Json(value).into_response(),
         Ok(Ok(None)) => (
@@ -81,6 +90,17 @@ where
         )
             .into_response(),
         Ok(Err(e @ StoreError::AmbiguousTrace { .. })) => bad_request(e.to_string(), None),
+        Ok(Err(e @ StoreError::TimeLimit { .. })) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "error": format!(
+                    "{e}: narrow the filter (an end-user, a session or a workflow) and try \
+                     again; the limit is neatlogs serve --query-timeout"
+                ),
+                "error_type": "timeout",
+            })),
+        )
+            .into_response(),
         Ok(Err(e)) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({ "error": e.to_string() })),
@@ -92,6 +112,22 @@ where
         )
             .into_response(),
     }
+}
+
+/// The 503 for a query that found every reader connection busy for `waited`.
+fn busy(waited: Duration) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({
+            "error": format!(
+                "every reader connection stayed busy for {waited:?} (other queries are \
+                 running): try again shortly"
+            ),
+            "error_type": "busy",
+        })),
+    )
+        .into_response()
 }
 
 /// `GET /api`: the routes, for people poking at the collector with curl.
@@ -123,7 +159,10 @@ pub(crate) async fn traces(
     };
     let limit = params.limit.unwrap_or(50).min(MAX_LIMIT);
     let offset = params.offset.unwrap_or(0);
-    let count = params.count.unwrap_or(false);
+    let count_limit = params
+        .count
+        .unwrap_or(false)
+        .then(|| u64::from(offset).saturating_add(state.count_limit));
     read(state, move |store| {
         let traces = store.list_traces(&filter, limit, offset)?;
         let mut body = json!({
@@ -132,8 +171,10 @@ pub(crate) async fn traces(
             "offset": offset,
             "traces": traces,
         });
-        if count {
-            body["total"] = store.count_traces(&filter)?.into();
+        if let Some(count_limit) = count_limit {
+            let total = store.count_traces_up_to(&filter, count_limit)?;
+            body["total"] = total.count.into();
+            body["total_is_lower_bound"] = total.is_lower_bound.into();
         }
         Ok(Some(body))
     })

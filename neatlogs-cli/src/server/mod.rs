@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `POST /v1/traces` | OTLP traces, protobuf or JSON, optionally gzip |
 //! | `POST /v1/trace` | the browser SDK's simple-trace JSON |
-//! | `GET /api/traces?filter=..&limit=..&offset=..` | traces, newest first |
+//! | `GET /api/traces?filter=..&limit=..&offset=..&count=true` | traces, newest first (and how many) |
 //! | `GET /api/traces/{trace_id}` | one trace and its spans |
 //! | `GET /api/end-users?filter=..&sort=..` | usage per end-user |
 //! | `GET /api/sessions?filter=..&limit=..` | sessions with their end-user |
@@ -25,6 +25,17 @@
 //! the header timeout, and keep-alive connections idle that long, are
 //! closed; at most `max_connections` are open, a new one taking the slot of
 //! the connection idle longest.
+//!
+//! Reads run on a pool of reader connections ([`Options::readers`], 8 by
+//! default), so a slow query holds one connection while the others answer.
+//! Each query runs under [`Options::query_time_limit`] (5 s by default):
+//! SQLite stops one that runs longer, and the answer is a 503 whose JSON
+//! `error` asks for a narrower filter (`"error_type": "timeout"`). A query
+//! that finds every reader busy for that long gets a 503 with `Retry-After`
+//! (`"error_type": "busy"`). `count=true` on `/api/traces` counts matching
+//! traces up to `offset` + [`Options::count_limit`] (10,000 by default):
+//! `total` is exact when `total_is_lower_bound` is false, and otherwise
+//! there are more than `total`.
 
 mod api;
 mod auth;
@@ -33,6 +44,7 @@ mod connections;
 #[cfg(feature = "test-fixtures")]
 mod fixtures;
 mod ingest;
+mod read;
 mod web;
 
 use std::future::Future;
@@ -41,6 +53,7 @@ use std::path::Path;
 #[cfg(feature = "test-fixtures")]
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -51,18 +64,64 @@ pub use budget::{IngestLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_INGEST_MEMORY, RETR
 pub use connections::{
     default_max_connections, ConnectionLimits, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
 };
+pub use read::{Reader, Readers};
 
 use crate::ingest::MAX_BODY_BYTES;
 use crate::pricing::PriceTable;
 use crate::store::{Store, StoreError};
+
+/// Reader connections unless configured: several heavy queries (the page
+/// asks for a filtered list and its count) still leave a connection for a
+/// cheap one. Each costs at most SQLite's default page cache, 2 MiB.
+pub const DEFAULT_READERS: usize = 8;
+/// How long a query may run unless configured.
+pub const DEFAULT_QUERY_TIME_LIMIT: Duration = Duration::from_secs(5);
+/// How far `count=true` counts beyond `offset` unless configured.
+pub const DEFAULT_COUNT_LIMIT: u64 = 10_000;
+
+/// How the collector runs, beyond its store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Required on ingest and the query API when set (not on the page and
+    /// its assets, `/api`, `/healthz` or a CORS preflight).
+    pub api_key: Option<String>,
+    /// Reader connections: how many queries run at once.
+    pub readers: usize,
+    /// How long one query may run before SQLite stops it (503); also the
+    /// longest a query waits for a free reader connection.
+    pub query_time_limit: Duration,
+    /// `GET /api/traces?count=true` counts matches up to `offset` plus this.
+    pub count_limit: u64,
+    /// Ingest memory, body and connection limits.
+    pub limits: Limits,
+    /// Prices of LLM calls (the built-in table unless configured).
+    pub prices: PriceTable,
+}
+
+impl Default for Options {
+    /// No API key and the default limits.
+    fn default() -> Self {
+        Options {
+            api_key: None,
+            readers: DEFAULT_READERS,
+            query_time_limit: DEFAULT_QUERY_TIME_LIMIT,
+            count_limit: DEFAULT_COUNT_LIMIT,
+            limits: Limits::default(),
+            prices: PriceTable::builtin(),
+        }
+    }
+}
 
 /// Shared by the handlers.
 #[derive(Clone)]
 pub(crate) struct AppState {
     /// Ingest writes through this connection, one request at a time.
     writer: Arc<Mutex<Store>>,
-    /// Queries read through this one, so they do not wait for writes (WAL).
-    reader: Arc<Mutex<Store>>,
+    /// Queries read through these, side by side and beside the writer (WAL).
+    readers: Readers,
+    /// Each query's time limit, and its longest wait for a reader.
+    query_time_limit: Duration,
+    count_limit: u64,
     api_key: Option<Arc<str>>,
     /// The ingest memory budget and body deadline.
     ingest: budget::IngestGate,
@@ -85,12 +144,16 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The collector's routes over a store at `db`. `api_key`, when given, is
-/// required on ingest and the query API (not on the page and its assets,
-/// `/api`, `/healthz` or a CORS preflight). Ingest has the default
-/// [`IngestLimits`].
+/// The collector's routes over a store at `db`, with the default
+/// [`Options`] and `api_key`.
 pub fn router(db: &Path, api_key: Option<String>) -> Result<Router, StoreError> {
-    router_configured(db, api_key, &IngestLimits::default(), PriceTable::builtin())
+    router_with_options(
+        db,
+        Options {
+            api_key,
+            ..Options::default()
+        },
+    )
 }
 
 /// [`router`] with these ingest limits.
@@ -99,7 +162,17 @@ pub fn router_with_limits(
     api_key: Option<String>,
     limits: &IngestLimits,
 ) -> Result<Router, StoreError> {
-    router_configured(db, api_key, limits, PriceTable::builtin())
+    router_with_options(
+        db,
+        Options {
+            api_key,
+            limits: Limits {
+                ingest: limits.clone(),
+                ..Limits::default()
+            },
+            ..Options::default()
+        },
+    )
 }
 
 /// [`router`], pricing the LLM calls it stores with `prices` rather than
@@ -109,34 +182,35 @@ pub fn router_priced(
     api_key: Option<String>,
     prices: PriceTable,
 ) -> Result<Router, StoreError> {
-    router_configured(db, api_key, &IngestLimits::default(), prices)
+    router_with_options(
+        db,
+        Options {
+            api_key,
+            prices,
+            ..Options::default()
+        },
+    )
 }
 
-/// [`router`] with these ingest limits and prices.
-pub fn router_configured(
-    db: &Path,
-    api_key: Option<String>,
-    limits: &IngestLimits,
-    prices: PriceTable,
-) -> Result<Router, StoreError> {
+/// The collector's routes over a store at `db`.
+pub fn router_with_options(db: &Path, options: Options) -> Result<Router, StoreError> {
     let mut writer = Store::open(db)?;
-    writer.set_prices(prices);
-    let reader = Store::open(db)?;
-    Ok(app(writer, reader, api_key, limits))
+    writer.set_prices(options.prices.clone());
+    let readers = Readers::open(db, options.readers)?;
+    Ok(router_with(writer, readers, options))
 }
 
-/// The routes over already-open connections (`reader` may be another
-/// connection to the same file), with the default [`IngestLimits`].
-pub fn router_with(writer: Store, reader: Store, api_key: Option<String>) -> Router {
-    app(writer, reader, api_key, &IngestLimits::default())
-}
-
-fn app(writer: Store, reader: Store, api_key: Option<String>, limits: &IngestLimits) -> Router {
+/// The routes over already-open connections (`readers` are other
+/// connections to the same file; `options.readers` and `options.prices`
+/// are not used).
+pub fn router_with(writer: Store, readers: Readers, options: Options) -> Router {
     let state = AppState {
         writer: Arc::new(Mutex::new(writer)),
-        reader: Arc::new(Mutex::new(reader)),
-        api_key: api_key.filter(|k| !k.is_empty()).map(Arc::from),
-        ingest: budget::IngestGate::new(limits),
+        readers,
+        query_time_limit: options.query_time_limit,
+        count_limit: options.count_limit,
+        api_key: options.api_key.filter(|k| !k.is_empty()).map(Arc::from),
+        ingest: budget::IngestGate::new(&options.limits.ingest),
     };
     let api_key = axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key);
     let protected = Router::new()
@@ -210,15 +284,13 @@ pub enum ServeError {
 pub async fn serve(
     listen: SocketAddr,
     db: &Path,
-    api_key: Option<String>,
-    limits: &Limits,
-    prices: PriceTable,
+    options: Options,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let api_key = api_key.filter(|k| !k.is_empty());
-    check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
-    let app = router_configured(db, api_key, &limits.ingest, prices)?;
-    serve_app(listen, app, &limits.connections, ready).await
+    let has_key = options.api_key.as_deref().is_some_and(|k| !k.is_empty());
+    check_listen(&listen, has_key).map_err(ServeError::Refused)?;
+    let connections = options.limits.connections.clone();
+    serve_app(listen, router_with_options(db, options)?, &connections, ready).await
 }
 
 /// Serves `app` on an already-bound `listener` within `limits` until
@@ -238,25 +310,21 @@ pub async fn serve_on(
 pub async fn serve_with_dev_fixtures(
     listen: SocketAddr,
     db: &Path,
-    api_key: Option<String>,
-    limits: &Limits,
-    prices: PriceTable,
+    options: Options,
     dev_fixtures: PathBuf,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let api_key = api_key.filter(|k| !k.is_empty());
-    check_listen(&listen, api_key.is_some()).map_err(ServeError::Refused)?;
+    let has_key = options.api_key.as_deref().is_some_and(|k| !k.is_empty());
+    check_listen(&listen, has_key).map_err(ServeError::Refused)?;
     if !listen.ip().is_loopback() {
         return Err(ServeError::Refused(format!(
             "--dev-fixtures serves local files for browser tests; it only listens on loopback, \
              not {listen}"
         )));
     }
-    let app = with_dev_fixtures(
-        router_configured(db, api_key, &limits.ingest, prices)?,
-        dev_fixtures,
-    );
-    serve_app(listen, app, &limits.connections, ready).await
+    let connections = options.limits.connections.clone();
+    let app = with_dev_fixtures(router_with_options(db, options)?, dev_fixtures);
+    serve_app(listen, app, &connections, ready).await
 }
 
 async fn serve_app(

@@ -219,14 +219,22 @@ impl TestServer {
 
     /// A server with these limits, on the collector's own connection loop.
     pub fn start_with(api_key: Option<&str>, limits: neatlogs_cli::server::Limits) -> TestServer {
+        let key = api_key.map(str::to_owned);
+        let ingest = limits.ingest.clone();
+        TestServer::start_app(limits.connections, move |db| {
+            neatlogs_cli::server::router_with_limits(db, key, &ingest).expect("router")
+        })
+    }
+
+    /// A collector serving the routes `app` builds over the store at the
+    /// path it is given, within these connection limits.
+    pub fn start_app(
+        connections: neatlogs_cli::server::ConnectionLimits,
+        app: impl FnOnce(&std::path::Path) -> axum::Router,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("neatlogs.db");
-        let app = neatlogs_cli::server::router_with_limits(
-            &db,
-            api_key.map(str::to_owned),
-            &limits.ingest,
-        )
-        .expect("router");
+        let app = app(&db);
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -245,7 +253,7 @@ impl TestServer {
                 let shutdown = async {
                     let _ = shutdown_rx.await;
                 };
-                neatlogs_cli::server::serve_on(listener, app, &limits.connections, shutdown).await;
+                neatlogs_cli::server::serve_on(listener, app, &connections, shutdown).await;
             });
         });
         let addr = addr_rx.recv().expect("server address");
