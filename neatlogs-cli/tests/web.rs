@@ -2,12 +2,15 @@
 //! headers, the endpoints the page needs (`/api/filter`,
 //! `/api/metadata-keys`, `/api/end-users/daily`, `count=true`), the browser
 //! SDK's metadata in both accepted shapes, CORS on the browser SDK's route
-//! (and nowhere else), and `--dev-fixtures`.
+//! (and nowhere else), the `Host` check against DNS rebinding
+//! (`--allow-host`), and `--dev-fixtures`.
 //! The page itself is tested in Chromium by `scripts/browser-tests.sh`.
 
 mod common;
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
 
 use common::*;
 use serde_json::{json, Value};
@@ -344,6 +347,116 @@ fn count_true_stops_at_the_count_limit_and_flags_a_lower_bound() {
         listed["traces"].as_array().unwrap().len(),
         5,
         "the list is whole"
+    );
+}
+
+/// GET `path` from `addr` with this `Host` header, over a raw connection
+/// (HTTP clients set `Host` themselves): the status and the body.
+fn get_as_host(addr: SocketAddr, host: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    (status, body)
+}
+
+/// A page on another site that rebinds its own name to 127.0.0.1 sends that
+/// name as `Host`: the collector refuses it on every route, and answers
+/// the names and addresses a local client uses.
+#[test]
+fn a_foreign_host_name_is_refused_and_local_ones_are_answered() {
+    let server = TestServer::start(None);
+    let port = server.addr.port();
+    for path in ["/", "/api/traces", "/healthz", "/no/such/path"] {
+        let (status, body) = get_as_host(server.addr, &format!("evil.example:{port}"), path);
+        assert_eq!(status, 403, "{path}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        let message = body["error"].as_str().unwrap();
+        assert!(
+            message.contains("evil.example") && message.contains("--allow-host evil.example"),
+            "{message}"
+        );
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        "localhost".to_owned(),
+    ] {
+        let (status, body) = get_as_host(server.addr, &host, "/api/traces");
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+}
+
+/// `neatlogs serve --allow-host NAME` answers to NAME too, and only to it
+/// (and to the local names); a value that is not a host name is refused at
+/// start.
+#[test]
+fn allow_host_admits_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-host",
+            "collector.test",
+        ])
+        .arg("--db")
+        .arg(dir.path().join("db"))
+        .env_remove("NEATLOGS_API_KEY")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start neatlogs serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the listening line");
+    let addr: SocketAddr = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let port = addr.port();
+    let admitted = get_as_host(addr, &format!("collector.test:{port}"), "/api/traces");
+    let local = get_as_host(addr, &format!("localhost:{port}"), "/api/traces");
+    let other = get_as_host(addr, &format!("other.test:{port}"), "/api/traces");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(admitted.0, 200, "{}", admitted.1);
+    assert_eq!(local.0, 200, "{}", local.1);
+    assert_eq!(other.0, 403, "{}", other.1);
+
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-host",
+            "collector.test:4318",
+        ])
+        .arg("--db")
+        .arg(dir.path().join("db"))
+        .env_remove("NEATLOGS_API_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--allow-host") && stderr.contains("without a scheme or a port"),
+        "{stderr}"
     );
 }
 

@@ -70,6 +70,13 @@ pub enum Command {
         /// (JSON, or TOML when it ends in .toml; see docs/configuration.md).
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
+        /// Also answer requests whose Host header is NAME (repeatable; a
+        /// leading dot admits every name under it). On loopback the
+        /// collector answers only to IP addresses and localhost, so that no
+        /// other site can rebind its own name to it; on any other address
+        /// it answers every name unless this is given.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
         /// Reader connections: how many queries run at once.
         #[arg(long, value_name = "N", default_value_t = server::DEFAULT_READERS,
               value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
@@ -321,6 +328,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             api_key,
             limits,
             prices,
+            allow_host,
             readers,
             query_timeout,
             #[cfg(feature = "test-fixtures")]
@@ -330,6 +338,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             &db,
             serve::Settings {
                 api_key,
+                allow_host,
                 readers,
                 query_timeout,
                 limits: limits.to_limits(),

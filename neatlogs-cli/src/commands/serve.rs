@@ -14,6 +14,7 @@ use crate::server;
 /// `neatlogs serve`'s flags beyond the address and the store.
 pub(crate) struct Settings {
     pub(crate) api_key: Option<String>,
+    pub(crate) allow_host: Vec<String>,
     pub(crate) readers: usize,
     /// Seconds, as [`parse_seconds`] accepted them.
     pub(crate) query_timeout: f64,
@@ -30,6 +31,8 @@ pub(crate) fn run(
     let api_key = normalize_api_key(settings.api_key)?;
     let addr = resolve(listen)?;
     let options = server::Options {
+        hosts: server::AllowedHosts::for_listen(&addr, &settings.allow_host)
+            .map_err(CliError::Other)?,
         readers: settings.readers,
         query_time_limit: Duration::from_secs_f64(settings.query_timeout),
         count_limit: server::DEFAULT_COUNT_LIMIT,

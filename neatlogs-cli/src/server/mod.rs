@@ -36,6 +36,10 @@
 //! traces up to `offset` + [`Options::count_limit`] (10,000 by default):
 //! `total` is exact when `total_is_lower_bound` is false, and otherwise
 //! there are more than `total`.
+//!
+//! Every route answers only to a `Host` that cannot be rebound to this
+//! machine by another site: IP addresses, `localhost`, and the names given
+//! with `--allow-host` ([`AllowedHosts`]); others get a 403 naming the flag.
 
 mod api;
 mod auth;
@@ -43,6 +47,7 @@ mod budget;
 mod connections;
 #[cfg(feature = "test-fixtures")]
 mod fixtures;
+mod host;
 mod ingest;
 mod read;
 mod web;
@@ -64,6 +69,7 @@ pub use budget::{IngestLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_INGEST_MEMORY, RETR
 pub use connections::{
     default_max_connections, ConnectionLimits, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
 };
+pub use host::AllowedHosts;
 pub use read::{Reader, Readers};
 
 use crate::ingest::MAX_BODY_BYTES;
@@ -96,10 +102,12 @@ pub struct Options {
     pub limits: Limits,
     /// Prices of LLM calls (the built-in table unless configured).
     pub prices: PriceTable,
+    /// The `Host` names answered.
+    pub hosts: AllowedHosts,
 }
 
 impl Default for Options {
-    /// No API key and the default limits.
+    /// No API key, the default limits, and the loopback `Host` rule.
     fn default() -> Self {
         Options {
             api_key: None,
@@ -108,6 +116,7 @@ impl Default for Options {
             count_limit: DEFAULT_COUNT_LIMIT,
             limits: Limits::default(),
             prices: PriceTable::builtin(),
+            hosts: AllowedHosts::default(),
         }
     }
 }
@@ -240,6 +249,10 @@ pub fn router_with(writer: Store, readers: Readers, options: Options) -> Router 
         .route("/v1/trace", browser)
         .merge(protected)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            options.hosts,
+            host::check_host,
+        ))
         .layer(axum::middleware::map_response(nosniff))
         .with_state(state)
 }
