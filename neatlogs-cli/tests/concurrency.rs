@@ -184,6 +184,26 @@ fn a_query_past_the_time_limit_is_stopped_with_a_503_asking_for_a_narrower_filte
         "{message}"
     );
 
+    // One trace is read whole whatever the limit: no filter narrows it.
+    let spans = (2..=600)
+        .map(|id| span(9_999, id, Some(1), "step", "TOOL", id, 1, vec![]))
+        .chain([span(9_999, 1, None, "long", "WORKFLOW", 0, 700, vec![])])
+        .collect();
+    let body = protobuf(&request(sdk_resource("wf", None), spans));
+    let (status, text) = post(
+        &limited.url("/v1/traces"),
+        &[("content-type", "application/x-protobuf")],
+        &body,
+    );
+    assert_eq!(status, 200, "{text}");
+    let (status, body) = get(
+        &limited.url(&format!("/api/traces/{}", trace_hex(9_999))),
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["spans"].as_array().map(Vec::len), Some(600));
+
     // The same query with the default limit answers.
     let server = TestServer::start(None);
     seed(&server, 500);

@@ -78,10 +78,26 @@ where
     F: FnOnce(&Store) -> Result<Option<T>, StoreError> + Send + 'static,
 {
     let limit = state.query_time_limit;
-    let Some(mut reader) = state.readers.get(limit).await else {
-        return busy(limit);
+    read_within(state, Some(limit), f).await
+}
+
+/// Runs a read on a free reader connection (waiting for one no longer
+/// than the query time limit), off the async threads, stopped after
+/// `limit` if one is given.
+async fn read_within<T, F>(state: AppState, limit: Option<Duration>, f: F) -> Response
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&Store) -> Result<Option<T>, StoreError> + Send + 'static,
+{
+    let wait = state.query_time_limit;
+    let Some(mut reader) = state.readers.get(wait).await else {
+        return busy(wait);
     };
-    let result = tokio::task::spawn_blocking(move || reader.with_time_limit(limit, f)).await;
+    let result = tokio::task::spawn_blocking(move || match limit {
+        Some(limit) => reader.with_time_limit(limit, f),
+        None => f(&reader),
+    })
+    .await;
     match result {
         Ok(Ok(Some(value))) => Json(value).into_response(),
         Ok(Ok(None)) => (
@@ -181,9 +197,10 @@ pub(crate) async fn traces(
     .await
 }
 
-/// `GET /api/traces/{trace_id}`
+/// `GET /api/traces/{trace_id}`. Not under the query time limit: its cost
+/// is the size of the one trace asked for, which no filter narrows.
 pub(crate) async fn trace(State(state): State<AppState>, Path(trace_id): Path<String>) -> Response {
-    read(state, move |store| store.trace(&trace_id)).await
+    read_within(state, None, move |store| store.trace(&trace_id)).await
 }
 
 /// `GET /api/end-users`

@@ -28,7 +28,8 @@
 //!
 //! Reads run on a pool of reader connections ([`Options::readers`], 8 by
 //! default), so a slow query holds one connection while the others answer.
-//! Each query runs under [`Options::query_time_limit`] (5 s by default):
+//! Each query (all but `/api/traces/{trace_id}`, whose cost is the one
+//! trace's size) runs under [`Options::query_time_limit`] (5 s by default):
 //! SQLite stops one that runs longer, and the answer is a 503 whose JSON
 //! `error` asks for a narrower filter (`"error_type": "timeout"`). A query
 //! that finds every reader busy for that long gets a 503 with `Retry-After`
