@@ -304,7 +304,13 @@ pub async fn serve(
     let has_key = options.api_key.as_deref().is_some_and(|k| !k.is_empty());
     check_listen(&listen, has_key).map_err(ServeError::Refused)?;
     let connections = options.limits.connections.clone();
-    serve_app(listen, router_with_options(db, options)?, &connections, ready).await
+    serve_app(
+        listen,
+        router_with_options(db, options)?,
+        &connections,
+        ready,
+    )
+    .await
 }
 
 /// Serves `app` on an already-bound `listener` within `limits` until

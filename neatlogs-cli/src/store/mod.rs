@@ -13,6 +13,7 @@ mod limit;
 mod plan;
 mod query;
 mod schema;
+mod summary;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -96,19 +97,27 @@ impl std::fmt::Debug for Store {
 /// transaction (another process that got there first is noticed).
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let result = (|| {
+    let result = (|| -> Result<(), StoreError> {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version >= schema::SCHEMA_VERSION {
+            return Ok(());
+        }
         let first = usize::try_from(version - 1).unwrap_or(0);
         for step in schema::MIGRATIONS.iter().skip(first) {
             conn.execute_batch(step)?;
         }
-        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)
+        conn.execute_batch(schema::DDL)?;
+        if version < schema::INCREMENTAL_SUMMARIES {
+            summary::backfill(conn)?;
+        }
+        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
+        Ok(())
     })();
     match result {
         Ok(()) => conn.execute_batch("COMMIT")?,
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
-            return Err(e.into());
+            return Err(e);
         }
     }
     Ok(())

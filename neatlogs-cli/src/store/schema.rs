@@ -4,8 +4,13 @@
 //!   session), deduplicated.
 //! - `spans`: every span as received, with what it *claims* about the
 //!   end-user; only the root's claim counts.
-//! - `traces`: one summary row per trace, recomputed from `spans` whenever a
-//!   request touches the trace (a root may arrive after its children).
+//! - `traces`: one summary row per trace, updated whenever a request touches
+//!   the trace (a root may arrive after its children), from:
+//! - `trace_totals`: each trace's running counts, token sums and time range
+//!   over its stored spans, so a write need not re-read the trace;
+//! - `orphan_spans`: stored spans whose parent is not stored (yet), earliest
+//!   first, to name a trace whose root has not arrived; and `spans_roots`, a
+//!   partial index of root spans.
 //! - `trace_metadata`: the root's end-user metadata flattened to
 //!   `(path, value)` rows, indexed both ways: from a value to its traces
 //!   (few matches) and from a trace to its values (many matches), so
@@ -21,10 +26,16 @@
 //! sum is never shown as the whole.
 
 /// Bumped when the schema changes; older stores are migrated on open
-/// (`MIGRATIONS`).
-pub const SCHEMA_VERSION: i64 = 2;
+/// (`MIGRATIONS`, then [`DDL`], then what only code can fill).
+///
+/// - 1: the first schema.
+/// - 2: cache and reasoning tokens, costs.
+/// - 3: `trace_totals`, `orphan_spans` and `spans_roots` (incremental trace
+///   summaries); an older store gets them filled from its spans.
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2`.
+/// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2` (in SQL;
+/// tables new in a version come from [`DDL`]).
 pub const MIGRATIONS: &[&str] = &[
     // 1 → 2: cache and reasoning tokens, costs.
     r#"
@@ -36,7 +47,13 @@ ALTER TABLE spans ADD COLUMN cost_source TEXT;
 ALTER TABLE traces ADD COLUMN cost_nanos INTEGER;
 ALTER TABLE traces ADD COLUMN unpriced_spans INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 2 → 3: the incremental summary's tables (DDL), filled by
+    // `summary::backfill`.
+    "",
 ];
+
+/// The first version with `trace_totals` and `orphan_spans`.
+pub const INCREMENTAL_SUMMARIES: i64 = 3;
 
 /// Creates everything that does not exist yet.
 pub const DDL: &str = r#"
@@ -75,6 +92,32 @@ CREATE TABLE IF NOT EXISTS spans (
     cost_source         TEXT,
     PRIMARY KEY (trace_id, span_id)
 );
+
+CREATE INDEX IF NOT EXISTS spans_roots ON spans (trace_id, start_ns, span_id)
+    WHERE parent_span_id IS NULL AND NOT is_marker;
+
+CREATE TABLE IF NOT EXISTS orphan_spans (
+    trace_id        TEXT NOT NULL,
+    parent_span_id  TEXT NOT NULL,
+    span_id         TEXT NOT NULL,
+    start_ns        INTEGER NOT NULL,
+    PRIMARY KEY (trace_id, parent_span_id, span_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS orphan_spans_first ON orphan_spans (trace_id, start_ns, span_id);
+
+CREATE TABLE IF NOT EXISTS trace_totals (
+    trace_id       TEXT PRIMARY KEY,
+    spans          INTEGER NOT NULL,
+    errors         INTEGER NOT NULL,
+    markers        INTEGER NOT NULL,
+    start_ns       INTEGER,
+    end_ns         INTEGER,
+    input_tokens   INTEGER NOT NULL,
+    output_tokens  INTEGER NOT NULL,
+    cost_nanos     INTEGER NOT NULL DEFAULT 0,
+    priced         INTEGER NOT NULL DEFAULT 0,
+    unpriced       INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS traces (
     id                 INTEGER PRIMARY KEY,
