@@ -33,46 +33,196 @@ import sys
 from collections import defaultdict
 
 # Differences the Rust SDK makes on purpose. An entry covers a difference when
-# every field it gives matches (fnmatch patterns for strings):
-#   case   the scenario case ("explicit", "init-default", "no-content", "*")
-#   role   the span role ("root", "chain", "tool", "llm", "llm-stream",
-#          "marker", "*"; "<role>#N" for later spans of a role), or a list
-#          of such patterns
-#   key    the attribute key
-#   what   "only-left" (only the Python side wrote it), "only-right" (only
-#          the Rust side), "type" (both, with different value types),
-#          "structure" (key "<parent>", "<otlp kind>", "<status>" or "<span>")
-# and `why` says why, for the report.
+# every field it gives matches (fnmatch patterns for strings, or a list of
+# patterns of which one must match):
+#   versus  the left side's name (--left-name: "python-1.3.7", "python-1.4";
+#           default "*"): for a difference with one Python version only
+#   case    the scenario case ("explicit", "init-default", "no-content", "*")
+#   role    the span role ("root", "chain", "tool", "llm", "llm-stream",
+#           "marker", "*"; "<role>#N" for later spans of a role)
+#   key     the attribute key
+#   what    "only-left" (only the Python side wrote it), "only-right" (only
+#           the Rust side), "type" (both, with different value types),
+#           "structure" (key "<parent>", "<otlp kind>", "<status>" or "<span>")
+#   left_value / right_value  for "structure": the two sides' values
+# and `why` says why, for the report. An entry that matched nothing in a
+# comparison it applies to is listed at the end of that comparison.
 CHILDREN = ["chain*", "tool*", "llm*"]
+DECORATED = ["root", "chain*", "tool*"]
+LLM = ["llm*"]
+PY137 = "*1.3.7*"
+PY14 = "*1.4*"
+CAPTURED_IO = [
+    "input.value",
+    "input.mime_type",
+    "output.value",
+    "output.mime_type",
+    "neatlogs.*.input",
+    "neatlogs.*.output",
+    "neatlogs.*.input_mime_type",
+    "neatlogs.*.output_mime_type",
+]
 
 DELIBERATE = [
-    # Identity is root-only in the Rust SDK. Python 1.3.7 puts the init()
-    # default end-user (and the init() session, in every case) in the resource,
-    # and its span processor copies every `neatlogs.*` resource key and the
-    # mapped `session.id` onto every span it exports, so a child span carries
-    # an end-user and a session of its own and can contradict its root.
-    # (With opentelemetry-sdk >= 1.43 that copy is silently lost, and 1.4.x
-    # stamps identity on the root only, so these entries may go unused.)
+    # --- Identity is root-only. Python 1.3.7 puts the init() default end-user
+    # (and the init() session, in every case) in the resource, and its span
+    # processor copies every `neatlogs.*` resource key and the mapped
+    # `session.id` onto every span it exports, so a child span carries an
+    # end-user and a session of its own and can contradict its root. (With
+    # opentelemetry-sdk >= 1.43 that copy is silently lost; 1.4.x stamps
+    # identity on the root only.)
     {
-        "case": "*",
+        "versus": PY137,
         "role": CHILDREN,
         "key": "neatlogs.end_user.id",
         "what": "only-left",
         "why": "identity is root-only: the init() default end-user is not copied onto children",
     },
     {
-        "case": "*",
+        "versus": PY137,
         "role": CHILDREN,
         "key": "neatlogs.end_user.metadata",
         "what": "only-left",
         "why": "identity is root-only: the init() end-user metadata is not copied onto children",
     },
     {
-        "case": "*",
+        "versus": PY137,
         "role": CHILDREN,
         "key": "neatlogs.session.id",
         "what": "only-left",
         "why": "identity is root-only: the init() session is not copied onto children",
+    },
+    # --- Keys the Rust SDK adds on purpose.
+    {
+        "role": "root",
+        "key": "enduser.id",
+        "what": "only-right",
+        "why": "the root's end-user also under the OpenTelemetry semantic-convention key, "
+        "for any OpenTelemetry backend (root only, like neatlogs.end_user.id)",
+    },
+    {
+        "role": LLM,
+        "key": "openinference.span.kind",
+        "what": "only-right",
+        "why": "every Rust span names its kind in both vocabularies; the Python OpenAI "
+        "wrapper writes only neatlogs.span.kind on LLM spans (its decorator writes both)",
+    },
+    {
+        "role": LLM,
+        "key": "neatlogs.internal",
+        "what": "only-right",
+        "why": "every span the Rust SDK writes is marked as its own; the Python SDK marks "
+        "decorated spans and the marker but not its OpenAI wrapper's LLM spans",
+    },
+    {
+        "role": LLM,
+        "key": "neatlogs.llm.invocation_parameters",
+        "what": "only-right",
+        "why": "the invocation parameters also as one JSON object (the key the Neatlogs "
+        "mapping reads from OpenInference senders), besides the typed "
+        "neatlogs.llm.temperature / max_tokens both SDKs write",
+    },
+    {
+        "role": LLM,
+        "key": "neatlogs.llm.input_messages.*.name",
+        "what": "only-right",
+        "why": "a message's name is written when the application gives one (the tool "
+        "message); the Python OpenAI wrapper drops it though its mapping knows the key",
+    },
+    # --- Keys 1.4 writes and 1.3.7 lacks; the Rust SDK writes them as 1.4 does.
+    {
+        "versus": PY137,
+        "role": LLM,
+        "key": "neatlogs.llm.response_id",
+        "what": "only-right",
+        "why": "1.4 writes the provider's response id, 1.3.7 does not (the issue asks for it)",
+    },
+    {
+        "versus": PY137,
+        "role": LLM,
+        "key": "neatlogs.llm.choices.0.finish_reason",
+        "what": "only-right",
+        "why": "1.4 writes the first choice's finish reason per choice too, 1.3.7 does not",
+    },
+    {
+        "versus": PY137,
+        "role": LLM,
+        "key": [
+            "neatlogs.llm.tool_calls.*.type",
+            "neatlogs.llm.tool_calls.*.choice_index",
+            "neatlogs.llm.tool_calls.*.tool_call_index",
+        ],
+        "what": "only-right",
+        "why": "1.4 writes a tool call's type and indexes, 1.3.7 only id, name and arguments",
+    },
+    {
+        "versus": PY137,
+        "role": LLM,
+        "key": ["neatlogs.llm.tools.*.type", "neatlogs.llm.tools.*.definition"],
+        "what": "only-right",
+        "why": "1.4 writes an offered tool's type and whole definition, 1.3.7 only name, "
+        "description and schema",
+    },
+    # --- Keys only 1.4 writes that the Rust SDK does not write yet.
+    {
+        "versus": PY14,
+        "role": LLM,
+        "key": "neatlogs.capture_fidelity",
+        "what": "only-left",
+        "why": "not written by the Rust SDK yet: it says how a provider integration captured "
+        "the reply, and Rust has no provider integration (absent reads as unknown)",
+    },
+    {
+        "versus": PY14,
+        "role": LLM,
+        "key": "neatlogs.llm.usage",
+        "what": "only-left",
+        "why": "not written by the Rust SDK yet: the provider's raw usage object; the Rust API "
+        "takes usage typed (Usage), whose counts are in neatlogs.llm.token_count.*",
+    },
+    {
+        "versus": PY14,
+        "role": "llm-stream*",
+        "key": "neatlogs.stream.chunk_count",
+        "what": "only-left",
+        "why": "not written by the Rust SDK yet: its API records the first token of a "
+        "stream, not the chunks",
+    },
+    # --- Span status.
+    {
+        "role": DECORATED,
+        "key": "<status>",
+        "what": "structure",
+        "left_value": "STATUS_CODE_OK",
+        "right_value": "STATUS_CODE_UNSET",
+        "why": "#[neatlogs::span] leaves a successful span UNSET, as OpenTelemetry asks of "
+        "instrumentation (an Err or a panic is ERROR; set_ok() is the application's); "
+        "the Python decorator sets OK",
+    },
+    # --- Content off. The Rust SDK's capture_content(false) (and
+    # NEATLOGS_TRACE_CONTENT=false) drops every prompt, message, tool-call
+    # argument, input and output. Python 1.3.7 reads the variable in its
+    # decorator only (LLM messages still go out); 1.4 does not read it.
+    {
+        "case": "no-content",
+        "role": LLM,
+        "key": [
+            "neatlogs.llm.input_messages.*",
+            "neatlogs.llm.output_messages.*",
+            "neatlogs.llm.tool_calls.*.arguments",
+        ],
+        "what": "only-left",
+        "why": "content off drops LLM messages and tool-call arguments; the Python SDK "
+        "sends them whatever NEATLOGS_TRACE_CONTENT says",
+    },
+    {
+        "versus": PY14,
+        "case": "no-content",
+        "role": DECORATED,
+        "key": CAPTURED_IO,
+        "what": "only-left",
+        "why": "content off drops captured inputs and outputs, as 1.3.7 does; 1.4 does not "
+        "read NEATLOGS_TRACE_CONTENT",
     },
 ]
 
@@ -163,13 +313,22 @@ def matches(text, patterns):
     return any(fnmatch.fnmatchcase(text, p) for p in patterns)
 
 
-def declared(case, role, key, what):
+def declared(versus, case, role, key, what, values=None):
+    """The DELIBERATE entry that covers a difference, else None."""
     for entry in DELIBERATE:
         if (
-            matches(case, entry.get("case", "*"))
+            matches(versus, entry.get("versus", "*"))
+            and matches(case, entry.get("case", "*"))
             and matches(role, entry.get("role", "*"))
             and matches(key, entry.get("key", "*"))
             and entry.get("what", what) == what
+            and (
+                values is None
+                or (
+                    matches(str(values[0]), entry.get("left_value", "*"))
+                    and matches(str(values[1]), entry.get("right_value", "*"))
+                )
+            )
         ):
             return entry
     return None
@@ -189,16 +348,19 @@ class Report:
         self.left, self.right = left, right
         self.undeclared = 0
         self.declared = 0
+        self.per_case = defaultdict(lambda: [0, 0])  # case -> [undeclared, deliberate]
         self.used = set()
 
-    def diff(self, case, role, key, what, text):
-        entry = declared(case, role, key, what)
+    def diff(self, case, role, key, what, text, values=None):
+        entry = declared(self.left, case, role, key, what, values)
         if entry is not None:
             self.declared += 1
+            self.per_case[case][1] += 1
             self.used.add(id(entry))
             print(f"    deliberate  {text}  ({entry['why']})")
         else:
             self.undeclared += 1
+            self.per_case[case][0] += 1
             print(f"    DIFF        {text}")
 
 
@@ -239,7 +401,12 @@ def compare_spans(report, case, role, lspan, rspan, lroles, rroles, show_values)
     for name, lv, rv in structure:
         if lv != rv:
             report.diff(
-                case, role, f"<{name}>", "structure", f"{name}: {left} {lv}, {right} {rv}"
+                case,
+                role,
+                f"<{name}>",
+                "structure",
+                f"{name}: {left} {lv}, {right} {rv}",
+                values=(lv, rv),
             )
 
     if report.undeclared + report.declared == n_before:
@@ -318,9 +485,22 @@ def main():
             )
     compare_resource(left_spans, right_spans, args.left_name, args.right_name)
 
-    unused = [e for e in DELIBERATE if id(e) not in report.used]
+    unused = [
+        e
+        for e in DELIBERATE
+        if id(e) not in report.used and matches(args.left_name, e.get("versus", "*"))
+    ]
     for entry in unused:
-        print(f"deliberate entry unused here: {entry['role']} {entry['key']} ({entry['what']})")
+        print(
+            f"deliberate entry unused here: {entry.get('case', '*')} {entry['role']} "
+            f"{entry['key']} ({entry['what']})"
+        )
+    for case in cases:
+        undeclared, deliberate = report.per_case[case]
+        print(
+            f"summary {args.left_name} vs {args.right_name}, case {case}: "
+            f"{undeclared} undeclared, {deliberate} deliberate"
+        )
     print(
         f"{report.undeclared} undeclared differences, {report.declared} deliberate, "
         f"{len(cases)} cases compared"
