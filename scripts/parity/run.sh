@@ -65,7 +65,7 @@ venv() {
   if [ "$want" != "$have" ]; then
     echo "== venv for neatlogs $ver ($dir)" >&2
     "$PYTHON" -m venv --clear "$dir"
-    timeout 900 "$dir/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req" >&2
+    timeout 900 "$dir/bin/pip" install --quiet --disable-pip-version-check --no-compile --no-deps -r "$req" >&2
     "$dir/bin/pip" check >&2
     echo "$want" >"$dir/.requirements.sha256"
   fi
@@ -99,6 +99,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 # stop_receiver: ask it to stop, then wait for it (it stops by itself anyway).
 stop_receiver() {
