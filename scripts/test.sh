@@ -15,5 +15,13 @@ if [ -f .ci/otlp-check.sh ]; then
   bash .ci/otlp-check.sh
 fi
 
+# The official Python SDK (neatlogs 1.3.7 and 1.4.27, pinned, installed from
+# PyPI into venvs under target/parity) and examples/parity_scenario.rs run
+# the same scenario; every attribute key one writes and the other does not
+# must be declared in scripts/parity/compare.py. A few minutes; the timeout
+# only guards against a hang.
+echo "== parity with the official Python SDK (scripts/parity/run.sh)"
+timeout 1500 bash scripts/parity/run.sh
+
 echo "== browser SDK and traces page in headless Chromium"
 bash scripts/browser-tests.sh
