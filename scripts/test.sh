@@ -23,5 +23,14 @@ fi
 echo "== parity with the official Python SDK (scripts/parity/run.sh)"
 timeout 1500 bash scripts/parity/run.sh
 
+# The same pinned Python SDKs, sending to `neatlogs serve`: their traces
+# show the right tokens and cost per end-user in `neatlogs users`.
+echo "== the official Python SDK's traces in neatlogs serve (scripts/parity/collector_check.py)"
+cargo build --locked -q -p neatlogs-cli --bin neatlogs
+for version in 1.3.7 1.4; do
+  timeout 600 "target/parity/venv-$version/bin/python" scripts/parity/collector_check.py \
+    --neatlogs "${CARGO_TARGET_DIR:-target}/debug/neatlogs"
+done
+
 echo "== browser SDK and traces page in headless Chromium"
 bash scripts/browser-tests.sh
