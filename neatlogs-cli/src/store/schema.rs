@@ -26,7 +26,7 @@
 //! sum is never shown as the whole.
 
 /// Bumped when the schema changes; older stores are migrated on open
-/// (`MIGRATIONS`, then [`DDL`], then what only code can fill).
+/// (`MIGRATIONS`, then `DDL`, then what only code can fill).
 ///
 /// - 1: the first schema.
 /// - 2: cache and reasoning tokens, costs.
@@ -35,7 +35,7 @@
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2` (in SQL;
-/// tables new in a version come from [`DDL`]).
+/// tables new in a version come from `DDL`).
 pub const MIGRATIONS: &[&str] = &[
     // 1 → 2: cache and reasoning tokens, costs.
     r#"
