@@ -4,12 +4,13 @@
 Reads, under the cargo target directory (--target-dir, else $CARGO_TARGET_DIR,
 else <repo>/target):
   criterion/<group>/<stack>/new/estimates.json   medians of the timed loops
+  criterion/llm_span/<stack>/new/estimates.json  the LLM row (stacks that record it)
   bench-results/<stack>.json                      CPU, scaling, memory figures
   bench-results/callgrind.json                    instruction counts (optional)
   bench-results/e2e-<stack>-<compression>-<mode>.json
                                                   the end-to-end runs (e2e.sh, optional)
 and prints one table (each stack's figures, and each peer's ratio to
-neatlogs) and the issue's targets marked met or missed; then, if e2e.sh has
+neatlogs; a stack with no results has no column) and the issue's targets marked met or missed; then, if e2e.sh has
 run, one table per end-to-end mode (OpenTelemetry SDK ÷ neatlogs) and its
 targets.
 
@@ -30,6 +31,8 @@ STACKS = [
     ("tracing_otel", "tracing + OTel"),
 ]
 SPANS_PER_TRACE = 11
+# Rows of the LLM span, which a stack may leave out.
+LLM_KEYS = ("llm", "llm_cpu")
 LOWER, HIGHER = "lower is better", "higher is better"
 
 
@@ -106,6 +109,14 @@ def collect(target):
             "produced": dig(res, "total_cpu", "spans_produced"),
             "exported": dig(res, "total_cpu", "spans_exported"),
             "otlp_bytes": dig(res, "total_cpu", "encoded_bytes_per_span"),
+            "llm": criterion_median(target, "llm_span", stack),
+            "llm_cpu": dig(res, "llm_span", "ns_per_span"),
+            "llm_produced": dig(res, "llm_span", "spans_produced"),
+            "llm_exported": dig(res, "llm_span", "spans_exported"),
+            "llm_otlp_bytes": dig(res, "llm_span", "encoded_bytes_per_span"),
+            # A result file that says "llm_span": null: the stack does not
+            # take part in the LLM row ("—"), as opposed to not measured.
+            "llm_skipped": "llm_span" in res and res["llm_span"] is None,
             "unix_time": res.get("unix_time"),
             "quick": res.get("quick"),
         }
@@ -116,6 +127,8 @@ ROWS = [
     # key, label, formatter, direction
     ("caller", "caller cost per 11-span trace (criterion median)", fmt_ns, LOWER),
     ("root", "root only, 1 span (criterion median)", fmt_ns, LOWER),
+    ("llm", "LLM span with two messages and usage (caller cost, criterion median)", fmt_ns, LOWER),
+    ("llm_cpu", "… total CPU per LLM span, export threads + flushes (median of 3 loops)", fmt_ns, LOWER),
     ("cpu", "total CPU per trace, export threads + flushes (median of 3 loops)", fmt_ns, LOWER),
     ("caller_cpu", "… of which on the calling thread (CPU time)", fmt_ns, LOWER),
     ("disabled_span", "disabled: per span (11-span trace ÷ 11)", fmt_ns, LOWER),
@@ -131,8 +144,14 @@ ROWS = [
 ]
 
 
+def measured(f):
+    """Whether a stack has any result (its column is left out otherwise)."""
+    return f["unix_time"] is not None or f["caller"] is not None
+
+
 def table(figures):
-    names = [label for _, label in STACKS]
+    cols = [(s, label) for s, label in STACKS if s == "neatlogs" or measured(figures[s])]
+    names = [label for _, label in cols]
     lines = [
         "| measure | " + " | ".join(names) + " |",
         "|---|" + "---:|" * len(names),
@@ -140,26 +159,36 @@ def table(figures):
     base = figures["neatlogs"]
     for key, label, fmt, direction in ROWS:
         cells = []
-        for stack, _ in STACKS:
+        for stack, _ in cols:
             value = figures[stack][key]
             text = fmt(value) if value is not None else None
             if text is None:
-                cells.append("n/a")
+                cells.append("—" if key in LLM_KEYS and figures[stack]["llm_skipped"] else "n/a")
                 continue
             if stack != "neatlogs" and base[key] not in (None, 0) and value is not None:
                 text += f" ({value / base[key]:.2f}×)"
             cells.append(text)
         lines.append(f"| {label} ({direction}) | " + " | ".join(cells) + " |")
     cells = []
-    for stack, _ in STACKS:
+    for stack, _ in cols:
         b = figures[stack]["bounded"]
         cells.append("n/a" if b is None else "yes" if b else "**no**")
     lines.append("| dead receiver: memory bounded | " + " | ".join(cells) + " |")
     cells = []
-    for stack, _ in STACKS:
+    for stack, _ in cols:
         f = figures[stack]
         cells.append("n/a" if f["produced"] is None else f"{f['exported']:,} / {f['produced']:,}")
     lines.append("| spans exported / produced in the CPU loop | " + " | ".join(cells) + " |")
+    if any(figures[stack]["llm_produced"] is not None for stack, _ in cols):
+        cells = []
+        for stack, _ in cols:
+            f = figures[stack]
+            if f["llm_produced"] is None:
+                cells.append("—" if f["llm_skipped"] else "n/a")
+            else:
+                cells.append(f"{f['llm_exported']:,} / {f['llm_produced']:,}")
+        lines.append("| spans exported / produced in the LLM CPU loop (LLM spans + 1 root per 1,000) | "
+                     + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -500,6 +529,9 @@ def main():
     if otlp:
         print()
         print(f"neatlogs' OTLP protobuf payload: {otlp:.0f} bytes per span on average.")
+    llm_otlp = figures["neatlogs"]["llm_otlp_bytes"]
+    if llm_otlp:
+        print(f"In the LLM loop: {llm_otlp:.0f} bytes per span (LLM spans and their roots).")
     e2e_text = e2e_report(e2e)
     if e2e_text:
         print()

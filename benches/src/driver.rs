@@ -15,6 +15,10 @@
 //!    while 100,000 finished spans wait behind a closed gate, and peak RSS
 //!    with a dead receiver after pushing the queue's capacity, then ten times
 //!    that.
+//! 7. For a stack with [`Stack::LLM`]: `llm_span` (criterion, `iter_custom`),
+//!    the time on the calling thread per LLM call recorded as a span (see
+//!    [`LlmSpans`]), then its total CPU per span as in 4. Last, so that the
+//!    rows above are measured exactly as before the LLM row existed.
 //!
 //! Criterion writes its estimates under `<target>/criterion/`; everything else
 //! goes to `<target>/bench-results/<stack>.json`, which `report.py` reads.
@@ -32,7 +36,7 @@ use criterion::Criterion;
 use serde_json::{json, Value};
 
 use crate::measure::{peak_rss_kib, process_cpu, rss_kib, thread_cpu};
-use crate::scenario::{Request, Requests, SPANS_PER_TRACE};
+use crate::scenario::{Chat, Chats, Request, Requests, SPANS_PER_TRACE};
 use crate::sink::{Gate, Sink};
 use crate::stacks::Pipeline;
 
@@ -76,6 +80,30 @@ pub trait Stack: Sync + Sized {
     /// Spans the stack itself counted as dropped, where it tells.
     fn dropped(&self) -> Option<u64> {
         None
+    }
+
+    /// How the stack records an LLM call, for the LLM row; `None` (the
+    /// default) leaves the stack out of it.
+    const LLM: Option<LlmSpans<Self>> = None;
+}
+
+/// The LLM row of a stack: one LLM call ([`Chat`]) recorded as a span that
+/// is a child of a root. The root is opened before and ended after each
+/// chunk of [`FLUSH_EVERY`] calls, outside the timed part, so that what is
+/// timed is the LLM spans alone.
+pub struct LlmSpans<S> {
+    /// Open a root span named `request` with no attributes, make it the
+    /// current span, run `body`, and end the root.
+    pub under_root: fn(&S, &mut dyn FnMut()),
+    /// Record `chat` as one span under the current span: request model,
+    /// provider, the system and user messages, then the response model, the
+    /// reply, the token usage and the finish reason.
+    pub call: fn(&S, &Chat),
+}
+
+impl<S> std::fmt::Debug for LlmSpans<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSpans").finish_non_exhaustive()
     }
 }
 
@@ -161,14 +189,31 @@ pub fn run<S: Stack>() {
             b.iter_custom(|iters| timed(&stack, &mut reqs, iters, S::root_only))
         });
 
+    let total_cpu = total_cpu(&stack, &pipeline.sink, plan);
+    let concurrent = concurrent(&stack, pipeline.sink.gate().map(|g| &**g), plan);
+    let memory = child::<S>("memory", quick);
+    let dead_receiver = child::<S>("bounded", quick);
+
+    let llm_span = S::LLM.map(|llm| {
+        let mut chats = Chats::default();
+        timed_llm(&stack, &llm, &mut chats, FLUSH_EVERY);
+        criterion
+            .benchmark_group("llm_span")
+            .bench_function(S::NAME, |b| {
+                b.iter_custom(|iters| timed_llm(&stack, &llm, &mut chats, iters))
+            });
+        llm_total_cpu(&stack, &llm, &pipeline.sink, plan)
+    });
+
     let results = json!({
         "stack": S::NAME,
         "unix_time": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         "quick": quick,
-        "total_cpu": total_cpu(&stack, &pipeline.sink, plan),
-        "concurrent": concurrent(&stack, pipeline.sink.gate().map(|g| &**g), plan),
-        "memory": child::<S>("memory", quick),
-        "dead_receiver": child::<S>("bounded", quick),
+        "total_cpu": total_cpu,
+        "concurrent": concurrent,
+        "memory": memory,
+        "dead_receiver": dead_receiver,
+        "llm_span": llm_span,
     });
     println!(
         "{}: {}",
@@ -199,6 +244,27 @@ fn timed<S: Stack>(stack: &S, reqs: &mut Requests, iters: u64, each: fn(&S, &Req
     total
 }
 
+/// Run `iters` LLM calls in chunks of at most [`FLUSH_EVERY`], each chunk
+/// under a root of its own and followed by a flush; the time spent on this
+/// thread recording the LLM spans, roots and flushes excluded.
+fn timed_llm<S: Stack>(stack: &S, llm: &LlmSpans<S>, chats: &mut Chats, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(FLUSH_EVERY);
+        (llm.under_root)(stack, &mut || {
+            let start = Instant::now();
+            for _ in 0..n {
+                (llm.call)(stack, chats.next());
+            }
+            total += start.elapsed();
+        });
+        stack.flush();
+        left -= n;
+    }
+    total
+}
+
 fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -212,46 +278,108 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Process CPU per trace, export threads and flushes included.
-fn total_cpu<S: Stack>(stack: &S, sink: &Sink, plan: Plan) -> Value {
-    let mut reqs = Requests::default();
+/// What [`cpu_loop`] measured.
+struct CpuLoop {
+    /// Process CPU per unit (median of the rounds), in ns.
+    per_unit: f64,
+    /// Process CPU per unit of each round, in ns.
+    rounds: Vec<f64>,
+    /// The calling thread's CPU per unit (median of the rounds), in ns.
+    caller_per_unit: f64,
+    /// Units produced.
+    units: u64,
+    /// Spans the sink received.
+    spans_exported: u64,
+    /// Encoded bytes per span received.
+    bytes_per_span: f64,
+}
+
+/// Process CPU (every thread, export threads included) around `plan`'s
+/// rounds of `chunk`s, each producing [`FLUSH_EVERY`] units and followed by
+/// a flush.
+fn cpu_loop<S: Stack>(stack: &S, sink: &Sink, plan: Plan, mut chunk: impl FnMut()) -> CpuLoop {
     stack.flush();
     let spans_before = sink.spans();
     let bytes_before = sink.bytes();
-    let dropped_before = stack.dropped();
-    let mut per_trace = Vec::new();
-    let mut caller_per_trace = Vec::new();
-    let mut traces_total = 0u64;
+    let mut per_unit = Vec::new();
+    let mut caller_per_unit = Vec::new();
+    let mut units_total = 0u64;
     for _ in 0..plan.cpu_rounds {
         let wall = Instant::now();
         let cpu = process_cpu();
         let caller = thread_cpu();
-        let mut traces = 0u64;
-        while traces == 0 || wall.elapsed() < plan.cpu_round {
-            for _ in 0..FLUSH_EVERY {
-                stack.trace(reqs.next());
-            }
+        let mut units = 0u64;
+        while units == 0 || wall.elapsed() < plan.cpu_round {
+            chunk();
             stack.flush();
-            traces += FLUSH_EVERY;
+            units += FLUSH_EVERY;
         }
         let cpu = process_cpu() - cpu;
         let caller = thread_cpu() - caller;
-        per_trace.push(cpu.as_nanos() as f64 / traces as f64);
-        caller_per_trace.push(caller.as_nanos() as f64 / traces as f64);
-        traces_total += traces;
+        per_unit.push(cpu.as_nanos() as f64 / units as f64);
+        caller_per_unit.push(caller.as_nanos() as f64 / units as f64);
+        units_total += units;
     }
     let spans_exported = sink.spans() - spans_before;
     let bytes = sink.bytes() - bytes_before;
-    let rounds = per_trace.clone();
+    let rounds = per_unit.clone();
+    CpuLoop {
+        per_unit: median(&mut per_unit),
+        rounds,
+        caller_per_unit: median(&mut caller_per_unit),
+        units: units_total,
+        spans_exported,
+        bytes_per_span: if spans_exported > 0 {
+            bytes as f64 / spans_exported as f64
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Process CPU per trace, export threads and flushes included.
+fn total_cpu<S: Stack>(stack: &S, sink: &Sink, plan: Plan) -> Value {
+    let mut reqs = Requests::default();
+    let dropped_before = stack.dropped();
+    let m = cpu_loop(stack, sink, plan, || {
+        for _ in 0..FLUSH_EVERY {
+            stack.trace(reqs.next());
+        }
+    });
     json!({
-        "ns_per_trace": median(&mut per_trace),
-        "rounds_ns_per_trace": rounds,
-        "caller_thread_cpu_ns_per_trace": median(&mut caller_per_trace),
-        "traces": traces_total,
-        "spans_produced": traces_total * SPANS_PER_TRACE,
-        "spans_exported": spans_exported,
+        "ns_per_trace": m.per_unit,
+        "rounds_ns_per_trace": m.rounds,
+        "caller_thread_cpu_ns_per_trace": m.caller_per_unit,
+        "traces": m.units,
+        "spans_produced": m.units * SPANS_PER_TRACE,
+        "spans_exported": m.spans_exported,
         "spans_dropped": stack.dropped().zip(dropped_before).map(|(a, b)| a - b),
-        "encoded_bytes_per_span": if spans_exported > 0 { bytes as f64 / spans_exported as f64 } else { 0.0 },
+        "encoded_bytes_per_span": m.bytes_per_span,
+    })
+}
+
+/// Process CPU per LLM span, export threads, flushes and the roots (one per
+/// [`FLUSH_EVERY`] LLM spans) included.
+fn llm_total_cpu<S: Stack>(stack: &S, llm: &LlmSpans<S>, sink: &Sink, plan: Plan) -> Value {
+    let mut chats = Chats::default();
+    let dropped_before = stack.dropped();
+    let m = cpu_loop(stack, sink, plan, || {
+        (llm.under_root)(stack, &mut || {
+            for _ in 0..FLUSH_EVERY {
+                (llm.call)(stack, chats.next());
+            }
+        })
+    });
+    let roots = m.units / FLUSH_EVERY;
+    json!({
+        "ns_per_span": m.per_unit,
+        "rounds_ns_per_span": m.rounds,
+        "caller_thread_cpu_ns_per_span": m.caller_per_unit,
+        "llm_spans": m.units,
+        "spans_produced": m.units + roots,
+        "spans_exported": m.spans_exported,
+        "spans_dropped": stack.dropped().zip(dropped_before).map(|(a, b)| a - b),
+        "encoded_bytes_per_span": m.bytes_per_span,
     })
 }
 

@@ -62,36 +62,112 @@ impl Request {
     }
 }
 
-/// A ring of prebuilt requests, so that building the application's strings
+/// What a ring of prebuilt inputs is made of: the `i`-th synthetic one.
+pub trait Synthetic {
+    /// The `i`-th value.
+    fn nth(i: usize) -> Self;
+}
+
+impl Synthetic for Request {
+    fn nth(i: usize) -> Self {
+        Request::new(i)
+    }
+}
+
+/// A ring of prebuilt inputs, so that building the application's strings
 /// is not part of what is timed (it costs the same whatever the stack).
 #[derive(Debug)]
-pub struct Requests {
-    pool: Vec<Request>,
+pub struct Ring<T> {
+    pool: Vec<T>,
     next: usize,
 }
 
-impl Requests {
-    /// `n` distinct requests (at least one).
-    pub fn new(n: usize) -> Requests {
-        Requests {
-            pool: (0..n.max(1)).map(Request::new).collect(),
+/// A ring of prebuilt requests.
+pub type Requests = Ring<Request>;
+
+/// A ring of prebuilt LLM calls.
+pub type Chats = Ring<Chat>;
+
+impl<T: Synthetic> Ring<T> {
+    /// `n` distinct values (at least one).
+    pub fn new(n: usize) -> Ring<T> {
+        Ring {
+            pool: (0..n.max(1)).map(T::nth).collect(),
             next: 0,
         }
     }
+}
 
-    /// The next request of the ring.
+impl<T> Ring<T> {
+    /// The next value of the ring.
     #[inline]
     #[allow(clippy::should_implement_trait)] // never ends: not an iterator
-    pub fn next(&mut self) -> &Request {
+    pub fn next(&mut self) -> &T {
         let i = self.next;
         self.next = if i + 1 == self.pool.len() { 0 } else { i + 1 };
         &self.pool[i]
     }
 }
 
-impl Default for Requests {
+impl<T: Synthetic> Default for Ring<T> {
     fn default() -> Self {
-        Requests::new(1024)
+        Ring::new(1024)
+    }
+}
+
+/// The model asked for by every [`Chat`].
+pub const REQUEST_MODEL: &str = "gpt-4o";
+
+/// The model that answers every [`Chat`].
+pub const RESPONSE_MODEL: &str = "gpt-4o-2024-08-06";
+
+/// The provider of every [`Chat`].
+pub const PROVIDER: &str = "openai";
+
+/// The name of the LLM span.
+pub const LLM_SPAN_NAME: &str = "chat gpt-4o";
+
+/// Why the model stopped, in every [`Chat`].
+pub const FINISH_REASON: &str = "stop";
+
+/// One LLM call as an application holds it: the prompt's system and user
+/// messages (≈ 60 and ≈ 40 bytes), the reply, and the token counts the
+/// provider returned. The texts are owned `String`s that the application
+/// also needs for the request itself, so every stack is handed copies.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    /// The system message.
+    pub system: String,
+    /// The user's message.
+    pub user: String,
+    /// The assistant's reply.
+    pub reply: String,
+    /// Prompt (input) tokens.
+    pub prompt_tokens: u64,
+    /// Completion (output) tokens.
+    pub completion_tokens: u64,
+}
+
+impl Chat {
+    /// The `i`-th synthetic call.
+    pub fn new(i: usize) -> Chat {
+        let order = i * 7919 % 1_000_000;
+        Chat {
+            system: format!(
+                "You are Acme's support assistant (desk {:02}). Answer briefly.",
+                i % 100
+            ),
+            user: format!("Where is the refund for my order #{order:06}?"),
+            reply: format!("The refund for order #{order:06} was sent on Monday."),
+            prompt_tokens: 31 + (i % 5) as u64,
+            completion_tokens: 12 + (i % 3) as u64,
+        }
+    }
+}
+
+impl Synthetic for Chat {
+    fn nth(i: usize) -> Self {
+        Chat::new(i)
     }
 }
 
@@ -123,6 +199,19 @@ mod tests {
         let b = reqs.next().user_id.clone();
         assert_ne!(a, b);
         assert_eq!(reqs.next().user_id, a);
+    }
+
+    #[test]
+    fn chats_differ_and_their_texts_have_the_sizes_described() {
+        let mut chats = Chats::new(3);
+        let a = chats.next().clone();
+        let b = chats.next().clone();
+        assert_ne!(a.user, b.user);
+        for chat in [&a, &b] {
+            assert!((55..=65).contains(&chat.system.len()), "{:?}", chat.system);
+            assert!((35..=45).contains(&chat.user.len()), "{:?}", chat.user);
+            assert!(chat.prompt_tokens > 0 && chat.completion_tokens > 0);
+        }
     }
 
     #[test]

@@ -5,11 +5,15 @@
 use std::hint::black_box;
 
 use neatlogs::export::{ExportError, Exporter, OtlpEncoder, Resource};
+use neatlogs::llm::Message;
 use neatlogs::{Config, SpanKind, SpanRecord};
 
 use super::Pipeline;
-use crate::driver::Stack;
-use crate::scenario::{Request, CHILD_NAMES};
+use crate::driver::{LlmSpans, Stack};
+use crate::scenario::{
+    Chat, Request, CHILD_NAMES, FINISH_REASON, LLM_SPAN_NAME, PROVIDER, REQUEST_MODEL,
+    RESPONSE_MODEL,
+};
 use crate::sink::Sink;
 
 /// Full OTLP protobuf encoding with the runtime's own encoder
@@ -69,6 +73,29 @@ pub fn request_root(req: &Request) {
         .enter();
 }
 
+/// One LLM call, recorded with the typed API: the request on the builder,
+/// the response on the guard. Everything is stored typed on this thread; the
+/// `neatlogs.llm.*` keys are written on the export thread.
+#[inline]
+pub fn llm_call(chat: &Chat) {
+    let call = neatlogs::span(SpanKind::Llm, LLM_SPAN_NAME)
+        .model(REQUEST_MODEL)
+        .provider(PROVIDER)
+        .input_message(Message::system(chat.system.clone()))
+        .input_message(Message::user(chat.user.clone()))
+        .enter();
+    call.set_response_model(RESPONSE_MODEL);
+    call.add_output_message(Message::assistant(chat.reply.clone()));
+    call.set_usage(chat.prompt_tokens, chat.completion_tokens);
+    call.set_finish_reason(FINISH_REASON);
+}
+
+/// `body` under a root `request` with no end-user.
+pub fn under_root(body: &mut dyn FnMut()) {
+    let _root = neatlogs::trace("request").enter();
+    body();
+}
+
 /// neatlogs after `init`.
 #[derive(Debug)]
 pub struct Neatlogs(());
@@ -105,5 +132,57 @@ impl Stack for Neatlogs {
 
     fn dropped(&self) -> Option<u64> {
         Some(neatlogs::stats().dropped)
+    }
+
+    const LLM: Option<LlmSpans<Self>> = Some(LlmSpans {
+        under_root: |_, body| under_root(body),
+        call: |_, chat| llm_call(chat),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Chats;
+
+    #[test]
+    fn the_llm_call_records_every_fact_of_the_chat_under_the_root() {
+        let mut chats = Chats::new(2);
+        let chat = chats.next().clone();
+        let ((), spans) = neatlogs::testing::with_capture(|| under_root(&mut || llm_call(&chat)));
+        assert_eq!(spans.len(), 2);
+        let (llm_span, root) = (&spans[0], &spans[1]);
+        assert_eq!(root.name(), "request");
+        assert_eq!(llm_span.name(), LLM_SPAN_NAME);
+        assert_eq!(llm_span.kind(), SpanKind::Llm);
+        assert_eq!(llm_span.parent_span_id(), Some(root.span_id()));
+        let llm = llm_span.llm().expect("an LLM call");
+        assert_eq!(llm.request_model(), Some(REQUEST_MODEL));
+        assert_eq!(llm.response_model(), Some(RESPONSE_MODEL));
+        assert_eq!(llm.provider(), Some(PROVIDER));
+        let input: Vec<_> = llm
+            .input_messages()
+            .iter()
+            .map(|m| (m.role(), m.content()))
+            .collect();
+        assert_eq!(
+            input,
+            [
+                ("system", chat.system.as_str()),
+                ("user", chat.user.as_str())
+            ]
+        );
+        let output: Vec<_> = llm
+            .output_messages()
+            .iter()
+            .map(|m| (m.role(), m.content()))
+            .collect();
+        assert_eq!(output, [("assistant", chat.reply.as_str())]);
+        assert_eq!(llm.usage().prompt_tokens(), Some(chat.prompt_tokens));
+        assert_eq!(
+            llm.usage().completion_tokens(),
+            Some(chat.completion_tokens)
+        );
+        assert_eq!(llm.finish_reason(), Some(FINISH_REASON));
     }
 }
