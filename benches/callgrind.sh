@@ -11,6 +11,8 @@
 #
 #   bash benches/callgrind.sh            # N1=1000 N2=11000
 #   N1=2000 N2=22000 bash benches/callgrind.sh
+#   HOTPATH=/tmp/hotpath-2a1a19d bash benches/callgrind.sh   # a binary built
+#                                        # elsewhere (another commit); no build
 #
 # Prints a markdown table and writes <target>/bench-results/callgrind.json.
 set -euo pipefail
@@ -22,8 +24,12 @@ TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 export CARGO_TARGET_DIR=$TARGET
 
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
-cargo build --release -p neatlogs-bench --bin hotpath >&2
-BIN=$TARGET/release/hotpath
+if [ -n "${HOTPATH:-}" ]; then
+  BIN=$HOTPATH
+else
+  cargo build --release -p neatlogs-bench --bin hotpath >&2
+  BIN=$TARGET/release/hotpath
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
