@@ -9,7 +9,8 @@
 #
 # About 5-6.5 minutes on 2 cores once built (each stack 1-1.5 min: 4 criterion
 # benchmarks of 1 s warm-up + 3 s measurement, a 3 × 2 s CPU loop, the
-# 1-vs-2-thread runs, two memory child processes). Results: criterion's
+# 1-vs-2-thread runs, two memory child processes; the stacks with an LLM row,
+# neatlogs and otel_sdk, add one more criterion benchmark and CPU loop). Results: criterion's
 # <target>/criterion/, <target>/bench-results/*.json, and the report, printed
 # and saved as <target>/bench-results/report.md. Then the end-to-end runs
 # (benches/e2e.sh: neatlogs and the OpenTelemetry SDK with their real OTLP/HTTP

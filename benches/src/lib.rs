@@ -11,9 +11,13 @@
 //! the batch at the end: after full OTLP protobuf encoding for neatlogs, with
 //! no encoding at all for the peers (their no-op `Reporter`/`SpanExporter`).
 //!
+//! A second scenario, for the stacks that record it ([`driver::LlmSpans`]):
+//! one LLM call ([`scenario::Chat`]: two input messages, the reply, token
+//! usage) recorded as a span under a root.
+//!
 //! # Where things are
 //!
-//! - [`scenario`]: the request data and the child span names.
+//! - [`scenario`]: the request data, the child span names, the LLM calls.
 //! - [`sink`]: where every exporter ends — a counter, and a gate that can hold
 //!   the export thread (a slow or dead receiver).
 //! - [`measure`]: process and thread CPU clocks, peak and current RSS.

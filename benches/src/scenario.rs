@@ -1,4 +1,5 @@
-//! The request data every stack traces, identical for all of them.
+//! The request data and the LLM calls every stack traces, identical for all
+//! of them.
 
 use std::fmt;
 
