@@ -148,8 +148,8 @@ test('a trace opens as a span tree with timings, its end-user and metadata on th
   const details = page.locator('#span-details');
   await details.getByRole('heading', { name: /chat-completion/ }).waitFor();
   const attrs = await details.locator('table.attrs tbody tr').evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
-  assert.equal(attrs['gen_ai.request.model'], 'gpt-4o-mini');
-  assert.equal(attrs['gen_ai.usage.input_tokens'], '42');
+  assert.equal(attrs['neatlogs.llm.model_name'], 'gpt-4o-mini');
+  assert.equal(attrs['neatlogs.llm.token_count.prompt'], '42');
 });
 
 test('errors are highlighted in the trace view', async () => {
