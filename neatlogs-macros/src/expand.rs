@@ -289,20 +289,20 @@ impl Gen<'_> {
             None => Ident::new(DEFAULT_KIND, Span::call_site()),
         };
         let function = LitStr::new(&sig.ident.unraw().to_string(), sig.ident.span());
-        let location = local("__NEATLOGS_CODE");
+        let site = local("__NEATLOGS_SITE");
         let at = sig.ident.span();
         let line = quote_spanned!(at=> ::core::line!());
         let file = quote_spanned!(at=> ::core::file!());
         let mut out = quote! {
-            let #builder = #private::span(#private::SpanKind::#kind, #name);
-            let #builder = #private::SpanBuilder::code_location(#builder, {
-                static #location: #private::CodeLocation = #private::CodeLocation::new(
+            let #builder = #private::span_at(#private::SpanKind::#kind, {
+                static #site: #private::Site = #private::Site::new(
+                    #name,
                     #function,
                     ::core::module_path!(),
                     #file,
                     #line,
                 );
-                &#location
+                &#site
             });
         };
         out.extend(self.capture_input(sig)?);

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::capture;
-use crate::content::{Captured, CodeLocation, Details};
+use crate::content::{Captured, Details, Site};
 use crate::guard::SpanGuard;
 use crate::id;
 use crate::identity::{self, Given, IntoEndUserId, Problem};
@@ -16,7 +16,7 @@ use crate::kind::SpanKind;
 use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
-use crate::record::{Attributes, Value};
+use crate::record::{Attributes, SpanName, Value};
 use crate::runtime;
 use crate::trace::{SpanContext, Trace};
 
@@ -35,7 +35,7 @@ use crate::trace::{SpanContext, Trace};
 /// ```
 #[inline(always)]
 pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
-    SpanBuilder::new(SpanKind::Workflow, name.into())
+    SpanBuilder::new(SpanKind::Workflow, SpanName::from(name.into()))
 }
 
 /// Open a span of any kind: a child of the current span, or a trace root if
@@ -48,7 +48,15 @@ pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
 /// ```
 #[inline(always)]
 pub fn span(kind: SpanKind, name: impl Into<Cow<'static, str>>) -> SpanBuilder {
-    SpanBuilder::new(kind, name.into())
+    SpanBuilder::new(kind, SpanName::from(name.into()))
+}
+
+/// A `#[neatlogs::span]` function's span: named by its static [`Site`],
+/// which also says where the function is. Not public API.
+#[doc(hidden)]
+#[inline(always)]
+pub fn span_at(kind: SpanKind, site: &'static Site) -> SpanBuilder {
+    SpanBuilder::new(kind, SpanName::Site(site))
 }
 
 /// Configures a span before it opens. Made by [`trace`] and [`span`]; opened
@@ -81,13 +89,11 @@ enum State {
 /// Kept small (a few words): builders are moved through every chained call,
 /// and most spans need nothing beyond a name and a parent.
 struct Pending {
-    name: Cow<'static, str>,
+    name: SpanName,
     kind: SpanKind,
     parent: Option<SpanContext>,
     /// Identity and builder attributes, allocated only when given.
     extras: Option<Box<Extras>>,
-    /// Where a `#[neatlogs::span]` function is.
-    code: Option<&'static CodeLocation>,
 }
 
 #[derive(Default)]
@@ -114,7 +120,7 @@ impl fmt::Debug for SpanBuilder {
 
 impl SpanBuilder {
     #[inline(always)]
-    fn new(kind: SpanKind, name: Cow<'static, str>) -> SpanBuilder {
+    fn new(kind: SpanKind, name: SpanName) -> SpanBuilder {
         if !runtime::enabled() {
             return SpanBuilder {
                 state: State::Disabled,
@@ -124,7 +130,7 @@ impl SpanBuilder {
     }
 
     #[inline(never)]
-    fn new_enabled(kind: SpanKind, name: Cow<'static, str>) -> SpanBuilder {
+    fn new_enabled(kind: SpanKind, name: SpanName) -> SpanBuilder {
         let parent = match local::parent() {
             Parent::Root => None,
             Parent::Child(cx) => Some(cx),
@@ -140,7 +146,6 @@ impl SpanBuilder {
                 kind,
                 parent,
                 extras: None,
-                code: None,
             }),
         }
     }
@@ -302,15 +307,6 @@ impl SpanBuilder {
         self.fact(Fact::Streaming(streaming))
     }
 
-    #[doc(hidden)]
-    /// Where the `#[neatlogs::span]` function is (set by the macro).
-    pub fn code_location(mut self, code: &'static CodeLocation) -> Self {
-        if let State::Enabled(p) = &mut self.state {
-            p.code = Some(code);
-        }
-        self
-    }
-
     /// Open the span on this thread; it ends when the guard drops.
     ///
     /// The guard is `!Send`: it cannot be held across an `.await` in a future
@@ -365,9 +361,8 @@ impl Pending {
             kind,
             parent,
             extras,
-            code,
         } = self;
-        let mut span = match (parent, extras) {
+        match (parent, extras) {
             (Some(parent), None) => {
                 let parent_id = parent.span_id;
                 let cx = SpanContext {
@@ -398,15 +393,13 @@ impl Pending {
                     attributes,
                     details,
                 } = extras.map(|e| *e).unwrap_or_default();
-                let trace = new_trace(span_id, &name, identity, tags);
+                let trace = new_trace(span_id, name.as_str(), identity, tags);
                 let mut span =
                     OpenSpan::start(SpanContext { trace, span_id }, None, name, kind, attributes);
                 span.details = details;
                 span
             }
-        };
-        span.code = code;
-        span
+        }
     }
 }
 
@@ -437,4 +430,26 @@ fn new_trace(root_span_id: id::SpanId, name: &str, given: Given, tags: Vec<Strin
         tags,
         sink: capture::sink_for_new_root(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::SpanRecord;
+
+    /// A span is built, moved and buffered by value on the caller's thread:
+    /// what is rare (content, an LLM call, a status, identity) lives behind
+    /// one pointer, and the code location rides in the name.
+    #[test]
+    fn spans_stay_small() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<SpanName>(), 24, "a name is a Cow<str>'s size");
+        assert!(size_of::<Pending>() <= 56, "{}", size_of::<Pending>());
+        assert!(size_of::<OpenSpan>() <= 96, "{}", size_of::<OpenSpan>());
+        assert!(
+            size_of::<SpanRecord>() <= 104,
+            "{}",
+            size_of::<SpanRecord>()
+        );
+    }
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::llm::{LlmCall, Params};
-use crate::record::{SpanRecord, Value};
+use crate::record::{SpanRecord, Status, Value};
 
 /// A captured input or output: text as given, or a JSON value (written as
 /// JSON text, with `application/json` as its MIME type).
@@ -130,13 +130,41 @@ impl CodeLocation {
     }
 }
 
-/// The captured content of one span, allocated only when some is given.
+/// A `#[neatlogs::span]` function's span name and where the function is:
+/// one static per function, made by the macro. Not public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Site {
+    pub(crate) name: &'static str,
+    pub(crate) code: CodeLocation,
+}
+
+impl Site {
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        function: &'static str,
+        namespace: &'static str,
+        file: &'static str,
+        line: u32,
+    ) -> Self {
+        Site {
+            name,
+            code: CodeLocation::new(function, namespace, file, line),
+        }
+    }
+}
+
+/// What most spans never have: captured content, the LLM call, a status.
+/// Boxed in the span and allocated only when one of them is given, so that
+/// a span without any stays small.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Details {
     pub(crate) input: Option<Captured>,
     pub(crate) output: Option<Captured>,
     pub(crate) description: Option<Cow<'static, str>>,
     pub(crate) llm: Option<LlmCall>,
+    pub(crate) status: Status,
 }
 
 impl Details {

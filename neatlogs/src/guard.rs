@@ -121,7 +121,7 @@ impl ActiveSpan<'_> {
 
     /// The span's name.
     pub fn name(&self) -> &str {
-        &self.open.name
+        self.open.name.as_str()
     }
 }
 

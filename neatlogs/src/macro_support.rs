@@ -5,8 +5,8 @@
 //! `crate = path` given to the macro), so it works in modules that shadow
 //! `Result`, `Option` or `String`, or that use `#![no_implicit_prelude]`.
 
-pub use crate::builder::{span, trace, SpanBuilder};
-pub use crate::content::CodeLocation;
+pub use crate::builder::{span, span_at, trace, SpanBuilder};
+pub use crate::content::Site;
 pub use crate::guard::SpanGuard;
 pub use crate::SpanKind;
 pub use core::fmt;

@@ -6,26 +6,24 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::clock::{self, Instant};
-use crate::content::{Captured, CodeLocation, Details};
+use crate::content::{Captured, Details};
 use crate::id::SpanId;
 use crate::kind::SpanKind;
 use crate::llm::{LlmCall, Message, Params, ToolCall, ToolDefinition, Usage};
-use crate::record::{Attributes, SpanRecord, Status, Value};
+use crate::record::{Attributes, SpanName, SpanRecord, Status, Value};
 use crate::trace::SpanContext;
 
 pub(crate) struct OpenSpan {
     /// This span's trace and id.
     pub(crate) cx: SpanContext,
     pub(crate) parent: Option<SpanId>,
-    pub(crate) name: Cow<'static, str>,
+    pub(crate) name: SpanName,
     pub(crate) kind: SpanKind,
     pub(crate) start: Instant,
     pub(crate) attributes: Attributes,
-    /// Boxed, as in [`SpanRecord`]: unset for most spans.
-    pub(crate) status: Option<Box<Status>>,
-    /// Boxed, as in [`SpanRecord`]: allocated when content is given.
+    /// Boxed, as in [`SpanRecord`]: allocated when content, an LLM call or
+    /// a status is given.
     pub(crate) details: Option<Box<Details>>,
-    pub(crate) code: Option<&'static CodeLocation>,
 }
 
 impl OpenSpan {
@@ -33,7 +31,7 @@ impl OpenSpan {
     pub(crate) fn start(
         cx: SpanContext,
         parent: Option<SpanId>,
-        name: Cow<'static, str>,
+        name: SpanName,
         kind: SpanKind,
         attributes: Attributes,
     ) -> OpenSpan {
@@ -44,9 +42,7 @@ impl OpenSpan {
             kind,
             start: clock::now(),
             attributes,
-            status: None,
             details: None,
-            code: None,
         }
     }
 
@@ -61,12 +57,11 @@ impl OpenSpan {
             kind,
             start,
             attributes,
-            mut status,
-            details,
-            code,
+            mut details,
         } = self;
         if std::thread::panicking() {
-            status = Some(Box::new(Status::Error(Cow::Borrowed("panicked"))));
+            details.get_or_insert_with(Box::default).status =
+                Status::Error(Cow::Borrowed("panicked"));
         }
         SpanRecord {
             trace: cx.trace,
@@ -77,9 +72,7 @@ impl OpenSpan {
             start,
             end,
             attributes,
-            status,
             details,
-            code,
         }
     }
 
@@ -96,7 +89,7 @@ impl OpenSpan {
     }
 
     pub(crate) fn set_status(&mut self, status: Status) {
-        self.status = Some(Box::new(status));
+        self.details().status = status;
     }
 
     pub(crate) fn details(&mut self) -> &mut Details {

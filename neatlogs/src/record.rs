@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::clock::{self, Instant};
-use crate::content::{Captured, CodeLocation, Details};
+use crate::content::{Captured, CodeLocation, Details, Site};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::kind::SpanKind;
@@ -163,6 +163,56 @@ pub enum Status {
     Error(Cow<'static, str>),
 }
 
+/// A span's name: a string, or a `#[neatlogs::span]` function's static
+/// [`Site`] (its name and code location in one pointer, so that the code
+/// location costs an open span and a record nothing).
+#[derive(Clone)]
+pub(crate) enum SpanName {
+    Static(&'static str),
+    Owned(String),
+    Site(&'static Site),
+}
+
+impl SpanName {
+    #[inline(always)]
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            SpanName::Static(s) => s,
+            SpanName::Owned(s) => s,
+            SpanName::Site(site) => site.name,
+        }
+    }
+
+    pub(crate) fn code(&self) -> Option<&'static CodeLocation> {
+        match self {
+            SpanName::Site(site) => Some(&site.code),
+            _ => None,
+        }
+    }
+}
+
+impl From<Cow<'static, str>> for SpanName {
+    #[inline(always)]
+    fn from(name: Cow<'static, str>) -> Self {
+        match name {
+            Cow::Borrowed(s) => SpanName::Static(s),
+            Cow::Owned(s) => SpanName::Owned(s),
+        }
+    }
+}
+
+impl std::fmt::Display for SpanName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for SpanName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// The attributes of a span, in the order they were set.
 pub(crate) type Attributes = Vec<(Cow<'static, str>, Value)>;
 
@@ -173,19 +223,15 @@ pub struct SpanRecord {
     pub(crate) trace: Arc<Trace>,
     pub(crate) span_id: SpanId,
     pub(crate) parent: Option<SpanId>,
-    pub(crate) name: Cow<'static, str>,
+    pub(crate) name: SpanName,
     pub(crate) kind: SpanKind,
     pub(crate) start: Instant,
     pub(crate) end: Instant,
     pub(crate) attributes: Attributes,
-    /// Boxed: most spans end unset, and a record is moved several times
-    /// between the stack and the export thread.
-    pub(crate) status: Option<Box<Status>>,
-    /// Captured input and output, the LLM call: boxed, and allocated only
-    /// when some is given.
+    /// Captured input and output, the LLM call, the status: boxed, and
+    /// allocated only when one is given (most spans have none, and a record
+    /// is moved several times between the stack and the export thread).
     pub(crate) details: Option<Box<Details>>,
-    /// Where a `#[neatlogs::span]` function is.
-    pub(crate) code: Option<&'static CodeLocation>,
 }
 
 impl SpanRecord {
@@ -207,7 +253,7 @@ impl SpanRecord {
     }
     /// The span name.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
     }
     /// The span kind.
     pub fn kind(&self) -> SpanKind {
@@ -258,7 +304,7 @@ impl SpanRecord {
     }
     /// The span's status.
     pub fn status(&self) -> &Status {
-        self.status.as_deref().unwrap_or(&Status::Unset)
+        self.details.as_ref().map_or(&Status::Unset, |d| &d.status)
     }
     /// The captured input (`input.value`).
     pub fn input(&self) -> Option<&Captured> {
@@ -278,7 +324,7 @@ impl SpanRecord {
     }
     /// Where the `#[neatlogs::span]` function that made this span is.
     pub fn code(&self) -> Option<&CodeLocation> {
-        self.code
+        self.name.code()
     }
     /// Time to the first token of a streamed reply, when recorded.
     pub fn time_to_first_token(&self) -> Option<Duration> {
@@ -332,14 +378,17 @@ pub(crate) mod synthetic {
             trace: trace.clone(),
             span_id: SpanId::from_u64(span_id),
             parent: parent.map(SpanId::from_u64),
-            name: name.into(),
+            name: SpanName::from(name.into()),
             kind,
             start,
             end: start + Duration::from_nanos(duration_ns),
             attributes,
-            status: (status != Status::Unset).then(|| Box::new(status)),
-            details: None,
-            code: None,
+            details: (status != Status::Unset).then(|| {
+                Box::new(Details {
+                    status,
+                    ..Details::default()
+                })
+            }),
         }
     }
 }

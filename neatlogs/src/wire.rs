@@ -255,15 +255,15 @@ pub mod tool {
     pub const NAME: &str = "tool.name";
     /// Its description.
     pub const DESCRIPTION: &str = "tool.description";
-    /// The twins' prefix (`neatlogs.tool.name`).
-    pub const TWIN_PREFIX: &str = "neatlogs.";
+    /// [`NAME`]'s twin.
+    pub const TWIN_NAME: &str = "neatlogs.tool.name";
+    /// [`DESCRIPTION`]'s twin.
+    pub const TWIN_DESCRIPTION: &str = "neatlogs.tool.description";
 }
 
 /// Where a `#[neatlogs::span]` function is (OpenTelemetry `code.*` keys,
 /// each with a `neatlogs.code.*` twin).
 pub mod code {
-    /// The twins' prefix (`neatlogs.code.function.name`).
-    pub const TWIN_PREFIX: &str = "neatlogs.";
     /// The function's name.
     pub const FUNCTION: &str = "code.function.name";
     /// Its module path.
@@ -272,6 +272,14 @@ pub mod code {
     pub const FILE: &str = "code.file.path";
     /// Its line.
     pub const LINE: &str = "code.line.number";
+    /// [`FUNCTION`]'s twin.
+    pub const TWIN_FUNCTION: &str = "neatlogs.code.function.name";
+    /// [`NAMESPACE`]'s twin.
+    pub const TWIN_NAMESPACE: &str = "neatlogs.code.namespace";
+    /// [`FILE`]'s twin.
+    pub const TWIN_FILE: &str = "neatlogs.code.file.path";
+    /// [`LINE`]'s twin.
+    pub const TWIN_LINE: &str = "neatlogs.code.line.number";
 }
 
 /// Fixed values of the OTLP span itself.

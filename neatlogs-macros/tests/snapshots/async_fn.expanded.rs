@@ -1,18 +1,15 @@
 async fn handle_request(request: Request) -> Result<Response, AppError> {
-    let __neatlogs_builder = ::neatlogs::__private::span(
+    let __neatlogs_builder = ::neatlogs::__private::span_at(
         ::neatlogs::__private::SpanKind::Workflow,
-        "handle_request",
-    );
-    let __neatlogs_builder = ::neatlogs::__private::SpanBuilder::code_location(
-        __neatlogs_builder,
         {
-            static __NEATLOGS_CODE: ::neatlogs::__private::CodeLocation = ::neatlogs::__private::CodeLocation::new(
+            static __NEATLOGS_SITE: ::neatlogs::__private::Site = ::neatlogs::__private::Site::new(
+                "handle_request",
                 "handle_request",
                 ::core::module_path!(),
                 ::core::file!(),
                 ::core::line!(),
             );
-            &__NEATLOGS_CODE
+            &__NEATLOGS_SITE
         },
     );
     #[allow(clippy::needless_borrow)]

@@ -433,15 +433,35 @@ fn for_each_attribute<'a>(
     picked: &[(usize, usize)],
     mut f: impl FnMut(Key<'a>, Attr<'a>),
 ) {
+    for_each_own_attribute(attrs, resource, picked, &mut f);
+    if let Attrs::Record(_) = attrs {
+        for_each_constant(resource, f);
+    }
+}
+
+/// The attributes of a span that differ from span to span: all but
+/// [`for_each_constant`]'s.
+fn for_each_own_attribute<'a>(
+    attrs: Attrs<'a>,
+    resource: &'a Resource,
+    picked: &[(usize, usize)],
+    mut f: impl FnMut(Key<'a>, Attr<'a>),
+) {
     for_each_attribute_str(attrs, picked, &mut f);
     match attrs {
-        Attrs::Record(record) => vocab::neatlogs(record, resource, &mut f),
+        Attrs::Record(record) => vocab::neatlogs(record, &mut f),
         Attrs::Marker => {
             if !resource.tags.is_empty() {
                 f(Key::Str(span::PROCESS_TAGS), Attr::Joined(&resource.tags));
             }
         }
     }
+}
+
+/// The attributes that every record of a batch carries, the same on each
+/// (taken from the resource), last in wire order; not on the marker.
+fn for_each_constant<'a>(resource: &'a Resource, mut f: impl FnMut(Key<'a>, Attr<'a>)) {
+    vocab::neatlogs_constants(resource, &mut f);
 }
 
 fn for_each_attribute_str<'a>(

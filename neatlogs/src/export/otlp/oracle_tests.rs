@@ -203,7 +203,8 @@ fn model_span(r: &SpanRecord, res: &Resource) -> Span {
             }),
         }
     }
-    attributes.extend(model_vocabulary(r, res));
+    attributes.extend(model_vocabulary(r));
+    attributes.extend(model_constants(res));
     Span {
         trace_id: r.trace_id().to_bytes().to_vec(),
         span_id: r.span_id().to_bytes().to_vec(),
@@ -231,12 +232,9 @@ fn model_span(r: &SpanRecord, res: &Resource) -> Span {
     }
 }
 
-/// The Neatlogs vocabulary of a record's typed facts, written out key by
-/// key with `format!` (the writers build keys from parts).
-fn model_vocabulary(r: &SpanRecord, res: &Resource) -> Vec<KeyValue> {
-    let double = any_value::Value::DoubleValue;
-    let int = |n: u64| any_value::Value::IntValue(n as i64);
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+/// What the Python SDK copies from the resource onto every span, last on
+/// each record.
+fn model_constants(res: &Resource) -> Vec<KeyValue> {
     let mut out = vec![
         kv("neatlogs.instrumentation.name", string("neatlogs")),
         kv(
@@ -250,7 +248,16 @@ fn model_vocabulary(r: &SpanRecord, res: &Resource) -> Vec<KeyValue> {
     if !res.tags.is_empty() {
         out.push(kv("neatlogs.tags", string(&res.tags.join(","))));
     }
-    out.push(kv("neatlogs.metrics.duration_ms", double(ms(r.duration()))));
+    out
+}
+
+/// The Neatlogs vocabulary of a record's typed facts, written out key by
+/// key with `format!` (the writers build keys from parts).
+fn model_vocabulary(r: &SpanRecord) -> Vec<KeyValue> {
+    let double = any_value::Value::DoubleValue;
+    let int = |n: u64| any_value::Value::IntValue(n as i64);
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let mut out = vec![kv("neatlogs.metrics.duration_ms", double(ms(r.duration())))];
     if let Some(c) = r.code() {
         for prefix in ["", "neatlogs."] {
             out.push(kv(

@@ -20,8 +20,8 @@
 //! the same message, byte for byte (the tests compare them).
 
 use super::{
-    for_each_attribute, for_each_span, pick_attributes, resource_attributes, Attr, Attrs, Key,
-    SpanView, StatusView,
+    for_each_constant, for_each_own_attribute, for_each_span, pick_attributes, resource_attributes,
+    Attr, Attrs, Key, SpanView, StatusView,
 };
 use crate::export::Resource;
 use crate::record::{SpanRecord, Value};
@@ -35,6 +35,9 @@ pub(super) struct Writer {
     buf: Vec<u8>,
     /// The resource field then the scope field, built before the spans.
     head: Vec<u8>,
+    /// The attributes every record of the batch carries, encoded once per
+    /// batch (`Span.attributes` fields) and copied into each span.
+    constants: Vec<u8>,
     /// Content lengths of the nested lists of the message being written.
     sizes: Vec<usize>,
     /// The application attributes that go out, for the span being written.
@@ -76,6 +79,7 @@ impl Writer {
         let Writer {
             buf,
             head,
+            constants,
             sizes,
             picked,
             items: kept,
@@ -109,12 +113,31 @@ impl Writer {
         w.str_field(key(2, LEN), version);
         w.done();
 
+        // The records' constant attributes, as `Span.attributes` = 9.
+        sizes.clear();
+        items.clear();
+        let mut constants_len = 0;
+        for_each_constant(resource, |key, attr| {
+            let value_len = measure(attr, sizes);
+            constants_len += ld(kv_len(key, value_len));
+            items.push(Item {
+                key,
+                attr,
+                value_len,
+            });
+        });
+        constants.clear();
+        constants.resize(constants_len, 0);
+        let mut w = Cursor::new(constants);
+        w.attributes(key(9, LEN), &items, sizes);
+        w.done();
+
         // ScopeSpans.spans = 2, behind room for the envelope.
         let room = head.len() + 2 * (1 + MAX_VARINT);
         buf.clear();
         buf.resize(room, 0);
         for_each_span(batch, |s| {
-            write_span(buf, resource, s, sizes, picked, &mut items)
+            write_span(buf, resource, constants, s, sizes, picked, &mut items)
         });
         let spans_len = buf.len() - room;
         *kept = recycle(items);
@@ -140,6 +163,7 @@ impl Writer {
 fn write_span<'a>(
     buf: &mut Vec<u8>,
     resource: &'a Resource,
+    constants: &[u8],
     s: &SpanView<'a>,
     sizes: &mut Vec<usize>,
     picked: &mut Vec<(usize, usize)>,
@@ -160,7 +184,12 @@ fn write_span<'a>(
     }
     len += str_field_len(s.name);
     len += fixed64_field_len(s.start) + fixed64_field_len(s.end);
-    for_each_attribute(s.attrs, resource, picked, |key, attr| {
+    let constants = match s.attrs {
+        Attrs::Record(_) => constants,
+        Attrs::Marker => &[],
+    };
+    len += constants.len();
+    for_each_own_attribute(s.attrs, resource, picked, |key, attr| {
         let value_len = measure(attr, sizes);
         len += ld(kv_len(key, value_len));
         items.push(Item {
@@ -190,6 +219,7 @@ fn write_span<'a>(
     w.fixed64_field(key(7, 1), s.start);
     w.fixed64_field(key(8, 1), s.end);
     w.attributes(key(9, LEN), items, sizes);
+    w.bytes(constants);
     if let Some(n) = status_len {
         // Status: message = 2, code = 3.
         w.byte(key(15, LEN));

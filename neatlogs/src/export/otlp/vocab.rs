@@ -19,14 +19,10 @@ fn int(v: u64) -> Attr<'static> {
     Attr::I64(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
-/// The Neatlogs vocabulary: what the Neatlogs backend reads, with the keys
-/// the official Python SDK writes (`docs/wire.md`).
-pub(super) fn neatlogs<'a>(
-    record: &'a SpanRecord,
-    res: &'a Resource,
-    f: &mut impl FnMut(Key<'a>, Attr<'a>),
-) {
-    // What the Python SDK copies from the resource onto every span.
+/// The Neatlogs vocabulary's attributes that are the same on every span of
+/// a batch: what the Python SDK copies from the resource onto each span.
+/// The protobuf writer encodes them once per batch.
+pub(super) fn neatlogs_constants<'a>(res: &'a Resource, f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
     f(
         Key::Str(span::INSTRUMENTATION_NAME),
         Attr::Str(resource::SDK_NAME_VALUE),
@@ -42,24 +38,26 @@ pub(super) fn neatlogs<'a>(
     if !res.tags.is_empty() {
         f(Key::Str(span::PROCESS_TAGS), Attr::Joined(&res.tags));
     }
+}
+
+/// The Neatlogs vocabulary: what the Neatlogs backend reads, with the keys
+/// the official Python SDK writes (`docs/wire.md`); the per-batch constants
+/// are [`neatlogs_constants`].
+pub(super) fn neatlogs<'a>(record: &'a SpanRecord, f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
     f(
         Key::Str(metrics::DURATION_MS),
         Attr::F64(millis(record.duration())),
     );
     if let Some(c) = record.code() {
         let line = Attr::I64(i64::from(c.line));
-        let items = [
-            (code::FUNCTION, Attr::Str(c.function)),
-            (code::NAMESPACE, Attr::Str(c.namespace)),
-            (code::FILE, Attr::Str(c.file)),
-            (code::LINE, line),
-        ];
-        for (key, value) in items {
-            f(Key::Str(key), value);
-        }
-        for (key, value) in items {
-            f(Key::Joined(code::TWIN_PREFIX, key, ""), value);
-        }
+        f(Key::Str(code::FUNCTION), Attr::Str(c.function));
+        f(Key::Str(code::NAMESPACE), Attr::Str(c.namespace));
+        f(Key::Str(code::FILE), Attr::Str(c.file));
+        f(Key::Str(code::LINE), line);
+        f(Key::Str(code::TWIN_FUNCTION), Attr::Str(c.function));
+        f(Key::Str(code::TWIN_NAMESPACE), Attr::Str(c.namespace));
+        f(Key::Str(code::TWIN_FILE), Attr::Str(c.file));
+        f(Key::Str(code::TWIN_LINE), line);
     }
     let description = record.description();
     if record.kind() == SpanKind::Tool {
@@ -67,15 +65,9 @@ pub(super) fn neatlogs<'a>(
         if let Some(d) = description {
             f(Key::Str(tool::DESCRIPTION), Attr::Str(d));
         }
-        f(
-            Key::Joined(tool::TWIN_PREFIX, tool::NAME, ""),
-            Attr::Str(record.name()),
-        );
+        f(Key::Str(tool::TWIN_NAME), Attr::Str(record.name()));
         if let Some(d) = description {
-            f(
-                Key::Joined(tool::TWIN_PREFIX, tool::DESCRIPTION, ""),
-                Attr::Str(d),
-            );
+            f(Key::Str(tool::TWIN_DESCRIPTION), Attr::Str(d));
         }
     } else if let Some(d) = description {
         f(Key::Str(span::DESCRIPTION), Attr::Str(d));
