@@ -185,6 +185,9 @@ pub(crate) struct Policy {
     pub(crate) mask: Option<Arc<MaskFn>>,
     /// Application attributes whose string values are masked too.
     pub(crate) masked_attributes: Arc<[String]>,
+    /// The GenAI vocabulary is written: LLM messages are rendered in its
+    /// JSON form (after masking).
+    pub(crate) genai: bool,
 }
 
 impl Default for Policy {
@@ -193,6 +196,7 @@ impl Default for Policy {
             capture: true,
             mask: None,
             masked_attributes: Arc::from(Vec::new()),
+            genai: false,
         }
     }
 }
@@ -203,6 +207,7 @@ impl fmt::Debug for Policy {
             .field("capture", &self.capture)
             .field("mask", &self.mask.is_some())
             .field("masked_attributes", &self.masked_attributes)
+            .field("genai", &self.genai)
             .finish()
     }
 }
@@ -242,6 +247,9 @@ impl Policy {
                 if let Some(Params::Given(value)) = llm.invocation_parameters.take() {
                     let text = serde_json::to_string(&value).unwrap_or_else(|_| "{}".into());
                     llm.invocation_parameters = Some(Params::Written { value, text });
+                }
+                if self.genai {
+                    llm.write_genai_messages();
                 }
             }
         }

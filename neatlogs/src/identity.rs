@@ -185,6 +185,9 @@ impl fmt::Debug for OperatorId {
 /// goes on the wire.
 pub(crate) struct Metadata {
     json: String,
+    /// Each top-level key with its value as text (a string as is, anything
+    /// else as JSON): made on the export thread when a vocabulary needs it.
+    flat: std::sync::OnceLock<Vec<(String, String)>>,
 }
 
 impl fmt::Debug for Metadata {
@@ -242,6 +245,24 @@ impl EndUser {
     /// `neatlogs.end_user.metadata`).
     pub fn metadata_json(&self) -> Option<&str> {
         self.metadata.as_deref().map(|m| m.json.as_str())
+    }
+
+    /// The metadata's top-level keys, each with its value as text (a string
+    /// as is, anything else as JSON); empty without metadata.
+    pub(crate) fn metadata_flat(&self) -> &[(String, String)] {
+        let Some(m) = self.metadata.as_deref() else {
+            return &[];
+        };
+        m.flat.get_or_init(|| match serde_json::from_str(&m.json) {
+            Ok(Value::Object(map)) => map
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
     }
 }
 
@@ -415,7 +436,10 @@ pub(crate) fn metadata_from<T: serde::Serialize + ?Sized>(
             max: MAX_END_USER_METADATA_BYTES,
         });
     }
-    Ok(Arc::new(Metadata { json }))
+    Ok(Arc::new(Metadata {
+        json,
+        flat: std::sync::OnceLock::new(),
+    }))
 }
 
 fn json_type(v: &Value) -> &'static str {

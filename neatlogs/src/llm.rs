@@ -348,6 +348,9 @@ pub struct LlmCall {
     pub(crate) response_id: Option<Text>,
     pub(crate) streaming: Option<bool>,
     pub(crate) first_token: Option<Instant>,
+    /// `gen_ai.input.messages` and `gen_ai.output.messages`, written on the
+    /// export thread when the GenAI vocabulary is configured.
+    pub(crate) genai_messages: Option<Box<(String, String)>>,
 }
 
 /// Invocation parameters: as handed over, then as JSON text once the export
@@ -362,6 +365,54 @@ pub(crate) enum Params {
 }
 
 impl LlmCall {
+    /// Write [`LlmCall::genai_messages`]: the messages in the GenAI form,
+    /// `[{"role", "parts": [{"type": "text", "content"}], ...}]`, the tool
+    /// calls as `tool_call` parts of the reply, the finish reason on it.
+    pub(crate) fn write_genai_messages(&mut self) {
+        use serde_json::{json, Value};
+        let message = |m: &Message| {
+            let mut parts = vec![json!({"type": "text", "content": m.content()})];
+            if m.role() == "tool" {
+                parts = vec![json!({
+                    "type": "tool_call_response",
+                    "id": m.tool_call_id(),
+                    "response": m.content(),
+                })];
+            }
+            let mut out = json!({"role": m.role(), "parts": parts});
+            if let Some(name) = m.name() {
+                out["name"] = Value::from(name);
+            }
+            out
+        };
+        let input: Vec<Value> = self.input_messages.iter().map(message).collect();
+        let mut output: Vec<Value> = self.output_messages.iter().map(message).collect();
+        if !self.tool_calls.is_empty() {
+            if output.is_empty() {
+                output.push(json!({"role": "assistant", "parts": []}));
+            }
+            let calls = self.tool_calls.iter().map(|c| {
+                let arguments = serde_json::from_str::<Value>(c.arguments())
+                    .unwrap_or_else(|_| Value::from(c.arguments()));
+                json!({"type": "tool_call", "id": c.id(), "name": c.name(), "arguments": arguments})
+            });
+            if let Some(Value::Array(parts)) = output[0].get_mut("parts") {
+                parts.extend(calls);
+            }
+        }
+        if let (Some(reason), Some(first)) = (self.finish_reason(), output.first_mut()) {
+            first["finish_reason"] = Value::from(reason);
+        }
+        let text = |v: Vec<Value>| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                Value::Array(v).to_string()
+            }
+        };
+        self.genai_messages = Some(Box::new((text(input), text(output))));
+    }
+
     /// The model that answered when known, else the model asked for.
     pub fn model(&self) -> Option<&str> {
         self.response_model

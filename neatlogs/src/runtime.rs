@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::config::{Config, InitError};
 use crate::export::pipeline::{Counters, Pipeline};
 use crate::export::ConsoleExporter;
-use crate::export::{ExportSettings, Resource};
+use crate::export::Resource;
 use crate::identity::{self, Given, OperatorId, Problem, Resolved};
 use crate::record::SpanRecord;
 use crate::session;
@@ -108,9 +108,8 @@ pub fn init(config: Config) -> Result<(), InitError> {
     if GLOBAL.get().is_some() {
         return Err(InitError::AlreadyInitialized);
     }
+    let transport = config.transport()?;
     let Config {
-        api_key,
-        endpoint,
         disable_export,
         workflow_name,
         operator,
@@ -125,18 +124,21 @@ pub fn init(config: Config) -> Result<(), InitError> {
         batch_size,
         schedule_delay,
         export_timeout,
-        protocol,
         local_file,
-        content,
+        mut content,
         bad_trace_content,
+        conventions,
+        resource_attributes,
+        sdk_disabled,
+        ..
     } = config;
     if let Some(value) = bad_trace_content {
         return Err(InitError::InvalidTraceContent(value));
     }
-    let protocol = protocol
-        .transpose()
-        .map_err(InitError::InvalidProtocol)?
-        .unwrap_or_default();
+    if sdk_disabled {
+        log::info!("neatlogs: OTEL_SDK_DISABLED=true; tracing stays off");
+        return Ok(());
+    }
 
     let given = Given {
         end_user: end_user_id,
@@ -174,6 +176,8 @@ pub fn init(config: Config) -> Result<(), InitError> {
         session_id: defaults.session.as_deref().map(str::to_owned),
         tags,
         sdk_version: env!("CARGO_PKG_VERSION"),
+        attributes: resource_attributes,
+        conventions,
     };
 
     let counters = Arc::new(Counters::default());
@@ -182,17 +186,15 @@ pub fn init(config: Config) -> Result<(), InitError> {
         exporters.push(Box::new(ConsoleExporter::stdout()));
     }
     if !disable_export {
-        let settings = ExportSettings {
-            api_key: api_key.as_deref(),
-            endpoint: endpoint.as_deref(),
-            protocol,
-            local_file: local_file.as_deref(),
-            export_timeout,
-        };
-        exporters.extend(crate::export::default_exporters(settings, &counters)?);
+        exporters.extend(crate::export::default_exporters(
+            &transport,
+            local_file.as_deref(),
+            &counters,
+        )?);
     }
 
     crate::content::set_capture(content.capture);
+    content.genai = conventions.contains(crate::export::Conventions::GENAI);
     let pipeline = Pipeline::start(
         resource,
         content,

@@ -75,7 +75,10 @@ pub mod span {
     /// Keys an application attribute may not use: such an attribute is
     /// dropped by the writer (a debug-level diagnostic says so), so a nested
     /// span can never claim an identity and a kind cannot be forged.
-    pub const RESERVED: [&str; 12] = [
+    /// Identity keys of every vocabulary are among them, whichever are
+    /// configured; so are keys that start with
+    /// [`LANGFUSE_METADATA_PREFIX`](super::genai::LANGFUSE_METADATA_PREFIX).
+    pub const RESERVED: [&str; 20] = [
         OPENINFERENCE_KIND,
         NEATLOGS_KIND,
         INTERNAL,
@@ -88,6 +91,14 @@ pub mod span {
         WORKFLOW_NAME,
         OPERATOR,
         PROCESS_TAGS,
+        super::openinference::USER_ID,
+        super::openinference::SESSION_ID,
+        super::openinference::METADATA,
+        super::genai::CONVERSATION_ID,
+        super::genai::LANGFUSE_USER_ID,
+        super::genai::LANGFUSE_SESSION_ID,
+        super::genai::LANGFUSE_TAGS,
+        super::openinference::PROJECT_NAME,
     ];
 }
 
@@ -221,6 +232,113 @@ pub mod other {
     pub const OPENINFERENCE_COMPLETION_TOKENS: &str = "llm.token_count.completion";
 }
 
+/// The OpenInference vocabulary ([`Conventions::OPENINFERENCE`]), what
+/// Arize Phoenix reads. Keys it shares with the Neatlogs vocabulary
+/// (`openinference.span.kind`, `input.value`, `tool.name`, `tag.tags`) are
+/// in [`span`], [`io`] and [`tool`].
+///
+/// [`Conventions::OPENINFERENCE`]: crate::export::Conventions::OPENINFERENCE
+pub mod openinference {
+    /// Resource: the Phoenix project (the workflow name).
+    pub const PROJECT_NAME: &str = "openinference.project.name";
+    /// Root: the trace's **end-user** (never the operator).
+    pub const USER_ID: &str = "user.id";
+    /// Root: the trace's session.
+    pub const SESSION_ID: &str = "session.id";
+    /// Root: the end-user's metadata, a JSON object as a string.
+    pub const METADATA: &str = "metadata";
+    /// The model: the one that answered when known, else the one asked for.
+    pub const MODEL_NAME: &str = "llm.model_name";
+    /// The provider (`openai`).
+    pub const PROVIDER: &str = "llm.provider";
+    /// The AI system.
+    pub const SYSTEM: &str = "llm.system";
+    /// Prompt tokens.
+    pub const TOKENS_PROMPT: &str = "llm.token_count.prompt";
+    /// Completion tokens.
+    pub const TOKENS_COMPLETION: &str = "llm.token_count.completion";
+    /// Total tokens.
+    pub const TOKENS_TOTAL: &str = "llm.token_count.total";
+    /// Prompt tokens read from a cache.
+    pub const TOKENS_CACHE_READ: &str = "llm.token_count.prompt_details.cache_read";
+    /// Prompt tokens written to a cache.
+    pub const TOKENS_CACHE_WRITE: &str = "llm.token_count.prompt_details.cache_write";
+    /// Reasoning tokens.
+    pub const TOKENS_REASONING: &str = "llm.token_count.completion_details.reasoning";
+    /// `llm.input_messages.N` + a message suffix.
+    pub const INPUT_MESSAGES: &str = "llm.input_messages.";
+    /// `llm.output_messages.N` + a message suffix.
+    pub const OUTPUT_MESSAGES: &str = "llm.output_messages.";
+    /// A message's role.
+    pub const MESSAGE_ROLE: &str = ".message.role";
+    /// A message's content.
+    pub const MESSAGE_CONTENT: &str = ".message.content";
+    /// A message's author name.
+    pub const MESSAGE_NAME: &str = ".message.name";
+    /// The tool call a `tool` message answers.
+    pub const MESSAGE_TOOL_CALL_ID: &str = ".message.tool_call_id";
+    /// `llm.output_messages.0.message.tool_calls.M` + a tool call suffix: the
+    /// tool calls of the reply, on its first output message.
+    pub const TOOL_CALLS: &str = ".message.tool_calls.";
+    /// A tool call's id.
+    pub const TOOL_CALL_ID: &str = ".tool_call.id";
+    /// A tool call's function name.
+    pub const TOOL_CALL_NAME: &str = ".tool_call.function.name";
+    /// A tool call's arguments (JSON text).
+    pub const TOOL_CALL_ARGUMENTS: &str = ".tool_call.function.arguments";
+    /// `llm.tools.N` + [`TOOL_JSON_SCHEMA`]: the tools offered.
+    pub const TOOLS: &str = "llm.tools.";
+    /// A tool's definition, JSON.
+    pub const TOOL_JSON_SCHEMA: &str = ".tool.json_schema";
+    /// The invocation parameters, a JSON object as a string.
+    pub const INVOCATION_PARAMETERS: &str = "llm.invocation_parameters";
+}
+
+/// The OpenTelemetry GenAI semantic conventions ([`Conventions::GENAI`]),
+/// plus the trace-level keys Langfuse reads.
+///
+/// [`Conventions::GENAI`]: crate::export::Conventions::GENAI
+pub mod genai {
+    /// `chat`, `embeddings`, `execute_tool`, `invoke_agent`.
+    pub const OPERATION: &str = "gen_ai.operation.name";
+    /// The provider (`openai`).
+    pub const PROVIDER: &str = "gen_ai.provider.name";
+    /// The provider, under the key older GenAI readers use.
+    pub const SYSTEM: &str = "gen_ai.system";
+    /// The model asked for.
+    pub const REQUEST_MODEL: &str = "gen_ai.request.model";
+    /// The model that answered.
+    pub const RESPONSE_MODEL: &str = "gen_ai.response.model";
+    /// The response's id.
+    pub const RESPONSE_ID: &str = "gen_ai.response.id";
+    /// Why the model stopped: a list of strings.
+    pub const FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
+    /// Prompt tokens.
+    pub const INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
+    /// Completion tokens.
+    pub const OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+    /// The prompt: a JSON array of `{role, parts: [{type, content}]}`.
+    pub const INPUT_MESSAGES: &str = "gen_ai.input.messages";
+    /// The reply, in the same form (with `finish_reason`).
+    pub const OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+    /// `gen_ai.request.` + a parameter name (`temperature`, `max_tokens`,
+    /// ...), from the invocation parameters.
+    pub const REQUEST_PREFIX: &str = "gen_ai.request.";
+    /// A TOOL span's tool.
+    pub const TOOL_NAME: &str = "gen_ai.tool.name";
+    /// Root: the trace's session.
+    pub const CONVERSATION_ID: &str = "gen_ai.conversation.id";
+    /// Root: the trace's end-user, as Langfuse reads it.
+    pub const LANGFUSE_USER_ID: &str = "langfuse.user.id";
+    /// Root: the trace's session, as Langfuse reads it.
+    pub const LANGFUSE_SESSION_ID: &str = "langfuse.session.id";
+    /// Root: the trace's tags, a list of strings.
+    pub const LANGFUSE_TAGS: &str = "langfuse.trace.tags";
+    /// Root: `langfuse.trace.metadata.` + each key of the end-user's
+    /// metadata (strings; other values as JSON text).
+    pub const LANGFUSE_METADATA_PREFIX: &str = "langfuse.trace.metadata.";
+}
+
 /// Captured inputs and outputs: the OpenInference keys, and their
 /// `neatlogs.<kind>.input` / `.output` twins.
 pub mod io {
@@ -289,6 +407,9 @@ pub mod otlp {
     pub const SPAN_FLAGS: u32 = 0x100 | 0x01;
     /// `Span.kind`: `SPAN_KIND_INTERNAL`.
     pub const SPAN_KIND_INTERNAL: i32 = 1;
+    /// `Span.kind`: `SPAN_KIND_CLIENT`, for calls to a model when the GenAI
+    /// vocabulary is written.
+    pub const SPAN_KIND_CLIENT: i32 = 3;
     /// `Status.code`: `STATUS_CODE_OK`.
     pub const STATUS_CODE_OK: i32 = 1;
     /// `Status.code`: `STATUS_CODE_ERROR`.

@@ -74,6 +74,8 @@ pub struct Received {
     pub content_type: String,
     pub content_encoding: String,
     pub api_key: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
     /// The body after gunzip: protobuf or JSON bytes.
     pub raw: Vec<u8>,
     /// Decoded with the prost types (protobuf) or the serde mapping (JSON).
@@ -254,6 +256,10 @@ async fn handle(
         content_type,
         content_encoding,
         api_key: header(&headers, "x-api-key"),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
         raw,
         request,
         answered: 0,
@@ -421,7 +427,7 @@ pub fn run_child(name: &str, env: &[(&str, &str)], limit: Duration) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
-        if k.starts_with("NEATLOGS_") && k != CHILD_VAR {
+        if (k.starts_with("NEATLOGS_") || k.starts_with("OTEL_")) && k != CHILD_VAR {
             cmd.env_remove(k);
         }
     }

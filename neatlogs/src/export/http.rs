@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
 use super::otlp::{OtlpEncoder, Protocol};
 use super::pipeline::Counters;
-use super::{ExportError, Exporter, Resource};
+use super::{Compression, ExportError, Exporter, Resource, Transport};
 use crate::config::InitError;
 use crate::record::SpanRecord;
 
@@ -33,41 +33,40 @@ const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 /// The most characters of a receiver's error message put in the log.
 const MAX_MESSAGE_CHARS: usize = 512;
 
-/// Turn a configured endpoint into the traces URL: a base URL gets
-/// `/v1/traces`; a URL whose path already ends in `/v1/traces` is kept; any
-/// other path is an error naming the URL.
-pub(crate) fn traces_url(endpoint: &str) -> Result<Url, InitError> {
-    let invalid = |reason: String| InitError::InvalidEndpoint {
-        url: endpoint.to_owned(),
-        reason,
-    };
-    let mut url = Url::parse(endpoint.trim()).map_err(|e| {
-        invalid(format!(
-            "not a URL ({e}); expected e.g. `https://host:4318`"
-        ))
-    })?;
+/// Turn a configured endpoint into the traces URL. `exact`: used as is
+/// (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). Otherwise a base URL, which gets
+/// `/v1/traces` appended to its path (`https://host/api/public/otel` →
+/// `https://host/api/public/otel/v1/traces`); a path that already ends in
+/// `/v1/traces` is kept, and one that ends in another signal's path
+/// (`/v1/logs`, `/v1/metrics`) is an error. `Err` says what is wrong.
+pub(crate) fn traces_url(endpoint: &str, exact: bool) -> Result<Url, String> {
+    let mut url = Url::parse(endpoint.trim())
+        .map_err(|e| format!("not a URL ({e}); expected e.g. `https://host:4318`"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(format!(
+        return Err(format!(
             "the scheme must be http or https, not `{}`",
             url.scheme()
-        )));
+        ));
     }
     if url.host_str().map_or(true, str::is_empty) {
-        return Err(invalid("the URL has no host".to_owned()));
-    }
-    let path = url.path().trim_end_matches('/').to_owned();
-    if path.is_empty() {
-        url.set_path("/v1/traces");
-    } else if path.ends_with("/v1/traces") {
-        url.set_path(&path);
-    } else {
-        return Err(invalid(format!(
-            "the path `{path}` is neither empty nor `/v1/traces`; give the base URL (`{}://{}`) or the full traces URL ending in `/v1/traces`",
-            url.scheme(),
-            url.host_str().unwrap_or_default(),
-        )));
+        return Err("the URL has no host".to_owned());
     }
     url.set_fragment(None);
+    if exact {
+        return Ok(url);
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    if path.ends_with("/v1/traces") {
+        url.set_path(&path);
+    } else if path.ends_with("/v1/logs") || path.ends_with("/v1/metrics") {
+        return Err(format!(
+            "the path `{path}` is another signal's; give the base URL (`{}://{}`) or the traces URL ending in `/v1/traces`",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+        ));
+    } else {
+        url.set_path(&format!("{path}/v1/traces"));
+    }
     Ok(url)
 }
 
@@ -75,8 +74,10 @@ pub(crate) fn traces_url(endpoint: &str) -> Result<Url, InitError> {
 /// [`Config::endpoint`](crate::Config::endpoint).
 pub(crate) struct HttpExporter {
     url: Url,
-    api_key: Option<HeaderValue>,
+    /// Every header sent (the API key, `Config::header`), values sensitive.
+    headers: Vec<(HeaderName, HeaderValue)>,
     protocol: Protocol,
+    compression: Compression,
     export_timeout: Duration,
     client: Option<Client>,
     shared: Arc<Counters>,
@@ -102,28 +103,37 @@ struct Lost {
 
 impl HttpExporter {
     pub(crate) fn new(
-        url: Url,
-        api_key: Option<&str>,
-        protocol: Protocol,
-        export_timeout: Duration,
+        url: &str,
+        transport: &Transport,
         shared: Arc<Counters>,
     ) -> Result<Self, InitError> {
-        let api_key = api_key
-            .map(|k| {
-                let mut v = HeaderValue::from_str(k.trim()).map_err(|_| {
-                    InitError::Exporter(
-                        "the API key contains characters not allowed in an HTTP header".into(),
-                    )
+        let url = Url::parse(url).map_err(|e| InitError::InvalidEndpoint {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let headers = transport
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let invalid = |reason: &str| InitError::InvalidHeader {
+                    name: name.clone(),
+                    reason: reason.to_owned(),
+                };
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| invalid("not a valid HTTP header name"))?;
+                let mut value = HeaderValue::from_str(value).map_err(|_| {
+                    invalid("the value has characters not allowed in an HTTP header")
                 })?;
-                v.set_sensitive(true);
-                Ok::<_, InitError>(v)
+                value.set_sensitive(true);
+                Ok((name, value))
             })
-            .transpose()?;
+            .collect::<Result<_, InitError>>()?;
         Ok(HttpExporter {
             url,
-            api_key,
-            protocol,
-            export_timeout,
+            headers,
+            protocol: transport.protocol,
+            compression: transport.compression,
+            export_timeout: transport.export_timeout,
             client: None,
             shared,
             encoder: OtlpEncoder::new(),
@@ -155,6 +165,9 @@ impl HttpExporter {
             Protocol::HttpProtobuf => self.encoder.protobuf(resource, batch),
             Protocol::HttpJson => self.encoder.json(resource, batch).as_bytes(),
         };
+        if self.compression == Compression::None {
+            return Ok(raw.to_vec());
+        }
         let mut gz = flate2::write::GzEncoder::new(
             Vec::with_capacity(raw.len() / 4),
             flate2::Compression::fast(),
@@ -285,10 +298,12 @@ impl HttpExporter {
             .post(self.url.clone())
             .timeout(timeout)
             .header(CONTENT_TYPE, self.protocol.content_type())
-            .header(CONTENT_ENCODING, "gzip")
             .body(body.to_vec());
-        if let Some(key) = &self.api_key {
-            request = request.header("x-api-key", key.clone());
+        if self.compression == Compression::Gzip {
+            request = request.header(CONTENT_ENCODING, "gzip");
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name.clone(), value.clone());
         }
         request.send()
     }
@@ -644,9 +659,7 @@ mod tests {
     }
 
     fn url(s: &str) -> Result<String, String> {
-        traces_url(s)
-            .map(|u| u.to_string())
-            .map_err(|e| e.to_string())
+        traces_url(s, false).map(|u| u.to_string())
     }
 
     #[test]
@@ -664,13 +677,20 @@ mod tests {
             url("https://h/otlp/v1/traces/").unwrap(),
             "https://h/otlp/v1/traces"
         );
-        let e = url("https://h/v1/logs").unwrap_err();
-        assert!(
-            e.contains("https://h/v1/logs") && e.contains("/v1/traces"),
-            "{e}"
+        // A base path is kept (Langfuse's OTLP endpoint).
+        assert_eq!(
+            url("https://cloud.langfuse.com/api/public/otel").unwrap(),
+            "https://cloud.langfuse.com/api/public/otel/v1/traces"
         );
+        let e = url("https://h/v1/logs").unwrap_err();
+        assert!(e.contains("/v1/logs") && e.contains("/v1/traces"), "{e}");
         assert!(url("ftp://h").unwrap_err().contains("scheme"));
-        assert!(url("not a url").unwrap_err().contains("`not a url`"));
+        assert!(url("not a url").unwrap_err().contains("not a URL"));
+        // Exact: as given.
+        assert_eq!(
+            traces_url("http://h:4318/custom", true).unwrap().as_str(),
+            "http://h:4318/custom"
+        );
     }
 
     #[test]

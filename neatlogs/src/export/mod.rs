@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | no | no | the local file ([`DEFAULT_LOCAL_FILE`], or `Config::local_file`) |
 //! | yes | no | [`DEFAULT_ENDPOINT`] (the Neatlogs cloud), OTLP/HTTP |
-//! | any | yes | that endpoint, OTLP/HTTP (`x-api-key` when a key is set) |
+//! | any | yes | that endpoint, OTLP/HTTP (`x-api-key` when a key is set, and every `Config::header`) |
 //!
 //! plus the console when `Config::console(true)`, plus every
 //! `Config::exporter`. `Config::local_file` also writes the file next to a
@@ -22,6 +22,7 @@ use crate::identity::OperatorId;
 use crate::record::SpanRecord;
 
 mod console;
+mod conventions;
 mod file;
 #[cfg(feature = "otlp-http")]
 mod http;
@@ -29,6 +30,7 @@ mod otlp;
 pub(crate) mod pipeline;
 
 pub use console::ConsoleExporter;
+pub use conventions::{Compression, Conventions, ParseCompressionError, ParseConventionsError};
 pub use file::{FileExporter, DEFAULT_LOCAL_FILE};
 pub use otlp::{OtlpEncoder, ParseProtocolError, Protocol};
 
@@ -52,6 +54,11 @@ pub struct Resource {
     pub tags: Vec<String>,
     /// `telemetry.sdk.version`.
     pub sdk_version: &'static str,
+    /// More resource attributes (`OTEL_RESOURCE_ATTRIBUTES`), written after
+    /// the SDK's own.
+    pub attributes: Vec<(String, String)>,
+    /// The vocabularies written on each span.
+    pub conventions: Conventions,
 }
 
 /// Why an export failed.
@@ -130,57 +137,60 @@ pub trait Exporter: Send + 'static {
     }
 }
 
-/// What `init` needs to pick and build the default exporters.
-pub(crate) struct ExportSettings<'a> {
-    pub(crate) api_key: Option<&'a str>,
-    pub(crate) endpoint: Option<&'a str>,
+/// Where and how spans are sent over OTLP/HTTP, resolved from the
+/// [`Config`](crate::Config) and the environment.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    /// The traces URL; `None`: no remote (the local file).
+    pub(crate) url: Option<String>,
+    /// Every header sent, `x-api-key` (the API key) first; checked.
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) protocol: Protocol,
-    pub(crate) local_file: Option<&'a Path>,
+    pub(crate) compression: Compression,
     pub(crate) export_timeout: Duration,
 }
 
-/// The endpoint spans are sent to: the configured one, else the Neatlogs
-/// cloud when an API key is set, else none (the local file).
-fn remote_endpoint<'a>(api_key: Option<&str>, endpoint: Option<&'a str>) -> Option<&'a str> {
-    match (api_key, endpoint) {
-        (_, Some(endpoint)) => Some(endpoint),
-        (Some(_), None) => Some(DEFAULT_ENDPOINT),
-        (None, None) => None,
+/// The traces URL of an endpoint: `exact` is used as is; otherwise a base
+/// URL gets `/v1/traces` appended to its path (a path that already ends in
+/// `/v1/traces` is kept). `Err` says what is wrong.
+pub(crate) fn traces_url(endpoint: &str, exact: bool) -> Result<String, String> {
+    #[cfg(feature = "otlp-http")]
+    {
+        http::traces_url(endpoint, exact).map(|u| u.to_string())
+    }
+    #[cfg(not(feature = "otlp-http"))]
+    {
+        let _ = exact;
+        Ok(endpoint.to_owned())
     }
 }
 
-/// The exporters `init` adds for the given settings (see the table in the
-/// module docs). An endpoint that cannot be used is an error naming it.
+/// The exporters `init` adds (see the table in the module docs).
 pub(crate) fn default_exporters(
-    settings: ExportSettings<'_>,
+    transport: &Transport,
+    local_file: Option<&Path>,
     shared: &Arc<pipeline::Counters>,
 ) -> Result<Vec<Box<dyn Exporter>>, InitError> {
     let mut exporters: Vec<Box<dyn Exporter>> = Vec::new();
-    let remote = remote_endpoint(settings.api_key, settings.endpoint);
-    if let Some(endpoint) = remote {
+    if let Some(url) = &transport.url {
         #[cfg(feature = "otlp-http")]
         {
-            let url = http::traces_url(endpoint)?;
             exporters.push(Box::new(http::HttpExporter::new(
                 url,
-                settings.api_key,
-                settings.protocol,
-                settings.export_timeout,
+                transport,
                 shared.clone(),
             )?));
         }
         #[cfg(not(feature = "otlp-http"))]
         {
-            let _ = (shared, settings.protocol, settings.export_timeout);
+            let _ = shared;
             return Err(InitError::Exporter(format!(
-                "an API key or endpoint ({endpoint}) is set, but neatlogs was built without its `otlp-http` feature; enable it, or unset NEATLOGS_API_KEY / NEATLOGS_ENDPOINT to write the local file"
+                "an API key or endpoint ({url}) is set, but neatlogs was built without its `otlp-http` feature; enable it, or unset NEATLOGS_API_KEY / NEATLOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT to write the local file"
             )));
         }
     }
-    if settings.local_file.is_some() || remote.is_none() {
-        let path = settings
-            .local_file
-            .unwrap_or_else(|| Path::new(DEFAULT_LOCAL_FILE));
+    if local_file.is_some() || transport.url.is_none() {
+        let path = local_file.unwrap_or_else(|| Path::new(DEFAULT_LOCAL_FILE));
         exporters.push(Box::new(FileExporter::new(path)));
     }
     Ok(exporters)
@@ -189,82 +199,63 @@ pub(crate) fn default_exporters(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Config;
 
-    fn settings<'a>(
-        api_key: Option<&'a str>,
-        endpoint: Option<&'a str>,
-        local_file: Option<&'a Path>,
-    ) -> ExportSettings<'a> {
-        ExportSettings {
-            api_key,
-            endpoint,
-            protocol: Protocol::default(),
-            local_file,
-            export_timeout: Duration::from_secs(1),
-        }
-    }
-
-    #[test]
-    fn destination_follows_key_and_endpoint() {
-        assert_eq!(remote_endpoint(None, None), None);
-        assert_eq!(remote_endpoint(Some("k"), None), Some(DEFAULT_ENDPOINT));
-        assert_eq!(
-            remote_endpoint(Some("k"), Some("http://h")),
-            Some("http://h")
-        );
-        assert_eq!(remote_endpoint(None, Some("http://h")), Some("http://h"));
+    fn transport(config: Config) -> Result<Transport, InitError> {
+        config.transport()
     }
 
     #[cfg(not(feature = "otlp-http"))]
     #[test]
     fn a_remote_without_the_http_feature_is_an_init_error() {
         let shared = Arc::new(pipeline::Counters::default());
-        let err = default_exporters(settings(Some("k"), None, None), &shared).err();
+        let t = transport(Config::new().api_key("k")).unwrap();
+        let err = default_exporters(&t, None, &shared).err();
         assert!(
             matches!(&err, Some(InitError::Exporter(m)) if m.contains("otlp-http")),
             "{err:?}"
         );
-        let local = default_exporters(settings(None, None, None), &shared).map(|e| e.len());
+        let t = transport(Config::new()).unwrap();
+        let local = default_exporters(&t, None, &shared).map(|e| e.len());
         assert_eq!(local.ok(), Some(1));
     }
 
     #[cfg(feature = "otlp-http")]
     #[test]
     fn default_endpoint_is_the_neatlogs_cloud_traces_url() {
+        let t = transport(Config::new().api_key("k")).unwrap();
         assert_eq!(
-            http::traces_url(DEFAULT_ENDPOINT).unwrap().as_str(),
-            "https://ingest.neatlogs.com/v1/traces"
+            t.url.as_deref(),
+            Some("https://ingest.neatlogs.com/v1/traces")
         );
+        assert_eq!(t.headers, vec![("x-api-key".into(), "k".into())]);
     }
 
     #[cfg(feature = "otlp-http")]
     #[test]
     fn exporters_for_each_setting() {
         let shared = Arc::new(pipeline::Counters::default());
-        let count = |s| default_exporters(s, &shared).map(|e| e.len());
+        let count = |c: Config, file: Option<&Path>| {
+            transport(c).and_then(|t| default_exporters(&t, file, &shared).map(|e| e.len()))
+        };
+        assert_eq!(count(Config::new(), None).unwrap(), 1, "the local file");
         assert_eq!(
-            count(settings(None, None, None)).unwrap(),
-            1,
-            "the local file"
-        );
-        assert_eq!(
-            count(settings(Some("k"), None, None)).unwrap(),
+            count(Config::new().api_key("k"), None).unwrap(),
             1,
             "the cloud only"
         );
         let file = Path::new("target/x.jsonl");
         assert_eq!(
-            count(settings(None, Some("http://127.0.0.1:1"), Some(file))).unwrap(),
+            count(Config::new().endpoint("http://127.0.0.1:1"), Some(file)).unwrap(),
             2,
             "an explicit file is written next to the endpoint"
         );
         assert!(matches!(
-            count(settings(None, Some("http://h/v1/metrics"), None)),
+            count(Config::new().endpoint("http://h/v1/metrics"), None),
             Err(InitError::InvalidEndpoint { .. })
         ));
-        assert!(matches!(
-            count(settings(Some("bad\nkey"), None, None)),
-            Err(InitError::Exporter(_))
-        ));
+        let e = count(Config::new().api_key("bad\nkey-secret"), None).unwrap_err();
+        assert!(matches!(e, InitError::InvalidHeader { .. }), "{e:?}");
+        assert!(!e.to_string().contains("secret"), "{e}");
     }
 }

@@ -51,7 +51,7 @@ impl Writer {
         }
         out.push('}');
         let mut first_span = true;
-        for_each_span(batch, |s| {
+        for_each_span(batch, resource.conventions, |s| {
             out.push_str(if first_span { r#","spans":["# } else { "," });
             first_span = false;
             put_span(out, resource, s, picked);
@@ -85,10 +85,10 @@ fn put_span<'a>(
     }
     if !s.name.is_empty() {
         out.push_str(r#","name":"#);
-        put_str(out, s.name);
+        put_str(out, &s.name);
     }
     out.push_str(r#","kind":"#);
-    put_int(out, i64::from(otlp::SPAN_KIND_INTERNAL));
+    put_int(out, i64::from(s.kind));
     put_u64_field(out, "startTimeUnixNano", s.start);
     put_u64_field(out, "endTimeUnixNano", s.end);
     let mut first = true;
@@ -154,6 +154,11 @@ fn put_kv(out: &mut String, first: &mut bool, k: Key<'_>, a: Attr<'_>) {
         Attr::Tags(tags) => {
             out.push_str(r#"{"arrayValue":{"values":["#);
             put_comma_separated(out, tags, |out, t| put_string_value(out, t));
+            out.push_str("]}}");
+        }
+        Attr::OneTag(t) => {
+            out.push_str(r#"{"arrayValue":{"values":["#);
+            put_string_value(out, t);
             out.push_str("]}}");
         }
         Attr::Value(v) => put_value(out, v),

@@ -10,13 +10,15 @@
 //! `neatlogs.trace.complete` marker. The tests check both encodings against
 //! the `opentelemetry-proto` message types (a dev-dependency only).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use super::Resource;
+use super::{Conventions, Resource};
 use crate::id::SpanId;
+use crate::kind::SpanKind;
 use crate::record::{SpanRecord, Status, Value};
-use crate::wire::{resource, span, trace_complete};
+use crate::wire::{genai, openinference, otlp, resource, span, trace_complete};
 
 mod json;
 mod protobuf;
@@ -220,6 +222,11 @@ enum Key<'a> {
     Indexed(&'static str, usize, &'static str),
     /// Three static parts: `neatlogs.` `tool` `.input`.
     Joined(&'static str, &'static str, &'static str),
+    /// A static prefix and a borrowed rest: `langfuse.trace.metadata.` `plan`.
+    Prefixed(&'static str, &'a str),
+    /// Two indices: `llm.output_messages.` `0` `.message.tool_calls.` `1`
+    /// `.tool_call.id`.
+    Indexed2(&'static str, usize, &'static str, usize, &'static str),
 }
 
 impl Key<'_> {
@@ -229,6 +236,8 @@ impl Key<'_> {
             Key::Str(s) => s.len(),
             Key::Indexed(p, i, s) => p.len() + digits(i) + s.len(),
             Key::Joined(a, b, c) => a.len() + b.len() + c.len(),
+            Key::Prefixed(a, b) => a.len() + b.len(),
+            Key::Indexed2(p, i, m, j, s) => p.len() + digits(i) + m.len() + digits(j) + s.len(),
         }
     }
 
@@ -245,6 +254,17 @@ impl Key<'_> {
                 f(a.as_bytes());
                 f(b.as_bytes());
                 f(c.as_bytes());
+            }
+            Key::Prefixed(a, b) => {
+                f(a.as_bytes());
+                f(b.as_bytes());
+            }
+            Key::Indexed2(p, i, m, j, s) => {
+                f(p.as_bytes());
+                f(itoa::Buffer::new().format(i).as_bytes());
+                f(m.as_bytes());
+                f(itoa::Buffer::new().format(j).as_bytes());
+                f(s.as_bytes());
             }
         }
     }
@@ -272,6 +292,8 @@ enum Attr<'a> {
     F64(f64),
     /// A list of strings (the trace's tags), as an `ArrayValue`.
     Tags(&'a [String]),
+    /// A list of one string, as an `ArrayValue`.
+    OneTag(&'a str),
     /// Strings written comma-joined as one string value.
     Joined(&'a [String]),
     Value(&'a Value),
@@ -283,9 +305,15 @@ fn resource_attributes<'a>(r: &'a Resource, mut f: impl FnMut(Key<'a>, Attr<'a>)
 }
 
 fn resource_attributes_str<'a>(r: &'a Resource, mut f: impl FnMut(&'a str, Attr<'a>)) {
+    let neatlogs = r.conventions.contains(Conventions::NEATLOGS);
     f(resource::SERVICE_NAME, Attr::Str(&r.service_name));
     if let Some(w) = &r.workflow_name {
-        f(resource::WORKFLOW_NAME, Attr::Str(w));
+        if neatlogs {
+            f(resource::WORKFLOW_NAME, Attr::Str(w));
+        }
+    }
+    if r.conventions.contains(Conventions::OPENINFERENCE) {
+        f(openinference::PROJECT_NAME, Attr::Str(&r.service_name));
     }
     f(resource::SDK_NAME, Attr::Str(resource::SDK_NAME_VALUE));
     f(
@@ -294,13 +322,23 @@ fn resource_attributes_str<'a>(r: &'a Resource, mut f: impl FnMut(&'a str, Attr<
     );
     f(resource::SDK_VERSION, Attr::Str(r.sdk_version));
     if let Some(op) = &r.operator {
-        f(resource::OPERATOR, Attr::Str(op.as_str()));
+        // `user.id` is the end-user's key for every other vocabulary: the
+        // operator goes there only when the Neatlogs one is alone.
+        let key = if r.conventions == Conventions::NEATLOGS {
+            resource::OPERATOR
+        } else {
+            span::OPERATOR
+        };
+        f(key, Attr::Str(op.as_str()));
     }
     if let Some(s) = &r.session_id {
         f(resource::SESSION, Attr::Str(s));
     }
-    if !r.tags.is_empty() {
+    if neatlogs && !r.tags.is_empty() {
         f(resource::TAGS, Attr::Joined(&r.tags));
+    }
+    for (k, v) in &r.attributes {
+        f(k, Attr::Str(v));
     }
 }
 
@@ -327,7 +365,9 @@ struct SpanView<'a> {
     trace_id: [u8; 16],
     span_id: [u8; 8],
     parent: Option<[u8; 8]>,
-    name: &'a str,
+    name: Cow<'a, str>,
+    /// The OTLP `SpanKind`.
+    kind: i32,
     start: u64,
     end: u64,
     status: StatusView<'a>,
@@ -335,12 +375,33 @@ struct SpanView<'a> {
 }
 
 impl<'a> SpanView<'a> {
-    fn of(record: &'a SpanRecord) -> Self {
+    fn of(record: &'a SpanRecord, conventions: Conventions) -> Self {
+        let mut name = Cow::Borrowed(record.name());
+        let mut kind = otlp::SPAN_KIND_INTERNAL;
+        if conventions.contains(Conventions::GENAI)
+            && matches!(record.kind(), SpanKind::Llm | SpanKind::Embedding)
+        {
+            // A call to a model is a client span; named `{operation}
+            // {model}` unless the Neatlogs backend, which shows the name
+            // given, reads the same spans.
+            kind = otlp::SPAN_KIND_CLIENT;
+            let model = record
+                .llm()
+                .and_then(|c| c.request_model().or(c.response_model()));
+            if let (false, Some(op), Some(model)) = (
+                conventions.contains(Conventions::NEATLOGS),
+                vocab::genai_operation(record.kind()),
+                model,
+            ) {
+                name = Cow::Owned(format!("{op} {model}"));
+            }
+        }
         SpanView {
             trace_id: record.trace_id().to_bytes(),
             span_id: record.span_id().to_bytes(),
             parent: record.parent_span_id().map(SpanId::to_bytes),
-            name: record.name(),
+            name,
+            kind,
             start: record.start_unix_nanos(),
             end: record.end_unix_nanos(),
             status: match record.status() {
@@ -360,7 +421,8 @@ impl<'a> SpanView<'a> {
             trace_id: root.trace_id().to_bytes(),
             span_id: marker_span_id(u64::from_be_bytes(root_id)),
             parent: Some(root_id),
-            name: trace_complete::NAME,
+            name: Cow::Borrowed(trace_complete::NAME),
+            kind: otlp::SPAN_KIND_INTERNAL,
             start: end,
             end,
             status: StatusView::Unset,
@@ -370,11 +432,17 @@ impl<'a> SpanView<'a> {
 }
 
 /// Calls `f` with each span of `batch` in wire order: every record, and
-/// after each root its completion marker.
-fn for_each_span<'a>(batch: &'a [SpanRecord], mut f: impl FnMut(&SpanView<'a>)) {
+/// after each root its completion marker (a Neatlogs-vocabulary span: only
+/// when that vocabulary is written).
+fn for_each_span<'a>(
+    batch: &'a [SpanRecord],
+    conventions: Conventions,
+    mut f: impl FnMut(&SpanView<'a>),
+) {
+    let markers = conventions.contains(Conventions::NEATLOGS);
     for record in batch {
-        f(&SpanView::of(record));
-        if record.is_root() {
+        f(&SpanView::of(record, conventions));
+        if markers && record.is_root() {
             f(&SpanView::marker(record));
         }
     }
@@ -406,7 +474,8 @@ fn pick_attributes(record: &SpanRecord, out: &mut Vec<(usize, usize)>) {
 }
 
 /// Whether an application attribute's key is one the SDK owns
-/// ([`span::RESERVED`]; a `match` compares the length first).
+/// ([`span::RESERVED`], and the `langfuse.trace.metadata.` keys; a `match`
+/// compares the length first).
 fn is_reserved(key: &str) -> bool {
     matches!(
         key,
@@ -422,7 +491,15 @@ fn is_reserved(key: &str) -> bool {
             | span::WORKFLOW_NAME
             | span::OPERATOR
             | span::PROCESS_TAGS
-    )
+            | openinference::USER_ID
+            | openinference::SESSION_ID
+            | openinference::METADATA
+            | openinference::PROJECT_NAME
+            | genai::CONVERSATION_ID
+            | genai::LANGFUSE_USER_ID
+            | genai::LANGFUSE_SESSION_ID
+            | genai::LANGFUSE_TAGS
+    ) || key.starts_with(genai::LANGFUSE_METADATA_PREFIX)
 }
 
 /// Calls `f` with each attribute of a span in wire order; `picked` is what
@@ -440,45 +517,58 @@ fn for_each_attribute<'a>(
 }
 
 /// The attributes of a span that differ from span to span: all but
-/// [`for_each_constant`]'s.
+/// [`for_each_constant`]'s. Each configured vocabulary in turn; a key two
+/// of them share is written by the first.
 fn for_each_own_attribute<'a>(
     attrs: Attrs<'a>,
     resource: &'a Resource,
     picked: &[(usize, usize)],
     mut f: impl FnMut(Key<'a>, Attr<'a>),
 ) {
-    for_each_attribute_str(attrs, picked, &mut f);
-    match attrs {
-        Attrs::Record(record) => vocab::neatlogs(record, &mut f),
+    let record = match attrs {
+        Attrs::Record(record) => record,
         Attrs::Marker => {
+            let mut f = |k: &'a str, a: Attr<'a>| f(Key::Str(k), a);
+            f(trace_complete::ATTRIBUTE, Attr::Bool(true));
+            f(span::NEATLOGS_KIND, Attr::Str(trace_complete::KIND));
+            f(span::INTERNAL, Attr::Bool(true));
             if !resource.tags.is_empty() {
-                f(Key::Str(span::PROCESS_TAGS), Attr::Joined(&resource.tags));
+                f(span::PROCESS_TAGS, Attr::Joined(&resource.tags));
             }
+            return;
         }
+    };
+    let conventions = resource.conventions;
+    let neatlogs = conventions.contains(Conventions::NEATLOGS);
+    if neatlogs {
+        neatlogs_identity(record, &mut f);
+    }
+    let all = record.attributes();
+    for &(k, v) in picked {
+        f(Key::Str(&all[k].0), Attr::Value(&all[v].1));
+    }
+    if neatlogs {
+        vocab::neatlogs(record, &mut f);
+    }
+    if conventions.contains(Conventions::OPENINFERENCE) {
+        vocab::openinference(record, neatlogs, &mut f);
+    }
+    if conventions.contains(Conventions::GENAI) {
+        vocab::genai(record, neatlogs, &mut f);
     }
 }
 
 /// The attributes that every record of a batch carries, the same on each
 /// (taken from the resource), last in wire order; not on the marker.
 fn for_each_constant<'a>(resource: &'a Resource, mut f: impl FnMut(Key<'a>, Attr<'a>)) {
-    vocab::neatlogs_constants(resource, &mut f);
+    if resource.conventions.contains(Conventions::NEATLOGS) {
+        vocab::neatlogs_constants(resource, &mut f);
+    }
 }
 
-fn for_each_attribute_str<'a>(
-    attrs: Attrs<'a>,
-    picked: &[(usize, usize)],
-    f: &mut impl FnMut(Key<'a>, Attr<'a>),
-) {
+/// The Neatlogs vocabulary's kind keys, and on the root its identity.
+fn neatlogs_identity<'a>(record: &'a SpanRecord, f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
     let mut f = |k: &'a str, a: Attr<'a>| f(Key::Str(k), a);
-    let record = match attrs {
-        Attrs::Record(record) => record,
-        Attrs::Marker => {
-            f(trace_complete::ATTRIBUTE, Attr::Bool(true));
-            f(span::NEATLOGS_KIND, Attr::Str(trace_complete::KIND));
-            f(span::INTERNAL, Attr::Bool(true));
-            return;
-        }
-    };
     let kind = record.kind();
     f(span::OPENINFERENCE_KIND, Attr::Str(kind.as_str()));
     f(span::NEATLOGS_KIND, Attr::Str(kind.as_lower_str()));
@@ -497,10 +587,6 @@ fn for_each_attribute_str<'a>(
         if !record.tags().is_empty() {
             f(span::TAGS, Attr::Tags(record.tags()));
         }
-    }
-    let all = record.attributes();
-    for &(k, v) in picked {
-        f(&all[k].0, Attr::Value(&all[v].1));
     }
 }
 
@@ -540,13 +626,15 @@ mod tests {
         for key in span::RESERVED {
             assert!(is_reserved(key), "{key}");
         }
+        assert!(is_reserved("langfuse.trace.metadata.plan"));
         let others = [
             "",
             "enduser",
             "neatlogs.span",
             "tag.tags ",
-            "user.id",
-            "session.id",
+            "user.idx",
+            "langfuse.trace",
+            "app.session.id",
         ];
         assert!(others.iter().all(|k| !is_reserved(k)));
     }

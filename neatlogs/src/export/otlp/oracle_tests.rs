@@ -22,6 +22,7 @@ use prost::Message as _;
 use serde_json::Value as Json;
 
 use super::OtlpEncoder;
+use crate::export::Conventions;
 use crate::export::Resource;
 use crate::identity::{EndUser, EndUserId, OperatorId};
 use crate::kind::SpanKind;
@@ -93,7 +94,15 @@ fn records(traces: &[TraceIn]) -> Vec<SpanRecord> {
 // ---------------------------------------------------------------------------
 // The reference model.
 
-const RESERVED: [&str; 12] = [
+const RESERVED: [&str; 20] = [
+    "user.id",
+    "session.id",
+    "metadata",
+    "openinference.project.name",
+    "gen_ai.conversation.id",
+    "langfuse.user.id",
+    "langfuse.session.id",
+    "langfuse.trace.tags",
     "openinference.span.kind",
     "neatlogs.span.kind",
     "neatlogs.internal",
@@ -188,7 +197,7 @@ fn model_span(r: &SpanRecord, res: &Resource) -> Span {
     // first place and takes its last value.
     let sdk = attributes.len();
     for (key, value) in r.attributes() {
-        if RESERVED.contains(&&**key) {
+        if RESERVED.contains(&&**key) || key.starts_with("langfuse.trace.metadata.") {
             continue;
         }
         let value = Some(AnyValue {
@@ -459,6 +468,9 @@ fn model(resource: &Resource, batch: &[SpanRecord]) -> ExportTraceServiceRequest
     }
     if !resource.tags.is_empty() {
         attributes.push(kv("neatlogs.tags", string(&resource.tags.join(","))));
+    }
+    for (k, v) in &resource.attributes {
+        attributes.push(kv(k, string(v)));
     }
     let mut spans = Vec::new();
     for r in batch {
@@ -794,15 +806,20 @@ fn resource() -> impl Strategy<Value = Resource> {
         prop::option::of(text()),
         vec(text(), 0..4),
         prop::sample::select(vec!["0.1.0", "", "1.2.3-é"]),
+        vec((text(), text()), 0..3),
     )
         .prop_map(
-            |(service_name, workflow_name, operator, session_id, tags, sdk_version)| Resource {
-                service_name,
-                workflow_name,
-                operator: operator.map(|o| OperatorId::new(&o)),
-                session_id,
-                tags,
-                sdk_version,
+            |(service_name, workflow_name, operator, session_id, tags, sdk_version, attributes)| {
+                Resource {
+                    service_name,
+                    workflow_name,
+                    operator: operator.map(|o| OperatorId::new(&o)),
+                    session_id,
+                    tags,
+                    sdk_version,
+                    attributes,
+                    conventions: Conventions::NEATLOGS,
+                }
             },
         )
 }
@@ -848,6 +865,8 @@ fn fixed_resource() -> Resource {
         session_id: Some("s_proc".into()),
         tags: vec!["a".into(), "b".into()],
         sdk_version: "0.1.0",
+        attributes: vec![("deployment.environment".into(), "test".into())],
+        conventions: Conventions::NEATLOGS,
     }
 }
 

@@ -136,7 +136,7 @@ impl Writer {
         let room = head.len() + 2 * (1 + MAX_VARINT);
         buf.clear();
         buf.resize(room, 0);
-        for_each_span(batch, |s| {
+        for_each_span(batch, resource.conventions, |s| {
             write_span(buf, resource, constants, s, sizes, picked, &mut items)
         });
         let spans_len = buf.len() - room;
@@ -182,7 +182,7 @@ fn write_span<'a>(
     if s.parent.is_some() {
         len += ld(8);
     }
-    len += str_field_len(s.name);
+    len += str_field_len(&s.name);
     len += fixed64_field_len(s.start) + fixed64_field_len(s.end);
     let constants = match s.attrs {
         Attrs::Record(_) => constants,
@@ -213,9 +213,9 @@ fn write_span<'a>(
     if let Some(parent) = &s.parent {
         w.bytes_field(key(4, LEN), parent);
     }
-    w.str_field(key(5, LEN), s.name);
+    w.str_field(key(5, LEN), &s.name);
     w.byte(key(6, 0));
-    w.byte(otlp::SPAN_KIND_INTERNAL as u8);
+    w.byte(s.kind as u8);
     w.fixed64_field(key(7, 1), s.start);
     w.fixed64_field(key(8, 1), s.end);
     w.attributes(key(9, LEN), items, sizes);
@@ -315,6 +315,11 @@ fn measure(a: Attr<'_>, sizes: &mut Vec<usize>) -> usize {
         Attr::Joined(parts) => ld(joined_len(parts)),
         Attr::Tags(tags) => {
             let inner = tags.iter().map(|t| ld(ld(t.len()))).sum();
+            sizes.push(inner);
+            ld(inner)
+        }
+        Attr::OneTag(t) => {
+            let inner = ld(ld(t.len()));
             sizes.push(inner);
             ld(inner)
         }
@@ -500,14 +505,26 @@ impl<'a> Cursor<'a> {
                 self.byte(key(5, LEN));
                 self.varint(inner);
                 for t in tags {
-                    // ArrayValue.values = 1: AnyValue { string_value = 1 }
-                    self.byte(key(1, LEN));
-                    self.varint(ld(t.len()));
-                    self.ld(key(1, LEN), t.as_bytes());
+                    self.array_string(t);
                 }
+            }
+            Attr::OneTag(t) => {
+                let inner = sizes[*next];
+                *next += 1;
+                self.byte(key(5, LEN));
+                self.varint(inner);
+                self.array_string(t);
             }
             Attr::Value(v) => self.value(v, sizes, next),
         }
+    }
+
+    /// One string of an `ArrayValue`: `values = 1`, an `AnyValue` with
+    /// `string_value = 1`.
+    fn array_string(&mut self, s: &str) {
+        self.byte(key(1, LEN));
+        self.varint(ld(s.len()));
+        self.ld(key(1, LEN), s.as_bytes());
     }
 
     /// An `AnyValue` body: string = 1, bool = 2, int = 3, double = 4,

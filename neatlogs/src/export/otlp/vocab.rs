@@ -4,10 +4,11 @@
 
 use super::{Attr, Key};
 use crate::export::Resource;
+use crate::identity::EndUser;
 use crate::kind::SpanKind;
 use crate::llm::{LlmCall, Message, Params};
 use crate::record::SpanRecord;
-use crate::wire::{code, io, llm, metrics, resource, span, tool};
+use crate::wire::{code, genai, io, llm, metrics, openinference as oi, resource, span, tool};
 
 /// Milliseconds, as the Neatlogs SDKs write durations (a double).
 fn millis(d: std::time::Duration) -> f64 {
@@ -204,21 +205,12 @@ fn neatlogs_llm<'a>(
     if let Some(id) = call.response_id() {
         f(Key::Str(llm::RESPONSE_ID), Attr::Str(id));
     }
-    if let Some(Params::Written { value, text }) = &call.invocation_parameters {
+    if let Some(Params::Written { text, .. }) = &call.invocation_parameters {
         f(Key::Str(llm::INVOCATION_PARAMETERS), Attr::Str(text));
-        for name in llm::PARAMETERS {
-            let number = match value.get(name) {
-                Some(serde_json::Value::Number(n)) => n,
-                _ => continue,
-            };
-            let attr = match (number.as_i64(), number.as_f64()) {
-                (Some(i), _) => Attr::I64(i),
-                (None, Some(x)) => Attr::F64(x),
-                (None, None) => continue,
-            };
-            f(Key::Joined(llm::PARAMETER_PREFIX, name, ""), attr);
-        }
     }
+    typed_parameters(call, |name, attr| {
+        f(Key::Joined(llm::PARAMETER_PREFIX, name, ""), attr)
+    });
     f(
         Key::Str(llm::DURATION_MS),
         Attr::F64(millis(record.duration())),
@@ -234,23 +226,263 @@ fn neatlogs_llm<'a>(
 }
 
 fn messages<'a>(prefix: &'static str, list: &'a [Message], f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
+    let keys = MessageKeys {
+        role: llm::MESSAGE_ROLE,
+        content: llm::MESSAGE_CONTENT,
+        name: llm::MESSAGE_NAME,
+        tool_call_id: llm::MESSAGE_TOOL_CALL_ID,
+    };
+    messages_with(prefix, &keys, list, f);
+}
+
+/// The numeric invocation parameters that have typed keys, with `f`
+/// called as `(name, value)`.
+fn typed_parameters<'a>(call: &'a LlmCall, mut f: impl FnMut(&'static str, Attr<'a>)) {
+    let Some(Params::Written { value, .. }) = &call.invocation_parameters else {
+        return;
+    };
+    for name in llm::PARAMETERS {
+        let number = match value.get(name) {
+            Some(serde_json::Value::Number(n)) => n,
+            _ => continue,
+        };
+        let attr = match (number.as_i64(), number.as_f64()) {
+            (Some(i), _) => Attr::I64(i),
+            (None, Some(x)) => Attr::F64(x),
+            (None, None) => continue,
+        };
+        f(name, attr);
+    }
+}
+
+/// The OpenInference vocabulary (what Phoenix reads). `shared`: the
+/// Neatlogs vocabulary is written too and has already written the keys the
+/// two share (the kind, `input.value`, `tool.name`, `tag.tags`).
+pub(super) fn openinference<'a>(
+    record: &'a SpanRecord,
+    shared: bool,
+    f: &mut impl FnMut(Key<'a>, Attr<'a>),
+) {
+    if !shared {
+        f(
+            Key::Str(span::OPENINFERENCE_KIND),
+            Attr::Str(record.kind().as_str()),
+        );
+    }
+    if record.is_root() {
+        if let Some(user) = record.end_user() {
+            f(Key::Str(oi::USER_ID), Attr::Str(user.id().as_str()));
+            if let Some(json) = user.metadata_json() {
+                f(Key::Str(oi::METADATA), Attr::Str(json));
+            }
+        }
+        if let Some(s) = record.session_id() {
+            f(Key::Str(oi::SESSION_ID), Attr::Str(s));
+        }
+        if !shared && !record.tags().is_empty() {
+            f(Key::Str(span::TAGS), Attr::Tags(record.tags()));
+        }
+    }
+    if !shared {
+        shared_io(record, f);
+    }
+    let Some(call) = record.llm() else { return };
+    if let Some(m) = call.model() {
+        f(Key::Str(oi::MODEL_NAME), Attr::Str(m));
+    }
+    if let Some(p) = call.provider() {
+        f(Key::Str(oi::PROVIDER), Attr::Str(p));
+    }
+    if let Some(s) = call.system().or(call.provider()) {
+        f(Key::Str(oi::SYSTEM), Attr::Str(s));
+    }
+    let usage = call.usage();
+    let counts = [
+        (oi::TOKENS_PROMPT, usage.prompt_tokens()),
+        (oi::TOKENS_COMPLETION, usage.completion_tokens()),
+        (oi::TOKENS_TOTAL, usage.total_tokens()),
+        (oi::TOKENS_CACHE_READ, usage.cache_read_tokens()),
+        (oi::TOKENS_CACHE_WRITE, usage.cache_write_tokens()),
+        (oi::TOKENS_REASONING, usage.reasoning_tokens()),
+    ];
+    for (key, count) in counts {
+        if let Some(n) = count {
+            f(Key::Str(key), int(n));
+        }
+    }
+    let keys = MessageKeys {
+        role: oi::MESSAGE_ROLE,
+        content: oi::MESSAGE_CONTENT,
+        name: oi::MESSAGE_NAME,
+        tool_call_id: oi::MESSAGE_TOOL_CALL_ID,
+    };
+    messages_with(oi::INPUT_MESSAGES, &keys, call.input_messages(), f);
+    messages_with(oi::OUTPUT_MESSAGES, &keys, call.output_messages(), f);
+    if !call.tool_calls().is_empty() && call.output_messages().is_empty() {
+        f(
+            Key::Indexed(oi::OUTPUT_MESSAGES, 0, oi::MESSAGE_ROLE),
+            Attr::Str("assistant"),
+        );
+    }
+    for (j, t) in call.tool_calls().iter().enumerate() {
+        let key = |suffix| Key::Indexed2(oi::OUTPUT_MESSAGES, 0, oi::TOOL_CALLS, j, suffix);
+        f(key(oi::TOOL_CALL_ID), Attr::Str(&t.id));
+        f(key(oi::TOOL_CALL_NAME), Attr::Str(&t.name));
+        if !t.arguments.is_empty() {
+            f(key(oi::TOOL_CALL_ARGUMENTS), Attr::Str(&t.arguments));
+        }
+    }
+    for (i, t) in call.tools().iter().enumerate() {
+        if let Some((_, definition)) = &t.written {
+            f(
+                Key::Indexed(oi::TOOLS, i, oi::TOOL_JSON_SCHEMA),
+                Attr::Str(definition),
+            );
+        }
+    }
+    if let Some(Params::Written { text, .. }) = &call.invocation_parameters {
+        f(Key::Str(oi::INVOCATION_PARAMETERS), Attr::Str(text));
+    }
+}
+
+/// `input.value` / `output.value` with their MIME types, and on TOOL spans
+/// `tool.name` / `tool.description`: keys the Neatlogs and OpenInference
+/// vocabularies share.
+fn shared_io<'a>(record: &'a SpanRecord, f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
+    if record.kind() == SpanKind::Tool {
+        f(Key::Str(tool::NAME), Attr::Str(record.name()));
+        if let Some(d) = record.description() {
+            f(Key::Str(tool::DESCRIPTION), Attr::Str(d));
+        }
+    }
+    let io = [
+        (record.input(), io::INPUT, io::INPUT_MIME_TYPE),
+        (record.output(), io::OUTPUT, io::OUTPUT_MIME_TYPE),
+    ];
+    for (captured, value, mime) in io {
+        let Some(c) = captured else { continue };
+        let Some(text) = c.as_str() else { continue };
+        f(Key::Str(value), Attr::Str(text));
+        f(Key::Str(mime), Attr::Str(c.mime_type()));
+    }
+}
+
+/// The GenAI operation of a span kind, if it has one.
+pub(super) fn genai_operation(kind: SpanKind) -> Option<&'static str> {
+    match kind {
+        SpanKind::Llm => Some("chat"),
+        SpanKind::Embedding => Some("embeddings"),
+        SpanKind::Tool | SpanKind::McpTool => Some("execute_tool"),
+        SpanKind::Agent => Some("invoke_agent"),
+        _ => None,
+    }
+}
+
+/// The OpenTelemetry GenAI vocabulary, plus the trace-level keys Langfuse
+/// reads. `shared`: the Neatlogs vocabulary is written too (it has written
+/// `enduser.id`).
+pub(super) fn genai<'a>(
+    record: &'a SpanRecord,
+    shared: bool,
+    f: &mut impl FnMut(Key<'a>, Attr<'a>),
+) {
+    if record.is_root() {
+        if let Some(user) = record.end_user() {
+            if !shared {
+                f(Key::Str(span::ENDUSER_ID), Attr::Str(user.id().as_str()));
+            }
+            f(
+                Key::Str(genai::LANGFUSE_USER_ID),
+                Attr::Str(user.id().as_str()),
+            );
+            langfuse_metadata(user, f);
+        }
+        if let Some(s) = record.session_id() {
+            f(Key::Str(genai::CONVERSATION_ID), Attr::Str(s));
+            f(Key::Str(genai::LANGFUSE_SESSION_ID), Attr::Str(s));
+        }
+        if !record.tags().is_empty() {
+            f(Key::Str(genai::LANGFUSE_TAGS), Attr::Tags(record.tags()));
+        }
+    }
+    if let Some(op) = genai_operation(record.kind()) {
+        f(Key::Str(genai::OPERATION), Attr::Str(op));
+    }
+    if matches!(record.kind(), SpanKind::Tool | SpanKind::McpTool) {
+        f(Key::Str(genai::TOOL_NAME), Attr::Str(record.name()));
+    }
+    let Some(call) = record.llm() else { return };
+    if let Some(p) = call.provider() {
+        f(Key::Str(genai::PROVIDER), Attr::Str(p));
+    }
+    if let Some(s) = call.system().or(call.provider()) {
+        f(Key::Str(genai::SYSTEM), Attr::Str(s));
+    }
+    if let Some(m) = call.request_model().or(call.response_model()) {
+        f(Key::Str(genai::REQUEST_MODEL), Attr::Str(m));
+    }
+    if let Some(m) = call.response_model() {
+        f(Key::Str(genai::RESPONSE_MODEL), Attr::Str(m));
+    }
+    if let Some(id) = call.response_id() {
+        f(Key::Str(genai::RESPONSE_ID), Attr::Str(id));
+    }
+    if let Some(r) = call.finish_reason() {
+        f(Key::Str(genai::FINISH_REASONS), Attr::OneTag(r));
+    }
+    let usage = call.usage();
+    if let Some(n) = usage.prompt_tokens() {
+        f(Key::Str(genai::INPUT_TOKENS), int(n));
+    }
+    if let Some(n) = usage.completion_tokens() {
+        f(Key::Str(genai::OUTPUT_TOKENS), int(n));
+    }
+    typed_parameters(call, |name, attr| {
+        f(Key::Joined(genai::REQUEST_PREFIX, name, ""), attr)
+    });
+    if let Some(written) = &call.genai_messages {
+        let (input, output) = &**written;
+        if !input.is_empty() {
+            f(Key::Str(genai::INPUT_MESSAGES), Attr::Str(input));
+        }
+        if !output.is_empty() {
+            f(Key::Str(genai::OUTPUT_MESSAGES), Attr::Str(output));
+        }
+    }
+}
+
+/// `langfuse.trace.metadata.<key>` for each key of the end-user's metadata.
+fn langfuse_metadata<'a>(user: &'a EndUser, f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
+    for (key, value) in user.metadata_flat() {
+        f(
+            Key::Prefixed(genai::LANGFUSE_METADATA_PREFIX, key),
+            Attr::Str(value),
+        );
+    }
+}
+
+/// The suffixes of a message's keys in one vocabulary.
+struct MessageKeys {
+    role: &'static str,
+    content: &'static str,
+    name: &'static str,
+    tool_call_id: &'static str,
+}
+
+fn messages_with<'a>(
+    prefix: &'static str,
+    keys: &MessageKeys,
+    list: &'a [Message],
+    f: &mut impl FnMut(Key<'a>, Attr<'a>),
+) {
     for (i, m) in list.iter().enumerate() {
-        f(
-            Key::Indexed(prefix, i, llm::MESSAGE_ROLE),
-            Attr::Str(&m.role),
-        );
-        f(
-            Key::Indexed(prefix, i, llm::MESSAGE_CONTENT),
-            Attr::Str(&m.content),
-        );
+        f(Key::Indexed(prefix, i, keys.role), Attr::Str(&m.role));
+        f(Key::Indexed(prefix, i, keys.content), Attr::Str(&m.content));
         if let Some(n) = &m.name {
-            f(Key::Indexed(prefix, i, llm::MESSAGE_NAME), Attr::Str(n));
+            f(Key::Indexed(prefix, i, keys.name), Attr::Str(n));
         }
         if let Some(id) = &m.tool_call_id {
-            f(
-                Key::Indexed(prefix, i, llm::MESSAGE_TOOL_CALL_ID),
-                Attr::Str(id),
-            );
+            f(Key::Indexed(prefix, i, keys.tool_call_id), Attr::Str(id));
         }
     }
 }

@@ -5,8 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::content::Policy;
-use crate::export::{Exporter, ParseProtocolError, Protocol};
+use crate::export::{
+    traces_url, Compression, Conventions, Exporter, ParseProtocolError, Protocol, Transport,
+    DEFAULT_ENDPOINT,
+};
 use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
+
+mod env;
+
+use env::{Problem, Setting};
 
 /// Process-wide configuration, given once to [`init`](crate::init).
 ///
@@ -25,7 +32,18 @@ use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Me
 /// ```
 pub struct Config {
     pub(crate) api_key: Option<String>,
-    pub(crate) endpoint: Option<String>,
+    pub(crate) endpoint: Option<Endpoint>,
+    /// Given with [`Config::header`].
+    pub(crate) headers: Vec<(String, String)>,
+    /// From `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`.
+    pub(crate) env_headers: Vec<(String, String)>,
+    pub(crate) compression: Compression,
+    pub(crate) conventions: Conventions,
+    pub(crate) resource_attributes: Vec<(String, String)>,
+    /// `OTEL_SDK_DISABLED=true`: `init` does nothing.
+    pub(crate) sdk_disabled: bool,
+    /// Variables whose values cannot be used; `init` fails with the first.
+    pub(crate) problems: Vec<Problem>,
     pub(crate) disable_export: bool,
     pub(crate) workflow_name: Option<String>,
     pub(crate) operator: Option<String>,
@@ -51,7 +69,20 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_ref().map(|e| &e.url))
+            .field(
+                "headers",
+                &self
+                    .env_headers
+                    .iter()
+                    .chain(&self.headers)
+                    .map(|(k, _)| (k.as_str(), "<redacted>"))
+                    .collect::<Vec<_>>(),
+            )
+            .field("compression", &self.compression)
+            .field("conventions", &self.conventions)
+            .field("resource_attributes", &self.resource_attributes)
+            .field("sdk_disabled", &self.sdk_disabled)
             .field("disable_export", &self.disable_export)
             .field("workflow_name", &self.workflow_name)
             .field("user_id", &self.operator)
@@ -76,6 +107,13 @@ impl Default for Config {
         Config {
             api_key: None,
             endpoint: None,
+            headers: Vec::new(),
+            env_headers: Vec::new(),
+            compression: Compression::default(),
+            conventions: Conventions::default(),
+            resource_attributes: Vec::new(),
+            sdk_disabled: false,
+            problems: Vec::new(),
             disable_export: false,
             workflow_name: None,
             operator: None,
@@ -98,15 +136,22 @@ impl Default for Config {
     }
 }
 
-fn env_flag(name: &str) -> bool {
-    std::env::var(name)
-        .map(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            )
-        })
-        .unwrap_or(false)
+/// A configured endpoint and how its path is read.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) url: String,
+    /// Used as is (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); otherwise a base
+    /// URL that gets `/v1/traces`.
+    pub(crate) exact: bool,
+    /// The variable it came from, for errors.
+    pub(crate) var: Option<&'static str>,
+}
+
+fn is_flag(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
 }
 
 /// `true`/`false` in the usual spellings; `None` for anything else.
@@ -118,10 +163,6 @@ fn parse_flag(v: &str) -> Option<bool> {
     }
 }
 
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl Config {
     /// A configuration with every default and nothing read from the environment.
     pub fn new() -> Self {
@@ -131,30 +172,76 @@ impl Config {
     /// Defaults plus the environment: `NEATLOGS_API_KEY`, `NEATLOGS_ENDPOINT`,
     /// `NEATLOGS_DISABLE_EXPORT` (`1`/`true` turns export off),
     /// `NEATLOGS_PROTOCOL` (`http/protobuf` or `http/json`; anything else
-    /// makes `init` fail with [`InitError::InvalidProtocol`]) and
-    /// `NEATLOGS_FILE` (see [`local_file`](Config::local_file)) and
+    /// makes `init` fail with [`InitError::InvalidProtocol`]),
+    /// `NEATLOGS_FILE` (see [`local_file`](Config::local_file)),
     /// `NEATLOGS_TRACE_CONTENT` (`false` drops captured content, see
     /// [`capture_content`](Config::capture_content); a value that is neither
     /// true nor false makes `init` fail with
-    /// [`InitError::InvalidTraceContent`]). Methods called after `from_env`
-    /// override the environment.
+    /// [`InitError::InvalidTraceContent`]) and `NEATLOGS_CONVENTIONS` (see
+    /// [`conventions`](Config::conventions)).
+    ///
+    /// Then the OpenTelemetry variables, for what those leave unset:
+    ///
+    /// | variable | setting |
+    /// |---|---|
+    /// | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | the traces URL, used as is |
+    /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | a base URL, `/v1/traces` appended (its path kept) |
+    /// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | `name=value,...`, values percent-decoded; see [`header`](Config::header) |
+    /// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf` or `http/json` (`grpc` is not supported) |
+    /// | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip` or `none` |
+    /// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | the export timeout, in milliseconds |
+    /// | `OTEL_SERVICE_NAME` | the workflow name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
+    /// | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes, `key=value,...` |
+    /// | `OTEL_SDK_DISABLED` | `true`: `init` does nothing and tracing stays off |
+    ///
+    /// Precedence: a method called on the returned `Config` beats every
+    /// variable; a `NEATLOGS_*` variable beats the OpenTelemetry one for the
+    /// same setting; a `_TRACES_` variable beats the generic one. A value that
+    /// cannot be used makes `init` fail with [`InitError::InvalidEnvVar`],
+    /// which names the variable (and never repeats a header's value).
     pub fn from_env() -> Self {
-        let trace_content = env_nonempty("NEATLOGS_TRACE_CONTENT");
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Config::from_env) with `var` looking the variables up.
+    pub(crate) fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
+        let nonempty = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let trace_content = nonempty("NEATLOGS_TRACE_CONTENT");
         let capture = trace_content.as_deref().map(parse_flag);
         let mut content = Policy::default();
         if let Some(Some(capture)) = capture {
             content.capture = capture;
         }
-        Config {
+        let mut config = Config {
             content,
             bad_trace_content: trace_content.filter(|_| matches!(capture, Some(None))),
-            api_key: env_nonempty("NEATLOGS_API_KEY"),
-            endpoint: env_nonempty("NEATLOGS_ENDPOINT"),
-            disable_export: env_flag("NEATLOGS_DISABLE_EXPORT"),
-            protocol: env_nonempty("NEATLOGS_PROTOCOL").map(|p| p.parse()),
-            local_file: env_nonempty("NEATLOGS_FILE").map(PathBuf::from),
+            api_key: nonempty("NEATLOGS_API_KEY"),
+            endpoint: nonempty("NEATLOGS_ENDPOINT").map(|url| Endpoint {
+                url,
+                exact: false,
+                var: Some("NEATLOGS_ENDPOINT"),
+            }),
+            disable_export: nonempty("NEATLOGS_DISABLE_EXPORT").is_some_and(|v| is_flag(&v)),
+            protocol: nonempty("NEATLOGS_PROTOCOL").map(|p| p.parse()),
+            local_file: nonempty("NEATLOGS_FILE").map(PathBuf::from),
             ..Self::default()
-        }
+        };
+        env::read_conventions(&mut config, &var);
+        env::read_otel(&mut config, &var);
+        config
+    }
+
+    fn problem(&mut self, setting: Setting, name: &'static str, reason: String) {
+        self.problems.push(Problem {
+            setting,
+            name,
+            reason,
+        });
+    }
+
+    /// An explicit setting replaces what its variables said, bad or not.
+    fn settled(&mut self, setting: Setting) {
+        self.problems.retain(|p| p.setting != setting);
     }
 
     /// The API key for the Neatlogs backend, sent as `x-api-key`. With a key
@@ -167,17 +254,74 @@ impl Config {
     }
 
     /// Where traces are sent over OTLP/HTTP (the Neatlogs backend or any
-    /// OpenTelemetry receiver): a base URL (`http://127.0.0.1:4318`, which
-    /// gets `/v1/traces` appended) or a URL ending in `/v1/traces`. Any other
-    /// path makes `init` fail with [`InitError::InvalidEndpoint`]. Also
-    /// `NEATLOGS_ENDPOINT`.
+    /// OpenTelemetry receiver): a base URL, which gets `/v1/traces` appended
+    /// with its path kept (`http://127.0.0.1:4318` →
+    /// `http://127.0.0.1:4318/v1/traces`,
+    /// `https://cloud.langfuse.com/api/public/otel` →
+    /// `.../api/public/otel/v1/traces`), or a URL that already ends in
+    /// `/v1/traces`. A URL that is not http(s) makes `init` fail with
+    /// [`InitError::InvalidEndpoint`]. Also `NEATLOGS_ENDPOINT`,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+    /// (see [`from_env`](Config::from_env)).
     ///
     /// ```
     /// let config = neatlogs::Config::new().endpoint("http://127.0.0.1:4318");
     /// # drop(config);
     /// ```
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
+        self.endpoint = Some(Endpoint {
+            url: url.into(),
+            exact: false,
+            var: None,
+        });
+        self.settled(Setting::Endpoint);
+        self
+    }
+
+    /// Send an HTTP header with every export request: authentication for
+    /// other backends (`Authorization: Basic …` for Langfuse,
+    /// `Authorization: Bearer …` for Phoenix), a tenant header. Repeatable;
+    /// a later header replaces an earlier one of the same name (names are
+    /// case-insensitive), and replaces one of the same name from
+    /// `OTEL_EXPORTER_OTLP_HEADERS`. Values are never logged, and `Debug`
+    /// prints only the names. A name or value that cannot be sent makes
+    /// `init` fail with [`InitError::InvalidHeader`].
+    ///
+    /// ```
+    /// let config = neatlogs::Config::new()
+    ///     .endpoint("https://cloud.langfuse.com/api/public/otel")
+    ///     .header("Authorization", "Basic cGstbGYtLi4uOnNrLWxmLS4uLg==")
+    ///     .conventions(neatlogs::export::Conventions::GENAI);
+    /// # drop(config);
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        env::set_header(&mut self.headers, name.into(), value.into());
+        self
+    }
+
+    /// How request bodies are compressed (default
+    /// [`Compression::Gzip`]). Also
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION`.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self.settled(Setting::Compression);
+        self
+    }
+
+    /// Which attribute vocabularies go on the wire (default
+    /// [`Conventions::NEATLOGS`]): see [`Conventions`] for what each one
+    /// writes and which backend reads it. Also `NEATLOGS_CONVENTIONS`.
+    ///
+    /// ```
+    /// use neatlogs::export::Conventions;
+    /// // Phoenix, and the Neatlogs backend through the same collector.
+    /// let config = neatlogs::Config::new()
+    ///     .conventions(Conventions::OPENINFERENCE | Conventions::NEATLOGS);
+    /// # drop(config);
+    /// ```
+    pub fn conventions(mut self, conventions: Conventions) -> Self {
+        self.conventions = conventions;
+        self.settled(Setting::Conventions);
         self
     }
 
@@ -276,6 +420,7 @@ impl Config {
     /// The longest one export may take, retries included (default 10 s).
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
+        self.settled(Setting::Timeout);
         self
     }
 
@@ -290,6 +435,7 @@ impl Config {
     /// ```
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = Some(Ok(protocol));
+        self.settled(Setting::Protocol);
         self
     }
 
@@ -375,6 +521,71 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The transport `init` would use, or the error it would fail with for
+    /// the environment, the endpoint, the protocol or a header.
+    pub(crate) fn transport(&self) -> Result<Transport, InitError> {
+        if let Some(p) = self.problems.first() {
+            return Err(InitError::InvalidEnvVar {
+                name: p.name,
+                reason: p.reason.clone(),
+            });
+        }
+        let protocol = self
+            .protocol
+            .clone()
+            .transpose()
+            .map_err(InitError::InvalidProtocol)?
+            .unwrap_or_default();
+        let mut headers = Vec::new();
+        if let Some(key) = &self.api_key {
+            headers.push(("x-api-key".to_owned(), key.trim().to_owned()));
+        }
+        for (name, value) in self.env_headers.iter().chain(&self.headers) {
+            env::set_header(&mut headers, name.clone(), value.clone());
+        }
+        for (name, value) in &headers {
+            let reason = if !env::is_header_name(name) {
+                "not a valid HTTP header name"
+            } else if !env::is_header_value(value) {
+                "the value has characters not allowed in an HTTP header"
+            } else {
+                continue;
+            };
+            return Err(InitError::InvalidHeader {
+                name: name.clone(),
+                reason: reason.to_owned(),
+            });
+        }
+        let url = match (&self.endpoint, &self.api_key) {
+            (Some(e), _) => Some(traces_url(&e.url, e.exact).map_err(|reason| match e.var {
+                Some(name) => InitError::InvalidEnvVar {
+                    name,
+                    reason: format!("`{}`: {reason}", e.url),
+                },
+                None => InitError::InvalidEndpoint {
+                    url: e.url.clone(),
+                    reason,
+                },
+            })?),
+            (None, Some(_)) => Some(traces_url(DEFAULT_ENDPOINT, false).map_err(|reason| {
+                InitError::InvalidEndpoint {
+                    url: DEFAULT_ENDPOINT.to_owned(),
+                    reason,
+                }
+            })?),
+            (None, None) => None,
+        };
+        Ok(Transport {
+            url,
+            headers,
+            protocol,
+            compression: self.compression,
+            export_timeout: self.export_timeout,
+        })
+    }
+}
+
 /// Why [`init`](crate::init) failed. The process keeps running; tracing stays
 /// as it was (off, or the first configuration).
 #[derive(Debug, thiserror::Error)]
@@ -403,6 +614,23 @@ pub enum InitError {
     /// `NEATLOGS_PROTOCOL` names no supported protocol.
     #[error("invalid NEATLOGS_PROTOCOL: {0}")]
     InvalidProtocol(ParseProtocolError),
+    /// An environment variable's value cannot be used (see
+    /// [`Config::from_env`]).
+    #[error("invalid {name}: {reason}")]
+    InvalidEnvVar {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong (a header's value is never repeated here).
+        reason: String,
+    },
+    /// A header given with [`Config::header`] cannot be sent.
+    #[error("invalid header `{name}`: {reason}")]
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+        /// What is wrong (the value is never repeated here).
+        reason: String,
+    },
     /// `NEATLOGS_TRACE_CONTENT` is neither true nor false.
     #[error("invalid NEATLOGS_TRACE_CONTENT `{0}`: expected true or false")]
     InvalidTraceContent(String),

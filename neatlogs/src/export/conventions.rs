@@ -1,0 +1,164 @@
+//! Which attribute vocabularies go on the wire ([`Conventions`]), and how
+//! request bodies are compressed ([`Compression`]).
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+use std::str::FromStr;
+
+/// The attribute vocabularies written on each span, chosen per destination.
+/// The hot path records each fact once; the vocabularies are applied when
+/// a batch is encoded, on the export thread. Several can be combined (a key
+/// two of them share is written once).
+///
+/// | vocabulary | read by | the end-user | the session |
+/// |---|---|---|---|
+/// | [`NEATLOGS`](Conventions::NEATLOGS) (default) | the Neatlogs backend, `neatlogs serve` | `neatlogs.end_user.id`, `enduser.id` | `neatlogs.session.id` |
+/// | [`OPENINFERENCE`](Conventions::OPENINFERENCE) | Arize Phoenix, Arize | `user.id` | `session.id` |
+/// | [`GENAI`](Conventions::GENAI) | Langfuse, Datadog, other OpenTelemetry backends | `enduser.id`, `langfuse.user.id` | `gen_ai.conversation.id`, `langfuse.session.id` |
+///
+/// Identity is written on the trace root only. `docs/wire.md` lists every
+/// key. Also `NEATLOGS_CONVENTIONS=neatlogs,openinference,genai` (any
+/// subset, any order).
+///
+/// ```
+/// use neatlogs::export::Conventions;
+/// let both = Conventions::NEATLOGS | Conventions::OPENINFERENCE;
+/// assert_eq!("openinference,neatlogs".parse::<Conventions>().unwrap(), both);
+/// assert!(both.contains(Conventions::OPENINFERENCE));
+/// assert_eq!(both.to_string(), "neatlogs,openinference");
+/// assert!("phoenix".parse::<Conventions>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Conventions(u8);
+
+impl Conventions {
+    /// The Neatlogs vocabulary (`neatlogs.*`, as the official Python SDK
+    /// writes it).
+    pub const NEATLOGS: Conventions = Conventions(1);
+    /// OpenInference (`llm.*`, `user.id`, `session.id`), read by Phoenix.
+    pub const OPENINFERENCE: Conventions = Conventions(2);
+    /// The OpenTelemetry GenAI semantic conventions (`gen_ai.*`) plus the
+    /// trace-level keys Langfuse reads (`langfuse.*`).
+    pub const GENAI: Conventions = Conventions(4);
+    /// Every vocabulary.
+    pub const ALL: Conventions = Conventions(7);
+
+    const NAMES: [(Conventions, &'static str); 3] = [
+        (Conventions::NEATLOGS, "neatlogs"),
+        (Conventions::OPENINFERENCE, "openinference"),
+        (Conventions::GENAI, "genai"),
+    ];
+
+    /// Whether every vocabulary of `other` is in `self`.
+    pub const fn contains(self, other: Conventions) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl Default for Conventions {
+    /// [`Conventions::NEATLOGS`].
+    fn default() -> Self {
+        Conventions::NEATLOGS
+    }
+}
+
+impl BitOr for Conventions {
+    type Output = Conventions;
+    fn bitor(self, rhs: Conventions) -> Conventions {
+        Conventions(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for Conventions {
+    fn bitor_assign(&mut self, rhs: Conventions) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Display for Conventions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        for (c, name) in Conventions::NAMES {
+            if self.contains(c) {
+                write!(f, "{sep}{name}")?;
+                sep = ",";
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Conventions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Conventions({self})")
+    }
+}
+
+/// A list of vocabularies that names an unknown one, or none.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}`: expected a comma-separated list of neatlogs, openinference, genai")]
+pub struct ParseConventionsError(pub String);
+
+impl FromStr for Conventions {
+    type Err = ParseConventionsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = Conventions(0);
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let lower = part.to_ascii_lowercase();
+            let (c, _) = Conventions::NAMES
+                .into_iter()
+                .find(|(_, name)| *name == lower)
+                .ok_or_else(|| ParseConventionsError(part.to_owned()))?;
+            out |= c;
+        }
+        if out.0 == 0 {
+            return Err(ParseConventionsError(s.to_owned()));
+        }
+        Ok(out)
+    }
+}
+
+/// How OTLP/HTTP request bodies are compressed.
+///
+/// ```
+/// use neatlogs::export::Compression;
+/// assert_eq!("gzip".parse::<Compression>().unwrap(), Compression::Gzip);
+/// assert_eq!("none".parse::<Compression>().unwrap(), Compression::None);
+/// assert!("zstd".parse::<Compression>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// gzip (`Content-Encoding: gzip`), the default: every OTLP/HTTP
+    /// receiver accepts it.
+    #[default]
+    Gzip,
+    /// No compression.
+    None,
+}
+
+impl Compression {
+    /// The name used by `OTEL_EXPORTER_OTLP_COMPRESSION`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::None => "none",
+        }
+    }
+}
+
+/// A compression name other than `gzip` and `none`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}`: expected gzip or none")]
+pub struct ParseCompressionError(pub String);
+
+impl FromStr for Compression {
+    type Err = ParseCompressionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "gzip" => Ok(Compression::Gzip),
+            "none" => Ok(Compression::None),
+            _ => Err(ParseCompressionError(s.to_owned())),
+        }
+    }
+}
