@@ -13,6 +13,8 @@
 #   N1=2000 N2=22000 bash benches/callgrind.sh
 #   HOTPATH=/tmp/hotpath-2a1a19d bash benches/callgrind.sh   # a binary built
 #                                        # elsewhere (another commit); no build
+#   NEATLOGS_CONVENTIONS=neatlogs,openinference,genai bash benches/callgrind.sh
+#                                        # every vocabulary on the wire
 #
 # Prints a markdown table and writes <target>/bench-results/callgrind.json.
 set -euo pipefail

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut sink = None;
     if on {
         // Room for every span, so that none is dropped (a dropped span would
         // skip the export side) and no flush runs on this thread mid-loop.
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
             eprintln!("neatlogs::init failed: {e}");
             return ExitCode::FAILURE;
         }
+        sink = Some(pipeline.sink);
     }
     let _ = go.send(());
     if caller.join().is_err() {
@@ -71,9 +73,13 @@ fn main() -> ExitCode {
     if on {
         let _ = neatlogs::shutdown();
         let stats = neatlogs::stats();
+        let bytes = sink.map_or(0, |s| s.bytes());
         println!(
-            "traces={traces} queued={} exported={} dropped={}",
-            stats.queued, stats.exported, stats.dropped
+            "traces={traces} queued={} exported={} dropped={} protobuf_bytes_per_span={:.1}",
+            stats.queued,
+            stats.exported,
+            stats.dropped,
+            bytes as f64 / stats.exported.max(1) as f64
         );
     } else {
         println!("traces={traces} (tracing off)");

@@ -43,13 +43,23 @@ impl Exporter for OtlpDiscard {
     }
 }
 
-/// The configuration the benchmarks start neatlogs with.
+/// The configuration the benchmarks start neatlogs with: the default
+/// vocabulary, or those named by `NEATLOGS_CONVENTIONS` (e.g.
+/// `neatlogs,openinference,genai`, to measure what writing all of them
+/// costs the export thread).
 pub fn config(pipeline: &Pipeline) -> Config {
-    Config::new()
+    let config = Config::new()
         .disable_export(true)
         .exporter(OtlpDiscard::new(pipeline.sink.clone()))
         .queue_size(pipeline.queue_size)
-        .batch_size(pipeline.batch_size)
+        .batch_size(pipeline.batch_size);
+    match std::env::var("NEATLOGS_CONVENTIONS") {
+        Ok(names) => match names.parse() {
+            Ok(conventions) => config.conventions(conventions),
+            Err(e) => panic!("NEATLOGS_CONVENTIONS: {e}"),
+        },
+        Err(_) => config,
+    }
 }
 
 /// One request trace: a root owning the end-user, ten children.

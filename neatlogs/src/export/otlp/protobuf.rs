@@ -448,6 +448,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A key's bytes: most keys are one static string.
+    #[inline(always)]
+    fn key(&mut self, k: Key<'_>) {
+        match k {
+            Key::Str(s) => self.bytes(s.as_bytes()),
+            k => k.for_each_part(|p| self.bytes(p)),
+        }
+    }
+
     /// A `KeyValue`'s field key, length, key, and its value's key and
     /// length: what comes before the `AnyValue`'s body.
     #[inline(always)]
@@ -457,7 +466,7 @@ impl<'a> Cursor<'a> {
         if len < 0x80 && key_len != 0 {
             // The common case: every length fits in one byte.
             self.bytes(&[field_key, len as u8, key(1, LEN), key_len as u8]);
-            k.for_each_part(|p| self.bytes(p));
+            self.key(k);
             self.bytes(&[key(2, LEN), value_len as u8]);
             return;
         }
@@ -466,7 +475,7 @@ impl<'a> Cursor<'a> {
         if key_len != 0 {
             self.byte(key(1, LEN));
             self.varint(key_len);
-            k.for_each_part(|p| self.bytes(p));
+            self.key(k);
         }
         self.byte(key(2, LEN));
         self.varint(value_len);
