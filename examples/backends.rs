@@ -79,7 +79,9 @@ fn chat_completion(call: &Call) -> Value {
     json!({
         "kind": "LLM",
         "name": "chat-completion",
-        "model": MODEL,
+        // `llm.model_name` is the model that answered when it is known.
+        "model": RESPONSE_MODEL,
+        "request_model": MODEL,
         "provider": PROVIDER,
         "input_messages": [
             {"role": "system", "content": SYSTEM_PROMPT},

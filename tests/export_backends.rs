@@ -52,7 +52,9 @@ fn scenario() {
         llm.set_finish_reason("stop");
         llm.set_token_usage(Usage::new(20 + turn, 7).total(27 + turn));
         drop(llm);
-        neatlogs::span(SpanKind::Tool, "lookup").in_scope(|| {});
+        neatlogs::span(SpanKind::Tool, "lookup")
+            .input("weather?")
+            .in_scope(|| {});
     }
     let _root = neatlogs::trace("chat").end_user_id("u_bob").enter();
     let _child = neatlogs::span(SpanKind::Chain, "step")
@@ -257,6 +259,10 @@ fn openinference_for_phoenix() {
     }
     let tool = named(&spans, "lookup");
     assert_eq!(str_attr(&tool[0].attributes, "tool.name"), Some("lookup"));
+    assert_eq!(
+        str_attr(&tool[0].attributes, "input.value"),
+        Some("weather?")
+    );
 }
 
 #[test]
@@ -370,6 +376,12 @@ fn genai_for_langfuse() {
     assert_eq!(
         str_attr(&tool[0].attributes, "gen_ai.tool.name"),
         Some("lookup")
+    );
+    // Langfuse reads a span's input and output from `input.value` and
+    // `output.value`: written for GenAI too.
+    assert_eq!(
+        str_attr(&tool[0].attributes, "input.value"),
+        Some("weather?")
     );
     for s in &spans {
         for kv in &s.attributes {

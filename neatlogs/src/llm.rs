@@ -392,9 +392,13 @@ impl LlmCall {
                 output.push(json!({"role": "assistant", "parts": []}));
             }
             let calls = self.tool_calls.iter().map(|c| {
-                let arguments = serde_json::from_str::<Value>(c.arguments())
-                    .unwrap_or_else(|_| Value::from(c.arguments()));
-                json!({"type": "tool_call", "id": c.id(), "name": c.name(), "arguments": arguments})
+                let mut call = json!({"type": "tool_call", "id": c.id(), "name": c.name()});
+                if !c.arguments().is_empty() {
+                    // Left out when content is not captured, as elsewhere.
+                    call["arguments"] = serde_json::from_str::<Value>(c.arguments())
+                        .unwrap_or_else(|_| Value::from(c.arguments()));
+                }
+                call
             });
             if let Some(Value::Array(parts)) = output[0].get_mut("parts") {
                 parts.extend(calls);

@@ -108,6 +108,11 @@ pub fn init(config: Config) -> Result<(), InitError> {
     if GLOBAL.get().is_some() {
         return Err(InitError::AlreadyInitialized);
     }
+    if config.sdk_disabled {
+        // Off means off: nothing else is read or checked.
+        log::info!("neatlogs: OTEL_SDK_DISABLED=true; tracing stays off");
+        return Ok(());
+    }
     let transport = config.transport()?;
     let Config {
         disable_export,
@@ -129,15 +134,10 @@ pub fn init(config: Config) -> Result<(), InitError> {
         bad_trace_content,
         conventions,
         resource_attributes,
-        sdk_disabled,
         ..
     } = config;
     if let Some(value) = bad_trace_content {
         return Err(InitError::InvalidTraceContent(value));
-    }
-    if sdk_disabled {
-        log::info!("neatlogs: OTEL_SDK_DISABLED=true; tracing stays off");
-        return Ok(());
     }
 
     let given = Given {

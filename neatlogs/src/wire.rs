@@ -305,7 +305,8 @@ pub mod genai {
     pub const PROVIDER: &str = "gen_ai.provider.name";
     /// The provider, under the key older GenAI readers use.
     pub const SYSTEM: &str = "gen_ai.system";
-    /// The model asked for.
+    /// The model asked for (the one that answered when only that is
+    /// known).
     pub const REQUEST_MODEL: &str = "gen_ai.request.model";
     /// The model that answered.
     pub const RESPONSE_MODEL: &str = "gen_ai.response.model";

@@ -67,7 +67,7 @@ pub enum Command {
         #[command(flatten)]
         limits: ServeLimits,
         /// Price LLM calls with this file's prices over the built-in table
-        /// (JSON, or TOML when it ends in .toml; see docs/configuration.md).
+        /// (JSON, or TOML when it ends in .toml; see docs/llm-data.md).
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
         /// Also answer requests whose Host header is NAME (repeatable; a

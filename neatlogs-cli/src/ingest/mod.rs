@@ -214,7 +214,9 @@ impl ResourceRow {
         ResourceRow {
             workflow: text(resource::WORKFLOW_NAME).or_else(|| service.clone()),
             service,
-            operator: text(resource::OPERATOR),
+            // `neatlogs.user.id` when the sender wrote another vocabulary
+            // too (where `user.id` is an end-user's key); else `user.id`.
+            operator: text(span::OPERATOR).or_else(|| text(resource::OPERATOR)),
             session: text(resource::SESSION),
             attributes: serde_json::Value::Object(attrs.clone()).to_string(),
         }
@@ -246,4 +248,25 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         out.push(DIGITS[usize::from(b & 0xf)] as char);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_is_read_from_either_resource_key() {
+        let attrs = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        let row = ResourceRow::from_attributes(&attrs(&[("user.id", "ops")]));
+        assert_eq!(row.operator.as_deref(), Some("ops"));
+        let row = ResourceRow::from_attributes(&attrs(&[("neatlogs.user.id", "ops")]));
+        assert_eq!(row.operator.as_deref(), Some("ops"));
+        let row = ResourceRow::from_attributes(&attrs(&[]));
+        assert_eq!(row.operator, None);
+    }
 }

@@ -339,8 +339,12 @@ impl Config {
     }
 
     /// The **operator**: whoever runs the SDK (a developer, a service account).
-    /// Exported on the resource as `user.id`. This is not the end-user; use
-    /// [`end_user_id`](Config::end_user_id) for that.
+    /// Exported on the resource as `user.id` with the Neatlogs vocabulary
+    /// alone, and as `neatlogs.user.id` when another vocabulary that reads
+    /// `user.id` as the end-user is configured (see
+    /// [`conventions`](Config::conventions)); also `neatlogs.user.id` on
+    /// every span with the Neatlogs vocabulary. This is not the end-user;
+    /// use [`end_user_id`](Config::end_user_id) for that.
     pub fn user_id(mut self, operator: impl Into<String>) -> Self {
         self.operator = Some(operator.into());
         self
@@ -375,7 +379,9 @@ impl Config {
         self
     }
 
-    /// Process-wide tags, exported comma-joined as `neatlogs.tags`.
+    /// Process-wide tags, exported comma-joined as `neatlogs.tags` (a key
+    /// of the Neatlogs vocabulary: other vocabularies carry a trace's own
+    /// tags, given on its root, and not these).
     pub fn tags<I, S>(mut self, tags: I) -> Self
     where
         I: IntoIterator<Item = S>,

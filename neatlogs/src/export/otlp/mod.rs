@@ -550,11 +550,12 @@ fn for_each_own_attribute<'a>(
     if neatlogs {
         vocab::neatlogs(record, &mut f);
     }
-    if conventions.contains(Conventions::OPENINFERENCE) {
+    let openinference = conventions.contains(Conventions::OPENINFERENCE);
+    if openinference {
         vocab::openinference(record, neatlogs, &mut f);
     }
     if conventions.contains(Conventions::GENAI) {
-        vocab::genai(record, neatlogs, &mut f);
+        vocab::genai(record, neatlogs, neatlogs || openinference, &mut f);
     }
 }
 

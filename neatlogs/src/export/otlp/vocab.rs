@@ -380,12 +380,17 @@ pub(super) fn genai_operation(kind: SpanKind) -> Option<&'static str> {
 
 /// The OpenTelemetry GenAI vocabulary, plus the trace-level keys Langfuse
 /// reads. `shared`: the Neatlogs vocabulary is written too (it has written
-/// `enduser.id`).
+/// `enduser.id`); `io_written`: `input.value` / `output.value` are written
+/// already (Langfuse reads a span's input and output there).
 pub(super) fn genai<'a>(
     record: &'a SpanRecord,
     shared: bool,
+    io_written: bool,
     f: &mut impl FnMut(Key<'a>, Attr<'a>),
 ) {
+    if !io_written {
+        shared_io(record, f);
+    }
     if record.is_root() {
         if let Some(user) = record.end_user() {
             if !shared {
