@@ -32,5 +32,13 @@ for version in 1.3.7 1.4; do
     --neatlogs "${CARGO_TARGET_DIR:-target}/debug/neatlogs"
 done
 
+# A real Arize Phoenix (pinned, from PyPI into target/phoenix/venv), with
+# authentication on: examples/backends.rs sends with
+# NEATLOGS_CONVENTIONS=openinference and the OTEL_EXPORTER_OTLP_* variables,
+# and scripts/phoenix/check.py reads the spans, sessions and users back
+# through Phoenix's own API. A few minutes cold.
+echo "== Arize Phoenix reads the OpenInference vocabulary (scripts/phoenix/run.sh)"
+timeout 1500 bash scripts/phoenix/run.sh
+
 echo "== browser SDK and traces page in headless Chromium"
 bash scripts/browser-tests.sh
