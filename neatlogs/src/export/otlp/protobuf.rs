@@ -88,16 +88,10 @@ impl Writer {
 
         // Resource { attributes = 1 } and InstrumentationScope { name = 1, version = 2 }.
         sizes.clear();
-        let mut res_len = 0;
         resource_attributes(resource, |key, attr| {
-            let value_len = measure(attr, sizes);
-            res_len += ld(kv_len(key, value_len));
-            items.push(Item {
-                key,
-                attr,
-                value_len,
-            });
+            push_measured(&mut items, sizes, key, attr)
         });
+        let res_len = fields_len(&items);
         let version = resource.sdk_version;
         let scope_len = str_field_len(resource::SDK_NAME_VALUE) + str_field_len(version);
         let resource_field = ld(res_len);
@@ -116,16 +110,10 @@ impl Writer {
         // The records' constant attributes, as `Span.attributes` = 9.
         sizes.clear();
         items.clear();
-        let mut constants_len = 0;
         for_each_constant(resource, |key, attr| {
-            let value_len = measure(attr, sizes);
-            constants_len += ld(kv_len(key, value_len));
-            items.push(Item {
-                key,
-                attr,
-                value_len,
-            });
+            push_measured(&mut items, sizes, key, attr)
         });
+        let constants_len = fields_len(&items);
         constants.clear();
         constants.resize(constants_len, 0);
         let mut w = Cursor::new(constants);
@@ -190,14 +178,9 @@ fn write_span<'a>(
     };
     len += constants.len();
     for_each_own_attribute(s.attrs, resource, picked, |key, attr| {
-        let value_len = measure(attr, sizes);
-        len += ld(kv_len(key, value_len));
-        items.push(Item {
-            key,
-            attr,
-            value_len,
-        });
+        push_measured(items, sizes, key, attr)
     });
+    len += fields_len(items);
     let status_len = status_len(s.status);
     if let Some(n) = status_len {
         len += ld(n);
@@ -235,6 +218,28 @@ fn write_span<'a>(
     w.bytes(&SPAN_FLAGS_KEY);
     w.bytes(&otlp::SPAN_FLAGS.to_le_bytes());
     w.done();
+}
+
+/// Measure an attribute into `items` (the lengths of its nested lists into
+/// `sizes`).
+#[inline(always)]
+fn push_measured<'a>(
+    items: &mut Vec<Item<'a>>,
+    sizes: &mut Vec<usize>,
+    key: Key<'a>,
+    attr: Attr<'a>,
+) {
+    let value_len = measure(attr, sizes);
+    items.push(Item {
+        key,
+        attr,
+        value_len,
+    });
+}
+
+/// The length of measured attributes written as repeated `KeyValue` fields.
+fn fields_len(items: &[Item<'_>]) -> usize {
+    items.iter().map(|i| ld(kv_len(i.key, i.value_len))).sum()
 }
 
 /// The `Status` message's length; `None` writes no status.

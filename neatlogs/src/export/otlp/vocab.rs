@@ -114,29 +114,23 @@ fn neatlogs_llm<'a>(
     call: &'a LlmCall,
     f: &mut impl FnMut(Key<'a>, Attr<'a>),
 ) {
-    if let Some(m) = call.model() {
-        f(Key::Str(llm::MODEL_NAME), Attr::Str(m));
-    }
-    if let Some(p) = call.provider() {
-        f(Key::Str(llm::PROVIDER), Attr::Str(p));
-    }
-    if let Some(s) = call.system().or(call.provider()) {
-        f(Key::Str(llm::SYSTEM), Attr::Str(s));
-    }
-    let usage = call.usage();
-    let counts = [
-        (llm::TOKENS_PROMPT, usage.prompt_tokens()),
-        (llm::TOKENS_COMPLETION, usage.completion_tokens()),
-        (llm::TOKENS_TOTAL, usage.total_tokens()),
-        (llm::TOKENS_CACHE_READ, usage.cache_read_tokens()),
-        (llm::TOKENS_CACHE_WRITE, usage.cache_write_tokens()),
-        (llm::TOKENS_REASONING, usage.reasoning_tokens()),
-    ];
-    for (key, count) in counts {
-        if let Some(n) = count {
-            f(Key::Str(key), int(n));
-        }
-    }
+    model_and_tokens(
+        call,
+        &ModelKeys {
+            model: llm::MODEL_NAME,
+            provider: llm::PROVIDER,
+            system: llm::SYSTEM,
+            tokens: [
+                llm::TOKENS_PROMPT,
+                llm::TOKENS_COMPLETION,
+                llm::TOKENS_TOTAL,
+                llm::TOKENS_CACHE_READ,
+                llm::TOKENS_CACHE_WRITE,
+                llm::TOKENS_REASONING,
+            ],
+        },
+        f,
+    );
     messages(llm::INPUT_MESSAGES, call.input_messages(), f);
     messages(llm::OUTPUT_MESSAGES, call.output_messages(), f);
     for (i, t) in call.tool_calls().iter().enumerate() {
@@ -287,29 +281,23 @@ pub(super) fn openinference<'a>(
         shared_io(record, f);
     }
     let Some(call) = record.llm() else { return };
-    if let Some(m) = call.model() {
-        f(Key::Str(oi::MODEL_NAME), Attr::Str(m));
-    }
-    if let Some(p) = call.provider() {
-        f(Key::Str(oi::PROVIDER), Attr::Str(p));
-    }
-    if let Some(s) = call.system().or(call.provider()) {
-        f(Key::Str(oi::SYSTEM), Attr::Str(s));
-    }
-    let usage = call.usage();
-    let counts = [
-        (oi::TOKENS_PROMPT, usage.prompt_tokens()),
-        (oi::TOKENS_COMPLETION, usage.completion_tokens()),
-        (oi::TOKENS_TOTAL, usage.total_tokens()),
-        (oi::TOKENS_CACHE_READ, usage.cache_read_tokens()),
-        (oi::TOKENS_CACHE_WRITE, usage.cache_write_tokens()),
-        (oi::TOKENS_REASONING, usage.reasoning_tokens()),
-    ];
-    for (key, count) in counts {
-        if let Some(n) = count {
-            f(Key::Str(key), int(n));
-        }
-    }
+    model_and_tokens(
+        call,
+        &ModelKeys {
+            model: oi::MODEL_NAME,
+            provider: oi::PROVIDER,
+            system: oi::SYSTEM,
+            tokens: [
+                oi::TOKENS_PROMPT,
+                oi::TOKENS_COMPLETION,
+                oi::TOKENS_TOTAL,
+                oi::TOKENS_CACHE_READ,
+                oi::TOKENS_CACHE_WRITE,
+                oi::TOKENS_REASONING,
+            ],
+        },
+        f,
+    );
     let keys = MessageKeys {
         role: oi::MESSAGE_ROLE,
         content: oi::MESSAGE_CONTENT,
@@ -463,6 +451,47 @@ fn langfuse_metadata<'a>(user: &'a EndUser, f: &mut impl FnMut(Key<'a>, Attr<'a>
             Key::Prefixed(genai::LANGFUSE_METADATA_PREFIX, key),
             Attr::Str(value),
         );
+    }
+}
+
+/// One vocabulary's keys for the model, provider, system and token counts
+/// (prompt, completion, total, cache read, cache write, reasoning).
+struct ModelKeys {
+    model: &'static str,
+    provider: &'static str,
+    system: &'static str,
+    tokens: [&'static str; 6],
+}
+
+/// The model (the one that answered when known), provider, system (else the
+/// provider) and the token counts given.
+fn model_and_tokens<'a>(
+    call: &'a LlmCall,
+    keys: &ModelKeys,
+    f: &mut impl FnMut(Key<'a>, Attr<'a>),
+) {
+    if let Some(m) = call.model() {
+        f(Key::Str(keys.model), Attr::Str(m));
+    }
+    if let Some(p) = call.provider() {
+        f(Key::Str(keys.provider), Attr::Str(p));
+    }
+    if let Some(s) = call.system().or(call.provider()) {
+        f(Key::Str(keys.system), Attr::Str(s));
+    }
+    let u = call.usage();
+    let counts = [
+        u.prompt_tokens(),
+        u.completion_tokens(),
+        u.total_tokens(),
+        u.cache_read_tokens(),
+        u.cache_write_tokens(),
+        u.reasoning_tokens(),
+    ];
+    for (key, count) in keys.tokens.into_iter().zip(counts) {
+        if let Some(n) = count {
+            f(Key::Str(key), int(n));
+        }
     }
 }
 
