@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::llm::{LlmCall, Params};
-use crate::record::{SpanRecord, Status, Value};
+use crate::record::{SpanEvent, SpanRecord, Status, Value};
 
 /// A captured input or output: text as given, or a JSON value (written as
 /// JSON text, with `application/json` as its MIME type).
@@ -165,6 +165,8 @@ pub(crate) struct Details {
     pub(crate) description: Option<Cow<'static, str>>,
     pub(crate) llm: Option<LlmCall>,
     pub(crate) status: Status,
+    /// Span events, in the order they happened.
+    pub(crate) events: Vec<SpanEvent>,
 }
 
 impl Details {

@@ -183,7 +183,7 @@ pub use identity::{
 };
 pub use instrument::Instrumented;
 pub use kind::{ParseSpanKindError, SpanKind};
-pub use record::{SpanRecord, Status, Value};
+pub use record::{SpanEvent, SpanRecord, Status, Value};
 pub use runtime::{
     flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats, Stats,
     DEFAULT_FLUSH_TIMEOUT,

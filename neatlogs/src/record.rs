@@ -163,6 +163,42 @@ pub enum Status {
     Error(Cow<'static, str>),
 }
 
+/// A time-stamped annotation of a span (an OTLP span event): a name and
+/// attributes. The `tracing` integration records each event inside a span
+/// as one, with its level and fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanEvent {
+    pub(crate) time: Instant,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) attributes: Attributes,
+}
+
+impl SpanEvent {
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// When it happened, in nanoseconds since the Unix epoch.
+    pub fn unix_nanos(&self) -> u64 {
+        clock::unix_nanos(self.time)
+    }
+
+    /// Its attributes, in the order they were given.
+    pub fn attributes(&self) -> &[(Cow<'static, str>, Value)] {
+        &self.attributes
+    }
+
+    /// The last value given for `key`.
+    pub fn attribute(&self, key: &str) -> Option<&Value> {
+        self.attributes
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+}
+
 /// A span's name: a string, or a `#[neatlogs::span]` function's static
 /// [`Site`] (its name and code location in one pointer, so that the code
 /// location costs an open span and a record nothing).
@@ -326,6 +362,10 @@ impl SpanRecord {
     pub fn code(&self) -> Option<&CodeLocation> {
         self.name.code()
     }
+    /// The span's events (OTLP span events), in the order they happened.
+    pub fn events(&self) -> &[SpanEvent] {
+        self.details.as_ref().map_or(&[], |d| &d.events)
+    }
     /// Time to the first token of a streamed reply, when recorded.
     pub fn time_to_first_token(&self) -> Option<Duration> {
         let at = self.llm()?.first_token_at()?;
@@ -390,5 +430,24 @@ pub(crate) mod synthetic {
                 })
             }),
         }
+    }
+
+    /// `record` with events `(name, nanoseconds after its start, attributes)`.
+    pub(crate) fn with_events(
+        mut record: SpanRecord,
+        events: &[(String, u64, Attributes)],
+    ) -> SpanRecord {
+        if events.is_empty() {
+            return record;
+        }
+        let details = record.details.get_or_insert_with(Box::default);
+        for (name, offset, attributes) in events {
+            details.events.push(SpanEvent {
+                time: record.start + Duration::from_nanos(*offset),
+                name: Cow::Owned(name.clone()),
+                attributes: attributes.clone(),
+            });
+        }
+        record
     }
 }

@@ -15,7 +15,7 @@ use super::{
     SpanView, StatusView,
 };
 use crate::export::Resource;
-use crate::record::{SpanRecord, Value};
+use crate::record::{SpanEvent, SpanRecord, Value};
 use crate::wire::{otlp, resource};
 
 /// The reused output and scratch.
@@ -101,6 +101,9 @@ fn put_span<'a>(
     if !first {
         out.push(']');
     }
+    if let Attrs::Record(record) = s.attrs {
+        put_events(out, record.events());
+    }
     let (message, code) = match s.status {
         StatusView::Unset => ("", None),
         StatusView::Ok => ("", Some(otlp::STATUS_CODE_OK)),
@@ -120,6 +123,34 @@ fn put_span<'a>(
     out.push_str(r#","flags":"#);
     put_int(out, i64::from(otlp::SPAN_FLAGS));
     out.push('}');
+}
+
+/// `"events"`, left out when there are none.
+fn put_events(out: &mut String, events: &[SpanEvent]) {
+    for (i, event) in events.iter().enumerate() {
+        out.push_str(if i == 0 { r#","events":[{"# } else { ",{" });
+        out.push_str(r#""timeUnixNano":""#);
+        out.push_str(itoa::Buffer::new().format(event.unix_nanos()));
+        out.push('"');
+        if !event.name().is_empty() {
+            out.push_str(r#","name":"#);
+            put_str(out, event.name());
+        }
+        let mut first = true;
+        for (k, v) in event.attributes() {
+            if first {
+                out.push_str(r#","attributes":["#);
+            }
+            put_kv(out, &mut first, Key::Str(k), Attr::Value(v));
+        }
+        if !first {
+            out.push(']');
+        }
+        out.push('}');
+    }
+    if !events.is_empty() {
+        out.push(']');
+    }
 }
 
 /// A `uint64`/`fixed64` field as a decimal string, left out when zero.

@@ -13,8 +13,8 @@ use opentelemetry_proto::tonic::common::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource as OtlpResource;
 use opentelemetry_proto::tonic::trace::v1::{
-    span::SpanKind as OtlpSpanKind, status::StatusCode, ResourceSpans, ScopeSpans, Span,
-    Status as OtlpStatus,
+    span::Event as OtlpEvent, span::SpanKind as OtlpSpanKind, status::StatusCode, ResourceSpans,
+    ScopeSpans, Span, Status as OtlpStatus,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -44,7 +44,11 @@ struct SpanIn {
     duration_ns: u64,
     attributes: Vec<(Cow<'static, str>, Value)>,
     status: Status,
+    /// `(name, nanoseconds after the span's start, attributes)`.
+    events: Vec<EventIn>,
 }
+
+type EventIn = (String, u64, Vec<(Cow<'static, str>, Value)>);
 
 /// A trace to build: its shared identity and its spans.
 #[derive(Debug, Clone)]
@@ -76,7 +80,7 @@ fn records(traces: &[TraceIn]) -> Vec<SpanRecord> {
             tags: t.tags.clone(),
         });
         for s in &t.spans {
-            out.push(synthetic::record(
+            let record = synthetic::record(
                 &trace,
                 s.span_id.unwrap_or(t.root_span_id),
                 s.parent,
@@ -85,7 +89,8 @@ fn records(traces: &[TraceIn]) -> Vec<SpanRecord> {
                 s.duration_ns,
                 s.attributes.clone(),
                 s.status.clone(),
-            ));
+            );
+            out.push(synthetic::with_events(record, &s.events));
         }
     }
     out
@@ -226,6 +231,20 @@ fn model_span(r: &SpanRecord, res: &Resource) -> Span {
         start_time_unix_nano: r.start_unix_nanos(),
         end_time_unix_nano: r.end_unix_nanos(),
         attributes,
+        events: r
+            .events()
+            .iter()
+            .map(|e| OtlpEvent {
+                time_unix_nano: e.unix_nanos(),
+                name: e.name().to_owned(),
+                attributes: e
+                    .attributes()
+                    .iter()
+                    .map(|(k, v)| kv(k, model_value(v)))
+                    .collect(),
+                ..Default::default()
+            })
+            .collect(),
         status: match r.status() {
             Status::Unset => None,
             Status::Ok => Some(OtlpStatus {
@@ -529,6 +548,9 @@ fn normalize(request: &mut ExportTraceServiceRequest) {
         for ss in &mut rs.scope_spans {
             for s in &mut ss.spans {
                 s.attributes.iter_mut().for_each(key_value);
+                for e in &mut s.events {
+                    e.attributes.iter_mut().for_each(key_value);
+                }
             }
         }
     }
@@ -590,7 +612,7 @@ fn check_and_mark_json(v: &mut Json) {
                             .bytes()
                             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
                     }
-                    "intValue" | "startTimeUnixNano" | "endTimeUnixNano" => {
+                    "intValue" | "startTimeUnixNano" | "endTimeUnixNano" | "timeUnixNano" => {
                         let s = value.as_str().expect("a 64-bit integer as a string");
                         assert!(s.parse::<i128>().is_ok(), "{s}");
                     }
@@ -749,9 +771,10 @@ fn span_in() -> impl Strategy<Value = SpanIn> {
         prop_oneof![Just(0u64), 1..10_000_000_000u64],
         vec((key(), value()), 0..8),
         status(),
+        vec(event_in(), 0..3),
     )
         .prop_map(
-            |(span_id, parent, name, kind, duration_ns, attributes, status)| SpanIn {
+            |(span_id, parent, name, kind, duration_ns, attributes, status, events)| SpanIn {
                 span_id,
                 parent,
                 name,
@@ -759,8 +782,17 @@ fn span_in() -> impl Strategy<Value = SpanIn> {
                 duration_ns,
                 attributes,
                 status,
+                events,
             },
         )
+}
+
+fn event_in() -> impl Strategy<Value = EventIn> {
+    (
+        text(),
+        prop_oneof![Just(0u64), 1..10_000_000_000u64],
+        vec((key(), value()), 0..4),
+    )
 }
 
 fn end_user_id() -> impl Strategy<Value = String> {
@@ -972,6 +1004,18 @@ fn every_value_type_and_edge_case() {
                     ("".into(), Value::Bool(true)),
                 ],
                 status: Status::Error("".into()),
+                events: vec![
+                    (String::new(), 0, vec![]),
+                    (
+                        huge.clone(),
+                        5,
+                        vec![
+                            ("level".into(), Value::Str("ERROR".into())),
+                            ("".into(), nested.clone()),
+                            ("n".into(), Value::F64(f64::NAN)),
+                        ],
+                    ),
+                ],
             },
             SpanIn {
                 span_id: None,
@@ -981,6 +1025,7 @@ fn every_value_type_and_edge_case() {
                 duration_ns: 1,
                 attributes: vec![("k".into(), nested)],
                 status: Status::Ok,
+                events: vec![],
             },
         ],
     }];

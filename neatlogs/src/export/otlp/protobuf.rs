@@ -181,6 +181,22 @@ fn write_span<'a>(
         push_measured(items, sizes, key, attr)
     });
     len += fields_len(items);
+    // Events = 11, each { time_unix_nano = 1, name = 2, attributes = 3 }:
+    // an event's length goes into `sizes` ahead of its attributes' lists.
+    let events = match s.attrs {
+        Attrs::Record(record) => record.events(),
+        Attrs::Marker => &[],
+    };
+    for event in events {
+        let slot = sizes.len();
+        sizes.push(0);
+        let mut inner = fixed64_field_len(event.unix_nanos()) + str_field_len(event.name());
+        for (k, v) in event.attributes() {
+            inner += ld(kv_len(Key::Str(k), measure_value(v, sizes)));
+        }
+        sizes[slot] = inner;
+        len += ld(inner);
+    }
     let status_len = status_len(s.status);
     if let Some(n) = status_len {
         len += ld(n);
@@ -201,8 +217,20 @@ fn write_span<'a>(
     w.byte(s.kind as u8);
     w.fixed64_field(key(7, 1), s.start);
     w.fixed64_field(key(8, 1), s.end);
-    w.attributes(key(9, LEN), items, sizes);
+    let mut next = w.attributes(key(9, LEN), items, sizes);
     w.bytes(constants);
+    for event in events {
+        let inner = sizes[next];
+        next += 1;
+        w.byte(key(11, LEN));
+        w.varint(inner);
+        w.fixed64_field(key(1, 1), event.unix_nanos());
+        w.str_field(key(2, LEN), event.name());
+        for (k, v) in event.attributes() {
+            w.kv(key(3, LEN), Key::Str(k), measured(v, sizes, next));
+            w.value(v, sizes, &mut next);
+        }
+    }
     if let Some(n) = status_len {
         // Status: message = 2, code = 3.
         w.byte(key(15, LEN));
@@ -444,13 +472,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Measured attributes, each a `KeyValue` as field `field_key`.
-    fn attributes(&mut self, field_key: u8, items: &[Item<'_>], sizes: &[usize]) {
+    /// Measured attributes, each a `KeyValue` as field `field_key`; returns
+    /// the index in `sizes` of what was measured after them.
+    fn attributes(&mut self, field_key: u8, items: &[Item<'_>], sizes: &[usize]) -> usize {
         let mut next = 0;
         for item in items {
             self.kv(field_key, item.key, item.value_len);
             self.attr(item.attr, sizes, &mut next);
         }
+        next
     }
 
     /// A key's bytes: most keys are one static string.
