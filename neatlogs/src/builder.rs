@@ -403,6 +403,33 @@ impl Pending {
     }
 }
 
+/// Open a span under `parent`, or as a trace root when `None` (then with
+/// `identity` resolved against the `init` default, exactly as [`trace`]
+/// does): for integrations that find the parent themselves, such as the
+/// `tracing` layer. On a child, `identity` has no effect.
+#[cfg(feature = "tracing")]
+pub(crate) fn open_span(
+    parent: Option<SpanContext>,
+    name: SpanName,
+    kind: SpanKind,
+    identity: Given,
+    attributes: Attributes,
+    details: Option<Box<Details>>,
+) -> OpenSpan {
+    Pending {
+        name,
+        kind,
+        parent,
+        extras: Some(Box::new(Extras {
+            identity,
+            tags: Vec::new(),
+            attributes,
+            details,
+        })),
+    }
+    .open()
+}
+
 /// A new trace for a root: its identity resolved against the `init`
 /// default, its sink chosen.
 fn new_trace(root_span_id: id::SpanId, name: &str, given: Given, tags: Vec<String>) -> Arc<Trace> {

@@ -166,8 +166,14 @@ mod runtime;
 mod session;
 pub mod testing;
 mod trace;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 pub mod wire;
 
+/// A `tracing_subscriber::Layer` that records `tracing` spans as neatlogs
+/// spans (feature `tracing`): see [`tracing`](mod@tracing).
+#[cfg(feature = "tracing")]
+pub use crate::tracing::layer as tracing_layer;
 pub use builder::{span, trace, SpanBuilder};
 pub use config::{Config, InitError};
 pub use content::{Captured, CodeLocation, MASK_FAILED};

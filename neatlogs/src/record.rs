@@ -174,6 +174,16 @@ pub struct SpanEvent {
 }
 
 impl SpanEvent {
+    /// An event named `name` that happens now.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn now(name: Cow<'static, str>, attributes: Attributes) -> SpanEvent {
+        SpanEvent {
+            time: clock::now(),
+            name,
+            attributes,
+        }
+    }
+
     /// The event's name.
     pub fn name(&self) -> &str {
         &self.name
