@@ -221,8 +221,8 @@ impl Recorder<'_> {
             },
             _ => {
                 if let Some(param) = rest.strip_prefix("request.") {
-                    let v = serde_json::from_str::<Json>(value)
-                        .unwrap_or_else(|_| Json::from(value));
+                    let v =
+                        serde_json::from_str::<Json>(value).unwrap_or_else(|_| Json::from(value));
                     self.parameter(param, v);
                     return true;
                 }
