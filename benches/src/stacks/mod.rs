@@ -4,6 +4,7 @@
 pub mod fastrace;
 pub mod neatlogs;
 pub mod otel_sdk;
+pub mod tracing_neatlogs;
 pub mod tracing_otel;
 
 /// The export pipeline a stack is started with.
