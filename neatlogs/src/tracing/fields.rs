@@ -85,6 +85,13 @@ impl Recorder<'_> {
     fn typed(&mut self, field: &Field, value: Value) {
         let name = field.name();
         if let Some(rest) = name.strip_prefix(GENAI_PREFIX) {
+            // Recorded as a bool (`gen_ai.request.stream = true`), as
+            // instrumented clients such as `genai` do: the call's
+            // streaming flag, like its text form, not a parameter.
+            if let ("request.stream", Value::Bool(streaming)) = (rest, &value) {
+                self.fact(Fact::Streaming(*streaming));
+                return;
+            }
             if let Some(n) = value.as_i64().and_then(|n| u64::try_from(n).ok()) {
                 if self.genai_count(rest, n) {
                     return;
@@ -495,6 +502,36 @@ fn json_text(v: Option<&Json>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The spans `f` makes, through the layer alone.
+    fn layer_spans(f: impl FnOnce()) -> Vec<crate::SpanRecord> {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry().with(crate::tracing_layer());
+        tracing::subscriber::with_default(subscriber, || crate::testing::with_capture(f)).1
+    }
+
+    #[test]
+    fn request_stream_as_bool_or_text_is_the_streaming_flag() {
+        let spans = layer_spans(|| {
+            let _root = crate::trace("chat").enter();
+            tracing::info_span!("bool on", gen_ai.request.stream = true).in_scope(|| {});
+            tracing::info_span!("bool off", gen_ai.request.stream = false).in_scope(|| {});
+            tracing::info_span!("text", gen_ai.request.stream = "true").in_scope(|| {});
+            let late = tracing::info_span!("late", gen_ai.request.stream = tracing::field::Empty);
+            late.record("gen_ai.request.stream", true);
+        });
+        for (name, streaming) in [
+            ("bool on", true),
+            ("bool off", false),
+            ("text", true),
+            ("late", true),
+        ] {
+            let span = spans.iter().find(|s| s.name() == name).unwrap();
+            let llm = span.llm().expect("an LLM call");
+            assert_eq!(llm.is_streaming(), Some(streaming), "{name}");
+            assert_eq!(llm.invocation_parameters(), None, "{name}: not a parameter");
+        }
+    }
 
     #[test]
     fn genai_messages_of_either_form() {
