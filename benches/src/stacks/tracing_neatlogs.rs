@@ -4,7 +4,9 @@
 //! same pipeline as the neatlogs stack (OTLP protobuf encoding, then
 //! discard).
 
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::Layer as _;
 
 use super::Pipeline;
 use crate::driver::Stack;
@@ -66,7 +68,14 @@ impl Stack for TracingNeatlogs {
         if let Err(e) = neatlogs::init(super::neatlogs::config(pipeline)) {
             panic!("neatlogs::init failed: {e}");
         }
-        let subscriber = tracing_subscriber::registry().with(neatlogs::tracing_layer());
+        // `TRACING_NEATLOGS_FILTER=off`: the layer behind a filter that lets
+        // nothing through, to measure what filtered-out spans cost.
+        let filter = match std::env::var("TRACING_NEATLOGS_FILTER").as_deref() {
+            Ok("off") => LevelFilter::OFF,
+            _ => LevelFilter::TRACE,
+        };
+        let subscriber =
+            tracing_subscriber::registry().with(neatlogs::tracing_layer().with_filter(filter));
         if let Err(e) = tracing::subscriber::set_global_default(subscriber) {
             panic!("could not install the subscriber: {e}");
         }
