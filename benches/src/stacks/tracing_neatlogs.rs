@@ -103,7 +103,6 @@ impl Stack for TracingNeatlogs {
 mod tests {
     use super::*;
     use crate::scenario::Requests;
-    use tracing_subscriber::layer::SubscriberExt as _;
 
     #[test]
     fn the_scenario_is_one_trace_of_eleven_spans_with_the_end_user_on_the_root() {
