@@ -256,7 +256,14 @@ impl Policy {
             }
         }
         if self.mask.is_some() && !self.masked_attributes.is_empty() {
-            for (key, value) in &mut record.attributes {
+            let events = record
+                .details
+                .as_deref_mut()
+                .map_or(&mut [][..], |d| &mut d.events[..]);
+            // The span's attributes, and its events' fields (a `tracing`
+            // event's fields are attributes of the same kind).
+            let event_attributes = events.iter_mut().flat_map(|e| e.attributes.iter_mut());
+            for (key, value) in record.attributes.iter_mut().chain(event_attributes) {
                 if self.masked_attributes.iter().any(|k| k == key) {
                     self.mask_value(value);
                 }
@@ -354,5 +361,70 @@ fn drop_content(details: &mut Details) {
         for call in &mut llm.tool_calls {
             call.arguments = Cow::Borrowed("");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::SpanKind;
+    use crate::record::synthetic::{self, TraceSpec};
+    use crate::record::Attributes;
+
+    /// `mask_attributes` reaches the fields of span events as well as the
+    /// span's own attributes; other keys are left alone.
+    #[test]
+    fn masked_attributes_include_event_fields() {
+        let trace = synthetic::trace(TraceSpec {
+            trace_id: 1,
+            root_span_id: 1,
+            ..TraceSpec::default()
+        });
+        let attrs = |v: &str| -> Attributes {
+            vec![
+                (Cow::Borrowed("app.note"), Value::from(v.to_owned())),
+                (Cow::Borrowed("other"), Value::from(v.to_owned())),
+            ]
+        };
+        let record = synthetic::record(
+            &trace,
+            1,
+            None,
+            "root",
+            SpanKind::Workflow,
+            10,
+            attrs("mail ada@example.com"),
+            Status::Unset,
+        );
+        let mut record = synthetic::with_events(
+            record,
+            &[("log".to_owned(), 1, attrs("mail ada@example.com"))],
+        );
+        let policy = Policy {
+            mask: Some(Arc::new(|s: &str| {
+                Ok(s.replace("ada@example.com", "[email]"))
+            })),
+            masked_attributes: Arc::from(vec!["app.note".to_owned()]),
+            ..Policy::default()
+        };
+        policy.prepare(&mut record);
+        let text = |a: &[(Cow<'static, str>, Value)], key: &str| {
+            a.iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, v)| v.as_str().map(str::to_owned))
+        };
+        assert_eq!(
+            text(record.attributes(), "app.note").as_deref(),
+            Some("mail [email]")
+        );
+        let event = &record.events()[0];
+        assert_eq!(
+            text(event.attributes(), "app.note").as_deref(),
+            Some("mail [email]")
+        );
+        assert_eq!(
+            text(event.attributes(), "other").as_deref(),
+            Some("mail ada@example.com")
+        );
     }
 }

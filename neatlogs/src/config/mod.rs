@@ -513,8 +513,9 @@ impl Config {
         self
     }
 
-    /// Application attributes (set with `set_attribute` / `attribute`)
-    /// whose string values the mask also applies to.
+    /// Application attributes (set with `set_attribute` / `attribute`, and
+    /// the fields of span events, such as `tracing` events' fields) whose
+    /// string values the mask also applies to.
     pub fn mask_attributes<I, S>(mut self, keys: I) -> Self
     where
         I: IntoIterator<Item = S>,
