@@ -1092,10 +1092,17 @@ fn json_mapping_of_recorded_spans() {
         "neatlogs.llm.input_messages.1.tool_call_id".into(),
         serde_json::json!({"stringValue": "call_1"})
     )));
-    assert!(llm_attrs.contains(&(
-        "neatlogs.llm.invocation_parameters".into(),
-        serde_json::json!({"stringValue": "{\"max_tokens\":64,\"stop\":[\"x\"],\"temperature\":0.5}"})
-    )));
+    // JSON text, compared as JSON: its key order is serde_json's (sorted,
+    // or insertion order where a build turns on `preserve_order`).
+    let params = llm_attrs
+        .iter()
+        .find(|(k, _)| k == "neatlogs.llm.invocation_parameters")
+        .and_then(|(_, v)| v["stringValue"].as_str())
+        .expect("the invocation parameters");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(params).unwrap(),
+        serde_json::json!({"max_tokens": 64, "stop": ["x"], "temperature": 0.5})
+    );
     assert!(llm_attrs.contains(&(
         "neatlogs.llm.temperature".into(),
         serde_json::json!({"doubleValue": 0.5})
