@@ -545,11 +545,18 @@ mod tests {
         });
         flatten(&v, "", 0, &mut rows);
         rows.sort();
+        // An object's text is compared as JSON: its key order is
+        // serde_json's (sorted, or as given with `preserve_order`).
+        let org = rows.iter().position(|(k, _)| k == "org").expect("org");
+        let text: String = rows.remove(org).1;
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            serde_json::json!({"tags": ["a", "b"], "tier": "gold"})
+        );
         assert_eq!(
             rows,
             vec![
                 ("beta".into(), "true".into()),
-                ("org".into(), r#"{"tags":["a","b"],"tier":"gold"}"#.into()),
                 ("org.tags".into(), r#"["a","b"]"#.into()),
                 ("org.tier".into(), "gold".into()),
                 ("plan".into(), "pro".into()),
