@@ -140,6 +140,8 @@ pub trait Exporter: Send + 'static {
 /// Where and how spans are sent over OTLP/HTTP, resolved from the
 /// [`Config`](crate::Config) and the environment.
 #[derive(Debug, Clone)]
+// Without `otlp-http`, only the URL is read (to say that it cannot be used).
+#[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
 pub(crate) struct Transport {
     /// The traces URL; `None`: no remote (the local file).
     pub(crate) url: Option<String>,
