@@ -201,11 +201,7 @@ impl SpanEvent {
 
     /// The last value given for `key`.
     pub fn attribute(&self, key: &str) -> Option<&Value> {
-        self.attributes
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        last_value(&self.attributes, key)
     }
 }
 
@@ -257,6 +253,16 @@ impl std::fmt::Debug for SpanName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self.as_str(), f)
     }
+}
+
+/// The last value set for `key` in `attributes` (a key set twice appears
+/// twice; the last one wins).
+fn last_value<'a>(attributes: &'a Attributes, key: &str) -> Option<&'a Value> {
+    attributes
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
 }
 
 /// The attributes of a span, in the order they were set.
@@ -342,11 +348,7 @@ impl SpanRecord {
     }
     /// The last value set for `key`.
     pub fn attribute(&self, key: &str) -> Option<&Value> {
-        self.attributes
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        last_value(&self.attributes, key)
     }
     /// The span's status.
     pub fn status(&self) -> &Status {

@@ -7,6 +7,33 @@ pub mod otel_sdk;
 pub mod tracing_neatlogs;
 pub mod tracing_otel;
 
+/// The scenario's ten children as `tracing` spans, each entered and closed in
+/// turn: the body of a request trace for both `tracing` stacks. Span names in
+/// `tracing` are literals fixed at each callsite; they are
+/// [`CHILD_NAMES`](crate::scenario::CHILD_NAMES).
+pub(crate) fn tracing_children() {
+    macro_rules! children {
+        ($($name:literal),*) => {$(
+            {
+                let child = tracing::info_span!($name);
+                let _entered = child.enter();
+            }
+        )*};
+    }
+    children!(
+        "authenticate",
+        "load_session",
+        "retrieve",
+        "rerank",
+        "build_prompt",
+        "llm_call",
+        "parse_answer",
+        "tool_call",
+        "store_turn",
+        "respond"
+    );
+}
+
 /// The export pipeline a stack is started with.
 #[derive(Debug, Clone)]
 pub struct Pipeline {

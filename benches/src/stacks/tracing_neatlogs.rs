@@ -12,16 +12,6 @@ use super::Pipeline;
 use crate::driver::Stack;
 use crate::scenario::{JsonDisplay, Request};
 
-// Span names in `tracing` are literals fixed at each callsite.
-macro_rules! children {
-    ($($name:literal),*) => {$(
-        {
-            let child = tracing::info_span!($name);
-            let _entered = child.enter();
-        }
-    )*};
-}
-
 fn root(req: &Request) -> tracing::Span {
     let metadata = req.metadata();
     tracing::info_span!(
@@ -34,18 +24,7 @@ fn root(req: &Request) -> tracing::Span {
 fn request_trace(req: &Request) {
     let root = root(req);
     let _entered = root.enter();
-    children!(
-        "authenticate",
-        "load_session",
-        "retrieve",
-        "rerank",
-        "build_prompt",
-        "llm_call",
-        "parse_answer",
-        "tool_call",
-        "store_turn",
-        "respond"
-    );
+    super::tracing_children();
 }
 
 /// `tracing` with neatlogs' layer as the global subscriber.
@@ -120,5 +99,11 @@ mod tests {
             Some(req.user_id.clone())
         );
         assert!(spans.iter().all(|s| s.trace_id() == root.trace_id()));
+        let children: Vec<_> = spans
+            .iter()
+            .filter(|s| !s.is_root())
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(children, crate::scenario::CHILD_NAMES);
     }
 }

@@ -10,16 +10,6 @@ use super::Pipeline;
 use crate::driver::Stack;
 use crate::scenario::{JsonDisplay, Request};
 
-// Span names in `tracing` are literals fixed at each callsite.
-macro_rules! children {
-    ($($name:literal),*) => {$(
-        {
-            let child = tracing::info_span!($name);
-            let _entered = child.enter();
-        }
-    )*};
-}
-
 fn root(req: &Request) -> tracing::Span {
     let metadata = req.metadata();
     tracing::info_span!(
@@ -32,18 +22,7 @@ fn root(req: &Request) -> tracing::Span {
 fn request_trace(req: &Request) {
     let root = root(req);
     let _entered = root.enter();
-    children!(
-        "authenticate",
-        "load_session",
-        "retrieve",
-        "rerank",
-        "build_prompt",
-        "llm_call",
-        "parse_answer",
-        "tool_call",
-        "store_turn",
-        "respond"
-    );
+    super::tracing_children();
 }
 
 /// `tracing` with the OpenTelemetry layer as the global subscriber.
