@@ -11,14 +11,14 @@ use crate::content::{Captured, Details, Site};
 use crate::guard::SpanGuard;
 use crate::id;
 use crate::identity::{self, Given, IntoEndUserId, Problem};
-use crate::instrument::Instrumented;
+use crate::instrument::{Instrumented, Span};
 use crate::kind::SpanKind;
 use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
 use crate::record::{Attributes, SpanName, Value};
 use crate::runtime;
-use crate::trace::{SpanContext, Trace};
+use crate::trace::{Remote, SpanContext, Trace};
 
 /// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
 /// if a span is already current.
@@ -102,6 +102,9 @@ struct Extras {
     tags: Vec<String>,
     attributes: Attributes,
     details: Option<Box<Details>>,
+    /// The caller's position, for a root that continues a trace from
+    /// another process.
+    remote: Option<Arc<Remote>>,
 }
 
 impl fmt::Debug for SpanBuilder {
@@ -131,9 +134,16 @@ impl SpanBuilder {
 
     #[inline(never)]
     fn new_enabled(kind: SpanKind, name: SpanName) -> SpanBuilder {
-        let parent = match local::parent() {
-            Parent::Root => None,
-            Parent::Child(cx) => Some(cx),
+        let (parent, extras) = match local::parent() {
+            Parent::Root => (None, None),
+            Parent::Child(cx) => (Some(cx), None),
+            Parent::Remote(remote) => (
+                None,
+                Some(Box::new(Extras {
+                    remote: Some(remote),
+                    ..Extras::default()
+                })),
+            ),
             Parent::Unknown => {
                 return SpanBuilder {
                     state: State::Disabled,
@@ -145,7 +155,7 @@ impl SpanBuilder {
                 name,
                 kind,
                 parent,
-                extras: None,
+                extras,
             }),
         }
     }
@@ -320,6 +330,16 @@ impl SpanBuilder {
         }
     }
 
+    /// Open the span and hand it over: it stays open until the returned
+    /// [`Span`] is dropped or ended, whichever task or thread holds it (a
+    /// streamed reply, a response body).
+    pub fn start(self) -> Span {
+        match self.state {
+            State::Disabled => Span::none(),
+            State::Enabled(p) => Span::new(Some(p.open())),
+        }
+    }
+
     /// Run `f` inside the span.
     pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
         let _guard = self.enter();
@@ -392,8 +412,9 @@ impl Pending {
                     tags,
                     attributes,
                     details,
+                    remote,
                 } = extras.map(|e| *e).unwrap_or_default();
-                let trace = new_trace(span_id, name.as_str(), identity, tags);
+                let trace = new_trace(span_id, name.as_str(), identity, tags, remote);
                 let mut span =
                     OpenSpan::start(SpanContext { trace, span_id }, None, name, kind, attributes);
                 span.details = details;
@@ -403,19 +424,25 @@ impl Pending {
     }
 }
 
-/// Open a span under `parent`, or as a trace root when `None` (then with
-/// `identity` resolved against the `init` default, exactly as [`trace`]
-/// does): for integrations that find the parent themselves, such as the
-/// `tracing` layer. On a child, `identity` has no effect.
+/// Open a span under `parent`, or as a trace root (then with `identity`
+/// resolved against the `init` default, exactly as [`trace`] does): for
+/// integrations that find the parent themselves, such as the `tracing`
+/// layer. On a child, `identity` has no effect. `Parent::Unknown` opens a
+/// root.
 #[cfg(feature = "tracing")]
 pub(crate) fn open_span(
-    parent: Option<SpanContext>,
+    parent: Parent,
     name: SpanName,
     kind: SpanKind,
     identity: Given,
     attributes: Attributes,
     details: Option<Box<Details>>,
 ) -> OpenSpan {
+    let (parent, remote) = match parent {
+        Parent::Child(cx) => (Some(cx), None),
+        Parent::Remote(remote) => (None, Some(remote)),
+        Parent::Root | Parent::Unknown => (None, None),
+    };
     Pending {
         name,
         kind,
@@ -425,14 +452,39 @@ pub(crate) fn open_span(
             tags: Vec::new(),
             attributes,
             details,
+            remote,
         })),
     }
     .open()
 }
 
 /// A new trace for a root: its identity resolved against the `init`
-/// default, its sink chosen.
-fn new_trace(root_span_id: id::SpanId, name: &str, given: Given, tags: Vec<String>) -> Arc<Trace> {
+/// default, its sink chosen. A root that continues a caller's trace keeps
+/// the caller's trace id, and the caller's end-user when it came in
+/// accepted baggage: that end-user beats any other, so the trace never
+/// carries two.
+fn new_trace(
+    root_span_id: id::SpanId,
+    name: &str,
+    mut given: Given,
+    tags: Vec<String>,
+    remote: Option<Arc<Remote>>,
+) -> Arc<Trace> {
+    if let Some(caller) = remote.as_ref().and_then(|r| r.end_user.clone()) {
+        let same = matches!(&given.end_user, Some(identity::IdInput::Valid(id)) if *id == caller);
+        if !same {
+            if matches!(
+                &given.end_user,
+                Some(identity::IdInput::Valid(_) | identity::IdInput::Invalid(_))
+            ) {
+                log::warn!(
+                    "neatlogs: trace `{name}`: the end-user given differs from the caller's (from baggage); the caller's is kept, so the trace has one end-user"
+                );
+            }
+            given.end_user = Some(identity::IdInput::Valid(caller));
+            given.metadata = None;
+        }
+    }
     let resolved = identity::resolve(given, runtime::defaults(), |problem| {
         match problem {
         Problem::EndUserId(e) => log::warn!(
@@ -450,12 +502,15 @@ fn new_trace(root_span_id: id::SpanId, name: &str, given: Given, tags: Vec<Strin
     }
     });
     Arc::new(Trace {
-        trace_id: id::new_trace_id(),
+        trace_id: remote
+            .as_ref()
+            .map_or_else(id::new_trace_id, |r| r.trace_id),
         root_span_id,
         end_user: resolved.end_user,
         session: resolved.session,
         tags,
         sink: capture::sink_for_new_root(),
+        remote,
     })
 }
 

@@ -15,7 +15,7 @@ use crate::capture::{self, CaptureSink};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::local::{self, Frame, Parent};
-use crate::trace::SpanContext;
+use crate::trace::{Remote, SpanContext};
 
 /// The end-user of the current trace, from any depth.
 ///
@@ -82,10 +82,19 @@ pub fn current_span_id() -> Option<SpanId> {
 /// ```
 #[derive(Clone, Default)]
 pub struct Context {
-    at: Option<SpanContext>,
+    at: Option<Position>,
     /// The test capture active where this context was taken, so that a root
     /// opened under an empty attached context reports to the same capture.
     capture: Option<Arc<CaptureSink>>,
+}
+
+/// Where a [`Context`] is.
+#[derive(Clone)]
+pub(crate) enum Position {
+    /// A span of this process.
+    Local(SpanContext),
+    /// A caller's span in another process (see [`propagation`](crate::propagation)).
+    Remote(Arc<Remote>),
 }
 
 impl std::fmt::Debug for Context {
@@ -93,6 +102,7 @@ impl std::fmt::Debug for Context {
         f.debug_struct("Context")
             .field("trace_id", &self.trace_id())
             .field("span_id", &self.span_id())
+            .field("remote", &self.is_remote())
             .finish()
     }
 }
@@ -101,7 +111,8 @@ impl Context {
     /// The current context (empty outside a trace).
     pub fn current() -> Context {
         let at = match local::parent() {
-            Parent::Child(cx) => Some(cx),
+            Parent::Child(cx) => Some(Position::Local(cx)),
+            Parent::Remote(remote) => Some(Position::Remote(remote)),
             Parent::Root | Parent::Unknown => None,
         };
         Context {
@@ -110,24 +121,63 @@ impl Context {
         }
     }
 
-    /// Whether this context is inside a trace.
+    /// A context at a span of this process (none: an empty context).
+    pub(crate) fn at(cx: Option<SpanContext>) -> Context {
+        Context {
+            at: cx.map(Position::Local),
+            capture: None,
+        }
+    }
+
+    /// A context at a caller's span in another process.
+    pub(crate) fn remote(remote: Arc<Remote>) -> Context {
+        Context {
+            at: Some(Position::Remote(remote)),
+            capture: capture::ambient(),
+        }
+    }
+
+    pub(crate) fn position(&self) -> Option<&Position> {
+        self.at.as_ref()
+    }
+
+    /// Whether this context is inside a trace (of this process, or a
+    /// caller's read from a request).
     pub fn is_in_trace(&self) -> bool {
         self.at.is_some()
     }
 
-    /// The end-user of the trace this context is in.
+    /// Whether this context is a caller's position in another process, read
+    /// by [`propagation::extract`](crate::propagation::extract): the next
+    /// span opened inside it is a root that continues the caller's trace.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.at, Some(Position::Remote(_)))
+    }
+
+    /// The end-user of the trace this context is in. For a caller's
+    /// position, the end-user it sent in baggage, when accepted.
     pub fn end_user(&self) -> Option<EndUser> {
-        self.at.as_ref().and_then(|cx| cx.trace.end_user.clone())
+        match self.at.as_ref()? {
+            Position::Local(cx) => cx.trace.end_user.clone(),
+            Position::Remote(remote) => remote.end_user.clone().map(|id| EndUser::new(id, None)),
+        }
     }
 
     /// The trace this context is in.
     pub fn trace_id(&self) -> Option<TraceId> {
-        self.at.as_ref().map(|cx| cx.trace.trace_id)
+        match self.at.as_ref()? {
+            Position::Local(cx) => Some(cx.trace.trace_id),
+            Position::Remote(remote) => Some(remote.trace_id),
+        }
     }
 
-    /// The span that was current when this context was taken.
+    /// The span that was current when this context was taken (the caller's
+    /// span, for a caller's position).
     pub fn span_id(&self) -> Option<SpanId> {
-        self.at.as_ref().map(|cx| cx.span_id)
+        match self.at.as_ref()? {
+            Position::Local(cx) => Some(cx.span_id),
+            Position::Remote(remote) => Some(remote.span_id),
+        }
     }
 
     /// Make this context current on this thread until the guard drops.
@@ -137,10 +187,13 @@ impl Context {
             .capture
             .as_ref()
             .map(|c| capture::replace_ambient(Some(c.clone())));
-        let token = self
-            .at
-            .as_ref()
-            .and_then(|cx| local::push(Frame::Attached(cx.clone())).ok());
+        let token = self.at.as_ref().and_then(|at| {
+            let frame = match at {
+                Position::Local(cx) => Frame::Attached(cx.clone()),
+                Position::Remote(remote) => Frame::Remote(remote.clone()),
+            };
+            local::push(frame).ok()
+        });
         ContextGuard {
             token,
             prev_capture,

@@ -1,4 +1,6 @@
-//! A span around a future: entered on every poll, on any executor.
+//! A span owned by a value: around a future ([`Instrumented`], entered on
+//! every poll, on any executor), or held by a stream or a response body
+//! ([`Span`], entered for each step with [`Span::in_scope`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -72,14 +74,14 @@ impl<F> Instrumented<F> {
     crate::open::recording_methods!(&mut);
 }
 
-/// Puts an instrumented future's span back into the future when a poll ends,
-/// including when the poll unwinds.
-struct PollScope<'a> {
+/// Puts a span taken out of its owner back when a scope ends, including
+/// when the scope unwinds.
+struct Scope<'a> {
     slot: &'a mut Option<OpenSpan>,
     token: u64,
 }
 
-impl Drop for PollScope<'_> {
+impl Drop for Scope<'_> {
     fn drop(&mut self) {
         if let Some(Frame::Open(mut span)) = local::pop(self.token) {
             if std::thread::panicking() {
@@ -90,36 +92,128 @@ impl Drop for PollScope<'_> {
     }
 }
 
+/// Run `f` with the span in `slot` current on this thread, then put it back
+/// (even if `f` unwinds). With no span, or with the stack out of reach, `f`
+/// runs outside any span rather than fail.
+fn scoped<R>(slot: &mut Option<OpenSpan>, f: impl FnOnce() -> R) -> R {
+    let Some(span) = slot.take() else {
+        return f();
+    };
+    let token = match local::push(Frame::Open(span)) {
+        Ok(token) => token,
+        Err(frame) => {
+            if let Frame::Open(span) = *frame {
+                *slot = Some(span);
+            }
+            return f();
+        }
+    };
+    let _scope = Scope { slot, token };
+    f()
+}
+
 impl<F: Future> Future for Instrumented<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some(span) = this.span.take() else {
-            return this.inner.poll(cx);
-        };
-        let token = match local::push(Frame::Open(span)) {
-            Ok(token) => token,
-            Err(frame) => {
-                // The stack is unreachable: poll outside the span rather than fail.
-                if let Frame::Open(span) = *frame {
-                    *this.span = Some(span);
-                }
-                return this.inner.poll(cx);
-            }
-        };
-        let out = {
-            let _scope = PollScope {
-                slot: &mut *this.span,
-                token,
-            };
-            this.inner.poll(cx)
-        };
+        let inner = this.inner;
+        let out = scoped(this.span, || inner.poll(cx));
         if out.is_ready() {
             if let Some(span) = this.span.take() {
                 local::end_detached(span);
             }
         }
         out
+    }
+}
+
+/// An open span owned by a value rather than a scope: what keeps a span
+/// open across the steps of a stream, or until a response body has been
+/// sent. Made by [`SpanBuilder::start`](crate::SpanBuilder::start).
+///
+/// `Send`. Each step runs inside the span with [`in_scope`](Span::in_scope)
+/// (spans opened there are its children, and
+/// [`current_end_user`](crate::current_end_user) answers its trace's
+/// end-user); the span ends when the value is dropped or
+/// [`end`](Span::end)ed. It has the same recording methods as a
+/// [`SpanGuard`](crate::SpanGuard).
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let mut span = neatlogs::span(neatlogs::SpanKind::Llm, "chat").start();
+/// span.set_model("gpt-4o-mini");
+/// // For each chunk of a streamed reply:
+/// span.in_scope(|| neatlogs::with_current_span(|s| s.record_first_token()));
+/// span.end();
+/// # });
+/// ```
+#[must_use = "the span ends as soon as it is dropped"]
+pub struct Span {
+    open: Option<OpenSpan>,
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Span")
+            .field("recording", &self.open.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Span {
+    /// A span that records nothing.
+    fn default() -> Self {
+        Span::none()
+    }
+}
+
+impl Span {
+    pub(crate) fn new(open: Option<OpenSpan>) -> Span {
+        Span { open }
+    }
+
+    /// A span that records nothing (what tracing off gives).
+    pub fn none() -> Span {
+        Span { open: None }
+    }
+
+    /// Whether this span is being recorded.
+    pub fn is_recording(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Run `f` inside this span, on this thread.
+    pub fn in_scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        scoped(&mut self.open, f)
+    }
+
+    /// A [`Context`](crate::Context) at this span, to carry to another task
+    /// or thread.
+    pub fn context(&self) -> crate::Context {
+        crate::Context::at(self.open.as_ref().map(|s| s.cx.clone()))
+    }
+
+    /// End the span now (dropping it does the same).
+    pub fn end(mut self) {
+        if let Some(span) = self.open.take() {
+            local::end_detached(span);
+        }
+    }
+
+    fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
+        if let Some(span) = &mut self.open {
+            f(span);
+        }
+    }
+
+    crate::open::recording_methods!(&mut);
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        if let Some(span) = self.open.take() {
+            local::end_detached(span);
+        }
     }
 }

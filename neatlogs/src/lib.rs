@@ -161,6 +161,8 @@ mod kind;
 pub mod llm;
 mod local;
 mod open;
+#[cfg(feature = "http")]
+pub mod propagation;
 mod record;
 mod runtime;
 mod session;
@@ -187,7 +189,7 @@ pub use identity::{
     EndUser, EndUserId, IdentityError, IntoEndUserId, OperatorId, MAX_END_USER_ID_CHARS,
     MAX_END_USER_METADATA_BYTES, MAX_SESSION_ID_CHARS,
 };
-pub use instrument::Instrumented;
+pub use instrument::{Instrumented, Span};
 pub use kind::{ParseSpanKindError, SpanKind};
 pub use record::{SpanEvent, SpanRecord, Status, Value};
 pub use runtime::{

@@ -7,11 +7,12 @@
 //! a trace root; otherwise it is a child of the top frame.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use crate::open::OpenSpan;
 use crate::record::SpanRecord;
 use crate::runtime;
-use crate::trace::{Sink, SpanContext};
+use crate::trace::{Remote, Sink, SpanContext};
 
 /// What the stack holds.
 pub(crate) enum Frame {
@@ -21,14 +22,19 @@ pub(crate) enum Frame {
     /// A [`Context`](crate::Context) attached here: its span lives on
     /// another thread or task.
     Attached(SpanContext),
+    /// A caller's position in another process, attached here: the next
+    /// span opened is a root that continues the caller's trace.
+    Remote(Arc<Remote>),
 }
 
 impl Frame {
+    /// The local span this frame stands for; `None` for a remote caller.
     #[inline]
-    fn cx(&self) -> &SpanContext {
+    fn cx(&self) -> Option<&SpanContext> {
         match self {
-            Frame::Open(span) => &span.cx,
-            Frame::Attached(cx) => cx,
+            Frame::Open(span) => Some(&span.cx),
+            Frame::Attached(cx) => Some(cx),
+            Frame::Remote(_) => None,
         }
     }
 }
@@ -83,7 +89,7 @@ impl Local {
             .find(|s| s.token == token)
             .and_then(|s| match &mut s.frame {
                 Frame::Open(span) => Some(span),
-                Frame::Attached(_) => None,
+                Frame::Attached(_) | Frame::Remote(_) => None,
             })
     }
 
@@ -91,7 +97,7 @@ impl Local {
     pub(crate) fn top_open_mut(&mut self) -> Option<&mut OpenSpan> {
         match &mut self.stack.last_mut()?.frame {
             Frame::Open(span) => Some(span),
-            Frame::Attached(_) => None,
+            Frame::Attached(_) | Frame::Remote(_) => None,
         }
     }
 
@@ -153,7 +159,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&SpanContext) -> R) -> Option<R> {
         .try_with(|l| {
             l.try_borrow()
                 .ok()
-                .and_then(|l| l.stack.last().map(|s| f(s.frame.cx())))
+                .and_then(|l| l.stack.last().and_then(|s| s.frame.cx()).map(f))
         })
         .ok()
         .flatten()
@@ -161,7 +167,6 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&SpanContext) -> R) -> Option<R> {
 
 /// Run `f` on this thread's innermost frame (`None` when the stack is
 /// empty); `None` when the stack is out of reach.
-#[cfg(feature = "tracing")]
 pub(crate) fn with_top<R>(f: impl FnOnce(Option<&mut Frame>) -> R) -> Option<R> {
     with(|l| f(l.stack.last_mut().map(|s| &mut s.frame)))
 }
@@ -172,6 +177,9 @@ pub(crate) enum Parent {
     Root,
     /// Under the current frame.
     Child(SpanContext),
+    /// A new trace root that continues a caller's trace from another
+    /// process.
+    Remote(Arc<Remote>),
     /// The stack could not be read (thread teardown, or a span opened from
     /// inside [`with_current_span`](crate::with_current_span)), or this is
     /// the export thread. Such a span is not recorded rather than risk
@@ -184,8 +192,10 @@ pub(crate) fn parent() -> Parent {
     LOCAL
         .try_with(|l| match l.try_borrow() {
             Ok(l) if l.suppressed => Parent::Unknown,
-            Ok(l) => match l.stack.last() {
-                Some(s) => Parent::Child(s.frame.cx().clone()),
+            Ok(l) => match l.stack.last().map(|s| &s.frame) {
+                Some(Frame::Open(span)) => Parent::Child(span.cx.clone()),
+                Some(Frame::Attached(cx)) => Parent::Child(cx.clone()),
+                Some(Frame::Remote(remote)) => Parent::Remote(remote.clone()),
                 None => Parent::Root,
             },
             Err(_) => Parent::Unknown,

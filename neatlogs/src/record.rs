@@ -295,13 +295,28 @@ impl SpanRecord {
     pub fn span_id(&self) -> SpanId {
         self.span_id
     }
-    /// The parent span's id; `None` for a trace root.
+    /// The parent span's id: `None` for a trace root, the caller's span
+    /// for a root that continues a trace from another process.
     pub fn parent_span_id(&self) -> Option<SpanId> {
-        self.parent
+        match (&self.parent, &self.trace.remote) {
+            (None, Some(remote)) if self.span_id == self.trace.root_span_id => Some(remote.span_id),
+            (parent, _) => *parent,
+        }
     }
-    /// Whether this span is its trace's root (the one that owns the identity).
+    /// Whether this span is its trace's root in this process (the one that
+    /// owns the identity). A root that continues a caller's trace is one
+    /// too, with a [remote parent](SpanRecord::has_remote_parent).
     pub fn is_root(&self) -> bool {
         self.parent.is_none() && self.span_id == self.trace.root_span_id
+    }
+    /// Whether this span's parent is in another process (a root that
+    /// continues a trace read from a request's `traceparent`).
+    pub fn has_remote_parent(&self) -> bool {
+        self.trace.remote.is_some() && self.is_root()
+    }
+    /// The W3C `tracestate` the trace was continued with, if any.
+    pub fn trace_state(&self) -> Option<&str> {
+        self.trace.remote.as_ref()?.trace_state.as_deref()
     }
     /// The span name.
     pub fn name(&self) -> &str {
@@ -410,6 +425,7 @@ pub(crate) mod synthetic {
             session: spec.session.map(Arc::from),
             tags: spec.tags,
             sink: crate::trace::Sink::Export,
+            remote: None,
         })
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::capture::CaptureSink;
 use crate::id::{SpanId, TraceId};
-use crate::identity::EndUser;
+use crate::identity::{EndUser, EndUserId};
 use crate::session::SessionId;
 
 /// State shared by every span of one trace (one `Arc` per trace; children
@@ -18,6 +18,22 @@ pub(crate) struct Trace {
     pub(crate) session: Option<SessionId>,
     pub(crate) tags: Vec<String>,
     pub(crate) sink: Sink,
+    /// Set when the trace continues one from another process: the root's
+    /// parent is the caller's span.
+    pub(crate) remote: Option<Arc<Remote>>,
+}
+
+/// A caller's position in a trace, read from the headers of a request that
+/// crossed a process boundary (W3C `traceparent` / `tracestate`, and the
+/// end-user from `baggage` when the receiving side accepts it).
+#[derive(Debug)]
+pub(crate) struct Remote {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    /// The caller's `tracestate`, passed on unchanged.
+    pub(crate) trace_state: Option<Box<str>>,
+    /// The caller's end-user, from `baggage` both sides opted in to.
+    pub(crate) end_user: Option<EndUserId>,
 }
 
 /// Where the finished spans of a trace go, chosen once at the root.

@@ -406,6 +406,9 @@ pub mod otlp {
     /// `Span.flags`: `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK` with `IS_REMOTE`
     /// clear (every parent is local) plus the sampled trace flag.
     pub const SPAN_FLAGS: u32 = 0x100 | 0x01;
+    /// `Span.flags` of a root whose parent is in another process (it
+    /// continues a trace read from `traceparent`): `IS_REMOTE` set.
+    pub const SPAN_FLAGS_REMOTE_PARENT: u32 = 0x300 | 0x01;
     /// `Span.kind`: `SPAN_KIND_INTERNAL`.
     pub const SPAN_KIND_INTERNAL: i32 = 1;
     /// `Span.kind`: `SPAN_KIND_CLIENT`, for calls to a model when the GenAI

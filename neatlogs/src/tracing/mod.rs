@@ -175,25 +175,23 @@ where
             return;
         }
         let parent = if attrs.is_root() {
-            None
+            Parent::Root
         } else if let Some(parent) = attrs.parent() {
             // An explicit parent: the nearest span of its chain that is
             // recorded, else wherever this thread is.
             match recorded_ancestor(&ctx, parent) {
-                Some(cx) => Some(cx),
+                Some(cx) => Parent::Child(cx),
                 None => match local::parent() {
-                    Parent::Root => None,
-                    Parent::Child(cx) => Some(cx),
                     Parent::Unknown => return,
+                    parent => parent,
                 },
             }
         } else {
             // Contextual: entered `tracing` spans are on the neatlogs stack
             // too, so its top is the nearer of the two.
             match local::parent() {
-                Parent::Root => None,
-                Parent::Child(cx) => Some(cx),
                 Parent::Unknown => return,
+                parent => parent,
             }
         };
         let Some(span) = ctx.span(id) else { return };
@@ -201,7 +199,7 @@ where
         let mut attributes = Vec::new();
         let mut details = None;
         let mut given = Given::default();
-        let root = parent.is_none();
+        let root = !matches!(parent, Parent::Child(_));
         let mut recorder = Recorder {
             attributes: &mut attributes,
             details: &mut details,
@@ -330,7 +328,7 @@ where
                 None
             }
             Some(Frame::Attached(cx)) => Some(cx.span_id),
-            None => None,
+            Some(Frame::Remote(_)) | None => None,
         })
         .flatten();
         let Some(span_id) = attached else { return };

@@ -78,6 +78,10 @@ fn put_span<'a>(
     out.push_str(r#"","spanId":""#);
     put_hex(out, &s.span_id);
     out.push('"');
+    if let Some(state) = s.trace_state {
+        out.push_str(r#","traceState":"#);
+        put_str(out, state);
+    }
     if let Some(parent) = &s.parent {
         out.push_str(r#","parentSpanId":""#);
         put_hex(out, parent);
@@ -121,7 +125,7 @@ fn put_span<'a>(
         out.push('}');
     }
     out.push_str(r#","flags":"#);
-    put_int(out, i64::from(otlp::SPAN_FLAGS));
+    put_int(out, i64::from(s.flags));
     out.push('}');
 }
 

@@ -365,6 +365,10 @@ struct SpanView<'a> {
     trace_id: [u8; 16],
     span_id: [u8; 8],
     parent: Option<[u8; 8]>,
+    /// `Span.flags`: whether the parent is remote, and the sampled flag.
+    flags: u32,
+    /// The W3C `tracestate` a continued trace came with.
+    trace_state: Option<&'a str>,
     name: Cow<'a, str>,
     /// The OTLP `SpanKind`.
     kind: i32,
@@ -400,6 +404,12 @@ impl<'a> SpanView<'a> {
             trace_id: record.trace_id().to_bytes(),
             span_id: record.span_id().to_bytes(),
             parent: record.parent_span_id().map(SpanId::to_bytes),
+            flags: if record.has_remote_parent() {
+                otlp::SPAN_FLAGS_REMOTE_PARENT
+            } else {
+                otlp::SPAN_FLAGS
+            },
+            trace_state: record.trace_state(),
             name,
             kind,
             start: record.start_unix_nanos(),
@@ -414,13 +424,15 @@ impl<'a> SpanView<'a> {
     }
 
     /// The completion marker for a root that just ended.
-    fn marker(root: &SpanRecord) -> Self {
+    fn marker(root: &'a SpanRecord) -> Self {
         let root_id = root.span_id().to_bytes();
         let end = root.end_unix_nanos();
         SpanView {
             trace_id: root.trace_id().to_bytes(),
             span_id: marker_span_id(u64::from_be_bytes(root_id)),
             parent: Some(root_id),
+            flags: otlp::SPAN_FLAGS,
+            trace_state: root.trace_state(),
             name: Cow::Borrowed(trace_complete::NAME),
             kind: otlp::SPAN_KIND_INTERNAL,
             start: end,
@@ -442,7 +454,9 @@ fn for_each_span<'a>(
     let markers = conventions.contains(Conventions::NEATLOGS);
     for record in batch {
         f(&SpanView::of(record, conventions));
-        if markers && record.is_root() {
+        // A root that continues a caller's trace is not the trace's root:
+        // the caller's root ends the trace.
+        if markers && record.is_root() && !record.has_remote_parent() {
             f(&SpanView::marker(record));
         }
     }

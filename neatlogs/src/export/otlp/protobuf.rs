@@ -170,6 +170,9 @@ fn write_span<'a>(
     if s.parent.is_some() {
         len += ld(8);
     }
+    if let Some(state) = s.trace_state {
+        len += str_field_len(state);
+    }
     len += str_field_len(&s.name);
     len += fixed64_field_len(s.start) + fixed64_field_len(s.end);
     let constants = match s.attrs {
@@ -209,6 +212,9 @@ fn write_span<'a>(
     w.varint(len);
     w.bytes_field(key(1, LEN), &s.trace_id);
     w.bytes_field(key(2, LEN), &s.span_id);
+    if let Some(state) = s.trace_state {
+        w.str_field(key(3, LEN), state);
+    }
     if let Some(parent) = &s.parent {
         w.bytes_field(key(4, LEN), parent);
     }
@@ -244,7 +250,7 @@ fn write_span<'a>(
         w.byte(code as u8);
     }
     w.bytes(&SPAN_FLAGS_KEY);
-    w.bytes(&otlp::SPAN_FLAGS.to_le_bytes());
+    w.bytes(&s.flags.to_le_bytes());
     w.done();
 }
 

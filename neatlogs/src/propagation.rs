@@ -1,0 +1,437 @@
+//! Trace context across services: W3C `traceparent` / `tracestate` in
+//! HTTP headers (feature `http`).
+//!
+//! The calling service [`inject`]s the current span's position into the
+//! headers of its request; the called service [`extract`]s it and opens its
+//! spans inside the returned [`Context`]. The first span opened there is a
+//! root *in this process* that continues the caller's trace: same trace id,
+//! parent the caller's span, flagged as a remote parent in OTLP
+//! (`Span.flags` bit `IS_REMOTE`). It owns the identity in this process,
+//! with the usual precedence (explicit > `init` default > none).
+//!
+//! # The end-user across services
+//!
+//! An end-user id that crosses a trust boundary must not be believed by
+//! default, so it travels only when **both sides opt in**: the caller's
+//! [`Propagator::end_user_baggage`] writes it in W3C `baggage` (key
+//! `neatlogs.end_user.id`), and the callee's reads it. When accepted, it is
+//! the continued trace's end-user whatever else is given there (a different
+//! explicit id is dropped with a warning), so the callee's spans never carry
+//! an end-user other than the caller's root; [`current_end_user`] returns
+//! it. Without the opt-in on either side, baggage is neither written nor
+//! read.
+//!
+//! ```
+//! use neatlogs::propagation::{self, Propagator};
+//! # neatlogs::testing::with_capture(|| {
+//! // Service A, inside its request's trace:
+//! let _root = neatlogs::trace("gateway").end_user_id("u_812").enter();
+//! let mut headers = http::HeaderMap::new();
+//! Propagator::new().end_user_baggage(true).inject(&mut headers);
+//! let caller = neatlogs::current_trace_id();
+//! drop(_root);
+//!
+//! // Service B, on the request's headers:
+//! let cx = Propagator::new().end_user_baggage(true).extract(&headers);
+//! let _g = cx.attach();
+//! let _root = neatlogs::trace("agent").enter();
+//! assert_eq!(neatlogs::current_trace_id(), caller);
+//! assert_eq!(neatlogs::current_end_user().unwrap().id().as_str(), "u_812");
+//! # });
+//! ```
+//!
+//! Neatlogs records every continued trace, whatever the caller's sampled
+//! flag, and sends `01` (sampled) on.
+//!
+//! [`current_end_user`]: crate::current_end_user
+
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderValue};
+
+use crate::context::{Context, Position};
+use crate::id::{SpanId, TraceId};
+use crate::identity::EndUserId;
+use crate::trace::Remote;
+
+/// The W3C Trace Context header with the caller's trace and span ids.
+pub const TRACEPARENT: &str = "traceparent";
+/// The W3C Trace Context header with vendors' state, passed on unchanged.
+pub const TRACESTATE: &str = "tracestate";
+/// The W3C Baggage header.
+pub const BAGGAGE: &str = "baggage";
+/// The `baggage` key the end-user id travels under, when both sides opt in.
+pub const BAGGAGE_END_USER_ID: &str = crate::wire::span::END_USER_ID;
+
+/// The longest `tracestate` passed on (W3C Trace Context: vendors must
+/// propagate at least 512 characters); a longer one is dropped.
+const MAX_TRACESTATE: usize = 512;
+/// The longest `baggage` header read (W3C Baggage: at least 8,192 bytes).
+const MAX_BAGGAGE: usize = 8192;
+
+/// Write the current span's position into `headers` (`traceparent`, and
+/// `tracestate` when the trace came with one); no baggage. `false` (and
+/// `headers` untouched) outside a trace. See [`Propagator::inject`].
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let _root = neatlogs::trace("gateway").enter();
+/// let mut headers = http::HeaderMap::new();
+/// assert!(neatlogs::propagation::inject(&mut headers));
+/// assert!(headers["traceparent"].to_str().unwrap().starts_with("00-"));
+/// # });
+/// ```
+pub fn inject(headers: &mut HeaderMap) -> bool {
+    Propagator::new().inject(headers)
+}
+
+/// Read a caller's position from `headers`; baggage is ignored. An empty
+/// context (spans opened in it start a new trace) when there is no valid
+/// `traceparent`. See [`Propagator::extract`].
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(
+///     "traceparent",
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap(),
+/// );
+/// let cx = neatlogs::propagation::extract(&headers);
+/// assert!(cx.is_remote());
+/// assert_eq!(cx.trace_id().unwrap().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// ```
+pub fn extract(headers: &HeaderMap) -> Context {
+    Propagator::new().extract(headers)
+}
+
+/// How trace context is written into and read from headers: W3C
+/// `traceparent` and `tracestate` always, the end-user in `baggage` only
+/// when [opted in](Propagator::end_user_baggage).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Propagator {
+    end_user_baggage: bool,
+}
+
+impl Propagator {
+    /// `traceparent` and `tracestate` only: the end-user does not travel.
+    pub const fn new() -> Self {
+        Propagator {
+            end_user_baggage: false,
+        }
+    }
+
+    /// Whether the end-user id travels in `baggage`: written by
+    /// [`inject`](Propagator::inject), believed by
+    /// [`extract`](Propagator::extract). Turn it on only between services
+    /// that trust each other, on both sides.
+    pub const fn end_user_baggage(mut self, on: bool) -> Self {
+        self.end_user_baggage = on;
+        self
+    }
+
+    /// Write the current span's position into `headers`; see
+    /// [`inject_context`](Propagator::inject_context).
+    pub fn inject(&self, headers: &mut HeaderMap) -> bool {
+        self.inject_context(&Context::current(), headers)
+    }
+
+    /// Write `cx`'s position into `headers`: `traceparent` (replacing one
+    /// already there), `tracestate` when the trace came with one, and, when
+    /// opted in, the trace's end-user as the `baggage` member
+    /// `neatlogs.end_user.id` (other members are kept). `false` (and
+    /// `headers` untouched) when `cx` is not in a trace.
+    pub fn inject_context(&self, cx: &Context, headers: &mut HeaderMap) -> bool {
+        let (trace_id, span_id, state, end_user) = match cx.position() {
+            None => return false,
+            Some(Position::Local(at)) => (
+                at.trace.trace_id,
+                at.span_id,
+                at.trace.remote.as_ref().and_then(|r| r.trace_state.clone()),
+                at.trace.end_user.as_ref().map(|u| u.id().clone()),
+            ),
+            Some(Position::Remote(remote)) => (
+                remote.trace_id,
+                remote.span_id,
+                remote.trace_state.clone(),
+                remote.end_user.clone(),
+            ),
+        };
+        let traceparent = format!("00-{trace_id}-{span_id}-01");
+        let Ok(value) = HeaderValue::from_str(&traceparent) else {
+            return false;
+        };
+        headers.insert(TRACEPARENT, value);
+        match state.and_then(|s| HeaderValue::from_str(&s).ok()) {
+            Some(state) => {
+                headers.insert(TRACESTATE, state);
+            }
+            None => {
+                headers.remove(TRACESTATE);
+            }
+        }
+        if self.end_user_baggage {
+            set_baggage_end_user(headers, end_user.as_ref());
+        }
+        true
+    }
+
+    /// Read a caller's position from `headers`: the returned context, once
+    /// [attached](Context::attach) (or given to a future with
+    /// [`FutureExt::with_context`](crate::FutureExt::with_context)), makes
+    /// the next span opened a root that continues the caller's trace. With
+    /// the opt-in, a valid `neatlogs.end_user.id` baggage member becomes
+    /// that trace's end-user.
+    ///
+    /// No valid `traceparent` (missing, malformed, all-zero ids, a version
+    /// this reader does not know the shape of) gives an empty context: the
+    /// request starts a trace of its own. An invalid end-user in baggage is
+    /// dropped with a warning, never replaced by another.
+    pub fn extract(&self, headers: &HeaderMap) -> Context {
+        let Some((trace_id, span_id)) = headers
+            .get(TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_traceparent)
+        else {
+            if headers.contains_key(TRACEPARENT) {
+                log::debug!("neatlogs: ignoring an invalid traceparent header; the request starts a new trace");
+            }
+            return Context::default();
+        };
+        let end_user = if self.end_user_baggage {
+            baggage_end_user(headers)
+        } else {
+            None
+        };
+        Context::remote(Arc::new(Remote {
+            trace_id,
+            span_id,
+            trace_state: trace_state(headers),
+            end_user,
+        }))
+    }
+}
+
+/// A W3C `traceparent`: `{version}-{trace id}-{span id}-{flags}`, lower-case
+/// hex. Version `00` is exactly 55 characters; a later version may append
+/// fields after a `-`; `ff` is invalid.
+fn parse_traceparent(s: &str) -> Option<(TraceId, SpanId)> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+        return None;
+    }
+    let version = hex_bytes::<1>(&s[0..2])?[0];
+    if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
+        return None;
+    }
+    let trace_id = TraceId::from_bytes(hex_bytes::<16>(&s[3..35])?)?;
+    let span_id = SpanId::from_bytes(hex_bytes::<8>(&s[36..52])?)?;
+    hex_bytes::<1>(&s[53..55])?;
+    Some((trace_id, span_id))
+}
+
+/// `N` bytes from `2 * N` lower-case hex digits.
+fn hex_bytes<const N: usize>(s: &str) -> Option<[u8; N]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = digit(b[2 * i])? << 4 | digit(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+/// The `tracestate` headers joined (W3C allows several), if short enough to
+/// pass on and free of anything but visible ASCII.
+fn trace_state(headers: &HeaderMap) -> Option<Box<str>> {
+    let mut joined = String::new();
+    for value in headers.get_all(TRACESTATE) {
+        let value = value.to_str().ok()?.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if !joined.is_empty() {
+            joined.push(',');
+        }
+        joined.push_str(value);
+    }
+    if joined.is_empty() {
+        return None;
+    }
+    if joined.len() > MAX_TRACESTATE {
+        log::debug!(
+            "neatlogs: tracestate of {} bytes is over {MAX_TRACESTATE}; not passed on",
+            joined.len()
+        );
+        return None;
+    }
+    Some(joined.into_boxed_str())
+}
+
+/// The end-user id in the `baggage` headers, if there is a valid one.
+fn baggage_end_user(headers: &HeaderMap) -> Option<EndUserId> {
+    let mut total = 0;
+    for value in headers.get_all(BAGGAGE) {
+        let Ok(value) = value.to_str() else { continue };
+        total += value.len();
+        if total > MAX_BAGGAGE {
+            log::warn!("neatlogs: baggage over {MAX_BAGGAGE} bytes; its end-user is not read");
+            return None;
+        }
+        for member in value.split(',') {
+            let pair = member.split(';').next().unwrap_or_default();
+            let Some((key, raw)) = pair.split_once('=') else {
+                continue;
+            };
+            if key.trim() != BAGGAGE_END_USER_ID {
+                continue;
+            }
+            let decoded = percent_encoding::percent_decode_str(raw.trim()).decode_utf8();
+            let parsed = match decoded {
+                Ok(id) => EndUserId::parse(&id).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            return match parsed {
+                Ok(id) => id,
+                Err(e) => {
+                    log::warn!("neatlogs: the end-user in baggage is invalid ({e}); the continued trace is kept without it");
+                    None
+                }
+            };
+        }
+    }
+    None
+}
+
+/// Characters percent-encoded in a baggage value: all but the unreserved
+/// ones.
+const BAGGAGE_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Put the end-user member into `baggage`, keeping the other members; with
+/// no end-user, remove it.
+fn set_baggage_end_user(headers: &mut HeaderMap, end_user: Option<&EndUserId>) {
+    let mut members: Vec<String> = headers
+        .get_all(BAGGAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|m| {
+            !m.is_empty() && m.split(['=', ';']).next().map(str::trim) != Some(BAGGAGE_END_USER_ID)
+        })
+        .map(str::to_owned)
+        .collect();
+    if let Some(id) = end_user {
+        members.push(format!(
+            "{BAGGAGE_END_USER_ID}={}",
+            percent_encoding::utf8_percent_encode(id.as_str(), BAGGAGE_VALUE)
+        ));
+    }
+    headers.remove(BAGGAGE);
+    if members.is_empty() {
+        return;
+    }
+    if let Ok(value) = HeaderValue::from_str(&members.join(",")) {
+        headers.insert(BAGGAGE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_follows_the_w3c_shape() {
+        let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let (t, s) = parse_traceparent(ok).unwrap();
+        assert_eq!(t.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(s.to_string(), "00f067aa0ba902b7");
+        // A later version may carry more fields after a dash.
+        assert!(
+            parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz")
+                .is_some()
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+        ] {
+            assert!(parse_traceparent(bad).is_none(), "{bad:?} was accepted");
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn baggage_is_read_only_with_the_opt_in() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let h = headers(&[
+            (TRACEPARENT, tp),
+            (BAGGAGE, "a=1, neatlogs.end_user.id=u%20812;p=1"),
+        ]);
+        assert!(extract(&h).end_user().is_none());
+        let cx = Propagator::new().end_user_baggage(true).extract(&h);
+        assert_eq!(cx.end_user().unwrap().id().as_str(), "u 812");
+        // An invalid id (a control character) is dropped, not replaced.
+        let h = headers(&[(TRACEPARENT, tp), (BAGGAGE, "neatlogs.end_user.id=u%0A1")]);
+        let cx = Propagator::new().end_user_baggage(true).extract(&h);
+        assert!(cx.is_remote() && cx.end_user().is_none());
+    }
+
+    #[test]
+    fn injected_baggage_keeps_other_members_and_replaces_its_own() {
+        let mut h = headers(&[(BAGGAGE, "a=1,neatlogs.end_user.id=old"), (BAGGAGE, "b=2")]);
+        set_baggage_end_user(&mut h, Some(&EndUserId::new("u,é 1").unwrap()));
+        assert_eq!(
+            h.get_all(BAGGAGE).iter().collect::<Vec<_>>(),
+            ["a=1,b=2,neatlogs.end_user.id=u%2C%C3%A9%201"]
+        );
+        let h2 = headers(&[
+            (
+                TRACEPARENT,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            (BAGGAGE, h[BAGGAGE].to_str().unwrap()),
+        ]);
+        let cx = Propagator::new().end_user_baggage(true).extract(&h2);
+        assert_eq!(cx.end_user().unwrap().id().as_str(), "u,é 1");
+        set_baggage_end_user(&mut h, None);
+        assert_eq!(h[BAGGAGE], "a=1,b=2");
+    }
+
+    #[test]
+    fn tracestate_is_joined_and_bounded() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let h = headers(&[(TRACEPARENT, tp), (TRACESTATE, "a=1"), (TRACESTATE, "b=2")]);
+        assert_eq!(trace_state(&h).as_deref(), Some("a=1,b=2"));
+        let long = "x=".to_owned() + &"y".repeat(MAX_TRACESTATE);
+        let h = headers(&[(TRACEPARENT, tp), (TRACESTATE, &long)]);
+        assert!(trace_state(&h).is_none());
+    }
+}
