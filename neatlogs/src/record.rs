@@ -414,6 +414,8 @@ pub(crate) mod synthetic {
         pub(crate) end_user: Option<EndUser>,
         pub(crate) session: Option<String>,
         pub(crate) tags: Vec<String>,
+        /// The caller's span and `tracestate`, for a continued trace.
+        pub(crate) remote: Option<(u64, Option<String>)>,
     }
 
     /// A shared trace for synthetic records.
@@ -425,7 +427,14 @@ pub(crate) mod synthetic {
             session: spec.session.map(Arc::from),
             tags: spec.tags,
             sink: crate::trace::Sink::Export,
-            remote: None,
+            remote: spec.remote.map(|(span_id, state)| {
+                Arc::new(crate::trace::Remote {
+                    trace_id: TraceId::from_u128(spec.trace_id),
+                    span_id: SpanId::from_u64(span_id),
+                    trace_state: state.map(String::into_boxed_str),
+                    end_user: None,
+                })
+            }),
         })
     }
 

@@ -59,6 +59,8 @@ struct TraceIn {
     end_user: Option<(String, Option<Json>)>,
     session: Option<String>,
     tags: Vec<String>,
+    /// A continued trace: the caller's span id and `tracestate`.
+    remote: Option<(u64, Option<String>)>,
     spans: Vec<SpanIn>,
 }
 
@@ -78,6 +80,7 @@ fn records(traces: &[TraceIn]) -> Vec<SpanRecord> {
             end_user: t.end_user.as_ref().map(|(id, m)| end_user(id, m.as_ref())),
             session: t.session.clone(),
             tags: t.tags.clone(),
+            remote: t.remote.clone(),
         });
         for s in &t.spans {
             let record = synthetic::record(
@@ -225,7 +228,9 @@ fn model_span(r: &SpanRecord, res: &Resource) -> Span {
         parent_span_id: r
             .parent_span_id()
             .map_or_else(Vec::new, |p| p.to_bytes().to_vec()),
-        flags: 0x101,
+        trace_state: r.trace_state().unwrap_or_default().to_owned(),
+        // Bit 8: whether the parent is remote is known; bit 9: it is.
+        flags: if r.has_remote_parent() { 0x301 } else { 0x101 },
         name: r.name().to_owned(),
         kind: OtlpSpanKind::Internal as i32,
         start_time_unix_nano: r.start_unix_nanos(),
@@ -461,6 +466,7 @@ fn model_marker(root: &SpanRecord, res: &Resource) -> Span {
         trace_id: root.trace_id().to_bytes().to_vec(),
         span_id: model_marker_id(u64::from_be_bytes(root_id)),
         parent_span_id: root_id.to_vec(),
+        trace_state: root.trace_state().unwrap_or_default().to_owned(),
         flags: 0x101,
         name: "neatlogs.trace.complete".into(),
         kind: OtlpSpanKind::Internal as i32,
@@ -494,7 +500,8 @@ fn model(resource: &Resource, batch: &[SpanRecord]) -> ExportTraceServiceRequest
     let mut spans = Vec::new();
     for r in batch {
         spans.push(model_span(r, resource));
-        if r.is_root() {
+        // The caller's root, not a continuing one, completes a trace.
+        if r.is_root() && !r.has_remote_parent() {
             spans.push(model_marker(r, resource));
         }
     }
@@ -816,15 +823,17 @@ fn trace_in() -> impl Strategy<Value = TraceIn> {
         prop::option::of((end_user_id(), prop::option::of(metadata()))),
         prop::option::of(text()),
         vec(text(), 0..4),
+        prop::option::of((id64(), prop::option::of("[a-z0-9=,@_-]{1,40}"))),
         vec(span_in(), 0..5),
     )
         .prop_map(
-            |(trace_id, root_span_id, end_user, session, tags, spans)| TraceIn {
+            |(trace_id, root_span_id, end_user, session, tags, remote, spans)| TraceIn {
                 trace_id,
                 root_span_id,
                 end_user,
                 session,
                 tags,
+                remote,
                 spans,
             },
         )
@@ -989,6 +998,7 @@ fn every_value_type_and_edge_case() {
         )),
         session: Some(String::new()),
         tags: vec![String::new(), "t,1".into(), huge.clone()],
+        remote: None,
         spans: vec![
             SpanIn {
                 span_id: Some(u64::MAX),
@@ -1034,6 +1044,54 @@ fn every_value_type_and_edge_case() {
     let mut resource = fixed_resource();
     resource.tags = vec![String::new(), huge];
     check(&mut OtlpEncoder::new(), &resource, &batch);
+}
+
+/// A root that continues a caller's trace: its parent is the caller's span,
+/// flagged remote; every span carries the caller's `tracestate`; no
+/// completion marker (the caller's root completes the trace).
+#[test]
+fn a_continued_trace_has_a_remote_parent_and_its_tracestate() {
+    let span = |span_id: Option<u64>, parent: Option<u64>| SpanIn {
+        span_id,
+        parent,
+        name: "s".into(),
+        kind: SpanKind::Workflow,
+        duration_ns: 10,
+        attributes: vec![],
+        status: Status::Unset,
+        events: vec![],
+    };
+    let traces = [TraceIn {
+        trace_id: 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
+        root_span_id: 7,
+        end_user: Some(("u_1".into(), None)),
+        session: None,
+        tags: vec![],
+        remote: Some((0x00f0_67aa_0ba9_02b7, Some("vendor=a1,other=b2".into()))),
+        spans: vec![span(Some(8), Some(7)), span(None, None)],
+    }];
+    let batch = records(&traces);
+    let root = &batch[1];
+    assert!(root.is_root() && root.has_remote_parent() && !batch[0].has_remote_parent());
+    check(&mut OtlpEncoder::new(), &fixed_resource(), &batch);
+
+    let mut encoder = OtlpEncoder::new();
+    let request = ExportTraceServiceRequest::decode(encoder.protobuf(&fixed_resource(), &batch))
+        .expect("decodes");
+    let spans = &request.resource_spans[0].scope_spans[0].spans;
+    assert_eq!(spans.len(), 2, "no completion marker for a continued root");
+    assert_eq!(
+        spans[1].parent_span_id,
+        0x00f0_67aa_0ba9_02b7u64.to_be_bytes()
+    );
+    assert_eq!(spans[1].flags, 0x301);
+    assert_eq!(spans[0].flags, 0x101);
+    assert!(spans.iter().all(|s| s.trace_state == "vendor=a1,other=b2"));
+    let json: Json = serde_json::from_str(encoder.json(&fixed_resource(), &batch)).unwrap();
+    let spans = &json["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    assert_eq!(spans[1]["flags"], 0x301);
+    assert_eq!(spans[1]["parentSpanId"], "00f067aa0ba902b7");
+    assert_eq!(spans[0]["traceState"], "vendor=a1,other=b2");
 }
 
 #[test]
