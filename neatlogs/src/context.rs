@@ -130,6 +130,7 @@ impl Context {
     }
 
     /// A context at a caller's span in another process.
+    #[cfg(feature = "http")]
     pub(crate) fn remote(remote: Arc<Remote>) -> Context {
         Context {
             at: Some(Position::Remote(remote)),
@@ -137,6 +138,7 @@ impl Context {
         }
     }
 
+    #[cfg(feature = "http")]
     pub(crate) fn position(&self) -> Option<&Position> {
         self.at.as_ref()
     }
@@ -148,7 +150,7 @@ impl Context {
     }
 
     /// Whether this context is a caller's position in another process, read
-    /// by [`propagation::extract`](crate::propagation::extract): the next
+    /// by `propagation::extract` (feature `http`): the next
     /// span opened inside it is a root that continues the caller's trace.
     pub fn is_remote(&self) -> bool {
         matches!(self.at, Some(Position::Remote(_)))
