@@ -458,6 +458,36 @@ pub(crate) fn open_span(
     .open()
 }
 
+/// The root of a request this process answers: it continues the caller's
+/// trace when `caller` is given (read from the request's headers), else
+/// starts a trace of its own, whatever span is current on this thread, so
+/// the request's identity is always its own. Records nothing when tracing
+/// is off, or on a thread that must not be traced (the exporter's).
+#[cfg(feature = "tower")]
+pub(crate) fn request_root(
+    name: SpanName,
+    caller: Option<Arc<Remote>>,
+    identity: Given,
+) -> SpanBuilder {
+    if !runtime::enabled() || matches!(local::parent(), Parent::Unknown) {
+        return SpanBuilder {
+            state: State::Disabled,
+        };
+    }
+    SpanBuilder {
+        state: State::Enabled(Pending {
+            name,
+            kind: SpanKind::Workflow,
+            parent: None,
+            extras: Some(Box::new(Extras {
+                identity,
+                remote: caller,
+                ..Extras::default()
+            })),
+        }),
+    }
+}
+
 /// A new trace for a root: its identity resolved against the `init`
 /// default, its sink chosen. A root that continues a caller's trace keeps
 /// the caller's trace id, and the caller's end-user when it came in

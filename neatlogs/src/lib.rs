@@ -167,6 +167,8 @@ mod record;
 mod runtime;
 mod session;
 pub mod testing;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod trace;
 #[cfg(feature = "tracing")]
 pub mod tracing;

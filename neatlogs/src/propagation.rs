@@ -210,6 +210,73 @@ impl Propagator {
     }
 }
 
+/// Trace context on outgoing [`reqwest`](https://docs.rs/reqwest/0.13)
+/// requests (feature `reqwest`, reqwest 0.13): the called service's
+/// spans continue the current trace.
+///
+/// The context is read when the method is called: call it inside the span
+/// the call belongs to. The called service's root gets that span as its
+/// parent.
+///
+/// ```no_run
+/// use neatlogs::propagation::RequestBuilderExt;
+/// # async fn call(client: reqwest_client::Client) -> Result<(), reqwest_client::Error> {
+/// let answer = neatlogs::span(neatlogs::SpanKind::Tool, "search service")
+///     .instrument(async {
+///         client
+///             .get("http://search.internal/query?q=refunds")
+///             .trace_context()
+///             .send()
+///             .await
+///     })
+///     .await?;
+/// # drop(answer); Ok(()) }
+/// ```
+///
+/// (In an application, the crate is `reqwest`; `reqwest_client` is this
+/// crate's name for it.)
+#[cfg(feature = "reqwest")]
+pub trait RequestBuilderExt: sealed::Sealed {
+    /// Add `traceparent` (and `tracestate`) for the current span; no
+    /// baggage. Unchanged outside a trace.
+    fn trace_context(self) -> Self;
+
+    /// Add the current span's context as `propagator` writes it: with
+    /// [`Propagator::end_user_baggage`], the trace's end-user travels in a
+    /// `baggage` header of its own (`baggage` headers already on the
+    /// request are kept).
+    fn trace_context_with(self, propagator: &Propagator) -> Self;
+}
+
+#[cfg(feature = "reqwest")]
+impl RequestBuilderExt for reqwest_client::RequestBuilder {
+    fn trace_context(self) -> Self {
+        self.trace_context_with(&Propagator::new())
+    }
+
+    fn trace_context_with(self, propagator: &Propagator) -> Self {
+        let mut headers = HeaderMap::new();
+        if !propagator.inject(&mut headers) {
+            return self;
+        }
+        // `headers` replaces these names on the request (one traceparent),
+        // while `header` appends: the application's own baggage stays.
+        let baggage = headers.remove(BAGGAGE);
+        let builder = self.headers(headers);
+        match baggage {
+            Some(baggage) => builder.header(BAGGAGE, baggage),
+            None => builder,
+        }
+    }
+}
+
+/// Only this crate implements [`RequestBuilderExt`].
+#[cfg(feature = "reqwest")]
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for reqwest_client::RequestBuilder {}
+}
+
 /// A W3C `traceparent`: `{version}-{trace id}-{span id}-{flags}`, lower-case
 /// hex. Version `00` is exactly 55 characters; a later version may append
 /// fields after a `-`; `ff` is invalid.

@@ -401,6 +401,22 @@ pub mod code {
     pub const TWIN_LINE: &str = "neatlogs.code.line.number";
 }
 
+/// The root of a request an HTTP service answered (`neatlogs::tower`'s
+/// layer, feature `tower`), in the OpenTelemetry HTTP server vocabulary.
+pub mod http {
+    /// The request method (`GET`, ...; `_OTHER` for a method outside the
+    /// HTTP specifications).
+    pub const REQUEST_METHOD: &str = "http.request.method";
+    /// The method as sent, when [`REQUEST_METHOD`] is `_OTHER`.
+    pub const REQUEST_METHOD_ORIGINAL: &str = "http.request.method_original";
+    /// The matched route template (`/users/{id}`), when known.
+    pub const ROUTE: &str = "http.route";
+    /// The request path as sent (`/users/42`).
+    pub const URL_PATH: &str = "url.path";
+    /// The response's status code (an integer).
+    pub const RESPONSE_STATUS_CODE: &str = "http.response.status_code";
+}
+
 /// Fixed values of the OTLP span itself.
 pub mod otlp {
     /// `Span.flags`: `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK` with `IS_REMOTE`
