@@ -161,6 +161,8 @@ mod kind;
 pub mod llm;
 mod local;
 mod open;
+#[cfg(feature = "async-openai")]
+pub mod openai;
 #[cfg(feature = "http")]
 pub mod propagation;
 mod record;

@@ -204,6 +204,26 @@ pub mod llm {
     ];
 }
 
+/// EMBEDDING spans of an integration (`neatlogs::openai`), with the keys
+/// the Python SDK's OpenAI wrapper writes besides the typed model and
+/// usage of [`llm`].
+pub mod embedding {
+    /// The model that answered, else the one asked for.
+    pub const MODEL_NAME: &str = "neatlogs.embedding.model_name";
+    /// How many embeddings the reply holds.
+    pub const COUNT: &str = "neatlogs.embedding.count";
+    /// The length of each embedding vector.
+    pub const DIMENSIONS: &str = "neatlogs.embedding.dimensions";
+    /// All tokens of the call.
+    pub const TOKEN_COUNT: &str = "neatlogs.embedding.token_count";
+}
+
+/// Streamed replies of an integration (`neatlogs::openai`).
+pub mod stream {
+    /// `true` on the span of a stream dropped before its end.
+    pub const CANCELLED: &str = "neatlogs.stream.cancelled";
+}
+
 /// Metrics written on every span.
 pub mod metrics {
     /// The span's duration, in milliseconds (a double).
