@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
+# The integrations' example, offline: a fake model server, a gateway and an
+# agent service on 127.0.0.1, four requests of three end-users and one
+# refused; every span delivered.
+echo "== examples/axum_service.rs"
+out=$(timeout 300 cargo run --locked -q -p neatlogs --example axum_service \
+  --features "tower axum reqwest async-openai" 2>&1)
+echo "$out" | tail -3
+[ "$(echo "$out" | grep -c ' -> 200 OK ')" = 4 ] || { echo "axum_service: expected 4 answered requests" >&2; exit 1; }
+echo "$out" | grep -q 'dropped 0, failed 0' || { echo "axum_service: spans lost" >&2; exit 1; }
+
 echo "== the collector under load and attack (fast versions; docs/hardening.md)"
 bash scripts/adversarial/quick.sh
 
