@@ -30,7 +30,7 @@ use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::{status::StatusCode as Code, Span};
 use serde_json::{json, Value};
 
-use export_support::{app_spans, attr, bool_attr, in_child, int_attr, str_attr, Receiver};
+use export_support::{attr, bool_attr, in_child, int_attr, runtime, str_attr, Receiver};
 
 /// The model the client asks for.
 const MODEL: &str = "gpt-4o-mini";
@@ -343,25 +343,6 @@ fn init(config: neatlogs::Config) -> Receiver {
     receiver
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The application spans the receiver decoded.
-fn received(receiver: &Receiver) -> Vec<Span> {
-    let spans: Vec<_> = receiver
-        .requests()
-        .iter()
-        .filter_map(|r| r.request.clone())
-        .flat_map(|r| export_support::all_spans(&r))
-        .collect();
-    app_spans(&spans)
-}
-
 /// The spans named `name`.
 fn named<'a>(spans: &'a [Span], name: &str) -> Vec<&'a Span> {
     spans.iter().filter(|s| s.name == name).collect()
@@ -424,7 +405,7 @@ fn a_plain_chat_completion_is_an_llm_span_with_the_request_and_the_reply() {
     assert_eq!(reply.id, "chatcmpl-plain-1");
     assert!(neatlogs::shutdown());
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let call = the_one(&spans, CHAT);
     assert_eq!(s(call, "neatlogs.span.kind"), Some("llm"));
     assert_eq!(s(call, "neatlogs.llm.model_name"), Some(ANSWERED_BY));
@@ -544,7 +525,7 @@ fn a_stream_records_ttft_and_usage_and_keeps_the_usage_chunk_it_asked_for() {
     assert_eq!(chunks.len(), PIECES.len() + 1, "the pieces and the finish");
     assert!(chunks.iter().all(|c| c.usage.is_none()));
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let call = the_one(&spans, CHAT);
     assert_eq!(
         bool_attr(&call.attributes, "neatlogs.llm.is_streaming"),
@@ -606,7 +587,7 @@ fn a_caller_who_asked_for_the_usage_gets_the_usage_chunk() {
     let usage = last.usage.as_ref().expect("the usage chunk");
     assert_eq!(i64::from(usage.prompt_tokens), STREAM_USAGE.0);
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let call = the_one(&spans, CHAT);
     assert_eq!(
         i(call, "neatlogs.llm.token_count.prompt"),
@@ -658,7 +639,7 @@ fn errors_mark_the_span_and_come_back_unchanged() {
     assert!(messages[0].starts_with("500"), "{}", messages[0]);
     assert!(messages[1].contains(BAD_REQUEST), "{}", messages[1]);
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let calls = named(&spans, CHAT);
     assert_eq!(calls.len(), 3, "one span per call, retries included");
     let by_model = |model: &str| -> Vec<&Span> {
@@ -706,7 +687,7 @@ fn a_stream_dropped_early_ends_its_span_with_what_arrived() {
     assert!(neatlogs::shutdown());
     assert_eq!(first.choices[0].delta.content.as_deref(), Some(PIECES[0]));
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let call = the_one(&spans, CHAT);
     assert_eq!(
         s(call, "neatlogs.llm.output_messages.0.content"),
@@ -760,7 +741,7 @@ fn calls_inside_a_trace_are_its_children() {
     assert_eq!(text, PIECES.concat());
     assert!(neatlogs::shutdown());
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let root = the_one(&spans, "chat");
     assert!(root.parent_span_id.is_empty());
     assert_eq!(s(root, "neatlogs.end_user.id"), Some("u_1"));
@@ -791,7 +772,7 @@ fn a_call_outside_any_trace_is_a_root_with_the_default_end_user() {
     });
     assert!(neatlogs::shutdown());
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let calls = named(&spans, CHAT);
     assert_eq!(calls.len(), 2);
     assert_ne!(calls[0].trace_id, calls[1].trace_id, "a trace per call");
@@ -833,7 +814,7 @@ fn an_embedding_call_is_an_embedding_span() {
     let failed = failed.expect_err("base64 through create");
     assert!(neatlogs::shutdown());
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let calls = named(&spans, EMBEDDINGS);
     assert_eq!(calls.len(), 2);
     let (ok, err) = if code(calls[0]) == Code::Ok {

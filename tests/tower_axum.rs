@@ -19,9 +19,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Request};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -34,25 +33,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use common_collect::Collect;
-use export_support::{app_spans, in_child, int_attr, str_attr, Receiver};
-
-/// Who is calling, as the application's authentication decided.
-#[derive(Clone, Debug)]
-struct CurrentUser(String);
-
-/// The application's authentication: `x-user` names the caller; without
-/// it, the request is anonymous.
-async fn auth(mut request: Request, next: Next) -> Response {
-    let user = request
-        .headers()
-        .get("x-user")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    if let Some(user) = user {
-        request.extensions_mut().insert(CurrentUser(user));
-    }
-    next.run(request).await
-}
+use export_support::{app_spans, auth, in_child, int_attr, str_attr, CurrentUser, Receiver};
 
 /// The layer as an application configures it: the end-user from what
 /// `auth` decided.

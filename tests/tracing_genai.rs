@@ -21,7 +21,7 @@ use genai::{Client, ModelIden, ServiceTarget};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use tracing_subscriber::layer::SubscriberExt;
 
-use export_support::{app_spans, bool_attr, in_child, int_attr, str_attr, Receiver};
+use export_support::{bool_attr, in_child, int_attr, runtime, str_attr, Receiver};
 
 /// The model the client asks for.
 const MODEL: &str = "gpt-4o-mini";
@@ -177,25 +177,6 @@ fn init(config: neatlogs::Config) -> Receiver {
     receiver
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The application spans the receiver decoded.
-fn received(receiver: &Receiver) -> Vec<Span> {
-    let spans: Vec<_> = receiver
-        .requests()
-        .iter()
-        .filter_map(|r| r.request.clone())
-        .flat_map(|r| export_support::all_spans(&r))
-        .collect();
-    app_spans(&spans)
-}
-
 /// The LLM spans genai made, plain first then streamed (by their
 /// `neatlogs.llm.is_streaming`).
 fn genai_calls(spans: &[Span]) -> (&Span, &Span) {
@@ -254,7 +235,7 @@ fn genai_calls_in_a_trace_are_its_llm_spans_on_the_wire() {
     assert_eq!(streamed, "Hello there");
     assert!(neatlogs::shutdown());
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let root = spans.iter().find(|s| s.name == "chat").expect("the root");
     assert!(root.parent_span_id.is_empty());
     assert_eq!(
@@ -294,7 +275,7 @@ fn a_genai_call_outside_any_trace_is_a_root_with_the_default_end_user() {
     });
     assert!(neatlogs::shutdown());
 
-    let spans = received(&receiver);
+    let spans = receiver.app_spans();
     let (plain, streamed) = genai_calls(&spans);
     assert_ne!(plain.trace_id, streamed.trace_id, "one trace per call");
     for call in [plain, streamed] {

@@ -10,10 +10,8 @@ mod export_support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use neatlogs::propagation::{Propagator, RequestBuilderExt};
@@ -21,23 +19,7 @@ use neatlogs::tower::{RequestIdentity, TraceLayer};
 use neatlogs::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span as WireSpan;
 
-use export_support::{app_spans, in_child, str_attr, Receiver};
-
-/// Who is calling A, as its authentication decided.
-#[derive(Clone)]
-struct CurrentUser(String);
-
-async fn auth(mut request: Request, next: Next) -> Response {
-    let user = request
-        .headers()
-        .get("x-user")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    if let Some(user) = user {
-        request.extensions_mut().insert(CurrentUser(user));
-    }
-    next.run(request).await
-}
+use export_support::{app_spans, auth, in_child, str_attr, CurrentUser, Receiver};
 
 async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

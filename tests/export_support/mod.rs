@@ -21,6 +21,35 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
+/// A two-worker multi-thread runtime: tasks really move between threads.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+// ------------------------------------------------- an application's auth
+
+/// Who is calling, as the application's authentication decided.
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub String);
+
+/// The application's authentication middleware: `x-user` names the caller;
+/// without it, the request is anonymous.
+pub async fn auth(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let user = request
+        .headers()
+        .get("x-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(user) = user {
+        request.extensions_mut().insert(CurrentUser(user));
+    }
+    next.run(request).await
+}
+
 // ---------------------------------------------------------------- receiver
 
 /// What the receiver answers to one request.
@@ -177,6 +206,18 @@ impl Receiver {
     }
 
     /// Spans of every request answered 2xx, in arrival order.
+    /// The application spans (no completion markers) of every request
+    /// that decoded.
+    pub fn app_spans(&self) -> Vec<Span> {
+        let spans: Vec<_> = self
+            .requests()
+            .iter()
+            .filter_map(|r| r.request.clone())
+            .flat_map(|r| all_spans(&r))
+            .collect();
+        app_spans(&spans)
+    }
+
     pub fn accepted_spans(&self) -> Vec<Span> {
         self.shared
             .seen
