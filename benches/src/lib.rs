@@ -24,6 +24,12 @@
 //! - [`driver`]: the measurements, in order, for any [`driver::Stack`].
 //! - [`stacks`]: one file per stack: how it opens the scenario's spans and
 //!   how its pipeline is set up.
+//! - [`http_layer`]: the HTTP server layer benchmark (`http_layer`): one axum
+//!   route with no layer, neatlogs' `TraceLayer`, and tower-http's
+//!   `TraceLayer` recorded by `tracing-opentelemetry`.
+//! - [`propagation`]: the propagation benchmark: W3C trace context read from
+//!   and written to an `http::HeaderMap` by neatlogs and by the
+//!   OpenTelemetry SDK.
 //! - [`e2e`]: the end-to-end run (`e2e.sh`): neatlogs and the OpenTelemetry
 //!   SDK, each with its real OTLP/HTTP exporter, sending to a receiver in
 //!   another process (the `e2e_sender` and `otlp_receiver` binaries).
@@ -34,7 +40,9 @@
 
 pub mod driver;
 pub mod e2e;
+pub mod http_layer;
 pub mod measure;
+pub mod propagation;
 pub mod scenario;
 pub mod sink;
 pub mod stacks;
