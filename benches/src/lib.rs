@@ -34,9 +34,10 @@
 //!   SDK, each with its real OTLP/HTTP exporter, sending to a receiver in
 //!   another process (the `e2e_sender` and `otlp_receiver` binaries).
 //!
-//! The bench targets (`benches/*.rs`) are one line each: they hand a stack to
-//! [`driver::run`]. `report.py` turns the results into the markdown table of
-//! `BENCHMARKS.md`.
+//! The stacks' bench targets (`benches/<stack>.rs`) are one line each: they
+//! hand a stack to [`driver::run`]; `http_layer` and `propagation` run their
+//! own criterion groups. `report.py` turns the stacks' results into the
+//! markdown table of `BENCHMARKS.md`.
 
 pub mod driver;
 pub mod e2e;
