@@ -220,10 +220,6 @@ async fn embeddings(State(seen): State<Seen>, body: Bytes) -> Response {
 /// Starts the fake OpenAI server on the current runtime.
 async fn fake_openai() -> (SocketAddr, Seen) {
     let seen = Seen::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
     let app = axum::Router::new()
         .route(
             "/v1/chat/completions",
@@ -231,8 +227,7 @@ async fn fake_openai() -> (SocketAddr, Seen) {
         )
         .route("/v1/embeddings", axum::routing::post(embeddings))
         .with_state(seen.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, seen)
+    (export_support::serve(app).await, seen)
 }
 
 fn client_for(addr: SocketAddr) -> TracedClient<OpenAIConfig> {

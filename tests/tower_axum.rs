@@ -33,7 +33,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use common_collect::Collect;
-use export_support::{app_spans, auth, in_child, int_attr, str_attr, CurrentUser, Receiver};
+use export_support::{
+    app_spans, auth, in_child, int_attr, str_attr, user_now, CurrentUser, Receiver,
+};
 
 /// The layer as an application configures it: the end-user from what
 /// `auth` decided.
@@ -45,18 +47,11 @@ fn trace_layer() -> TraceLayer {
 }
 
 /// `app` with the trace layer inside `auth`, served on 127.0.0.1.
-async fn serve(app: Router) -> SocketAddr {
+async fn serve_traced(app: Router) -> SocketAddr {
     let app = app
         .layer(trace_layer())
         .layer(axum::middleware::from_fn(auth));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-fn user_now() -> String {
-    neatlogs::current_end_user().map_or_else(|| "-".to_owned(), |u| u.id().to_string())
+    export_support::serve(app).await
 }
 
 fn user_of(span: &SpanRecord) -> Option<&str> {
@@ -115,7 +110,7 @@ fn a_thousand_concurrent_requests_keep_their_end_users() {
         .build()
         .unwrap();
     let answers = runtime.block_on(async {
-        let addr = serve(Router::new().route("/work/{n}", get(work))).await;
+        let addr = serve_traced(Router::new().route("/work/{n}", get(work))).await;
         let client = reqwest_client::Client::new();
         let tasks: Vec<_> = (0..N)
             .map(|i| {
@@ -277,7 +272,7 @@ fn routes_statuses_streams_and_the_default_end_user_on_the_wire() {
             .route("/users/{id}", get(show_user))
             .route("/unavailable", get(unavailable))
             .route("/stream", get(stream));
-        let addr = serve(app).await;
+        let addr = serve_traced(app).await;
         let client = reqwest_client::Client::new();
         let get = |path: &str, user: Option<&str>| {
             let mut request = client.get(format!("http://{addr}{path}"));

@@ -97,16 +97,11 @@ async fn chat_completions(body: Bytes) -> Response {
 
 /// Starts the fake OpenAI server on the current runtime.
 async fn fake_openai() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         axum::routing::post(chat_completions),
     );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    export_support::serve(app).await
 }
 
 /// A genai client whose every model goes to the OpenAI adapter at `addr`.

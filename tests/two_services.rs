@@ -19,18 +19,7 @@ use neatlogs::tower::{RequestIdentity, TraceLayer};
 use neatlogs::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span as WireSpan;
 
-use export_support::{app_spans, auth, in_child, str_attr, CurrentUser, Receiver};
-
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-fn user_now() -> String {
-    neatlogs::current_end_user().map_or_else(|| "-".to_owned(), |u| u.id().to_string())
-}
+use export_support::{app_spans, auth, in_child, serve, str_attr, user_now, CurrentUser, Receiver};
 
 /// B: answers the end-user it sees, whether a `baggage` header came, and
 /// its trace id; opens a span of its own.

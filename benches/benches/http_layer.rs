@@ -20,7 +20,6 @@
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use criterion::Criterion;
 use opentelemetry::trace::TracerProvider as _;
 use serde_json::{json, Value};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -144,12 +143,7 @@ fn main() {
         s.timed(&rt, &mut calls, FLUSH_EVERY, true);
     }
 
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(30)
-        .without_plots()
-        .configure_from_args();
+    let mut criterion = neatlogs_bench::driver::criterion();
     for (group, continued) in [("http_request", false), ("http_request_continued", true)] {
         let mut g = criterion.benchmark_group(group);
         for s in &served {

@@ -6,9 +6,7 @@
 //! `extract_inject` (both, as a service calling another does).
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::Criterion;
 use http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -19,12 +17,7 @@ use neatlogs_bench::propagation::{
 };
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(30)
-        .without_plots()
-        .configure_from_args();
+    let mut criterion = neatlogs_bench::driver::criterion();
     let headers = incoming();
     let otel = TraceContextPropagator::new();
     let neatlogs = Propagator::new();

@@ -158,12 +158,7 @@ pub fn run<S: Stack>() {
         _ => {}
     }
 
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(30)
-        .without_plots()
-        .configure_from_args();
+    let mut criterion = criterion();
     let mut reqs = Requests::default();
 
     // Before the stack starts: what an application pays with tracing off.
@@ -652,6 +647,17 @@ fn write_results(name: &str, results: &Value) {
         Ok(()) => eprintln!("{name}: results written to {}", path.display()),
         Err(e) => eprintln!("{name}: could not write {}: {e}", path.display()),
     }
+}
+
+/// The criterion settings every bench of this crate runs with (1 s warm-up,
+/// 3 s of measurement, 30 samples, no plots), then the command line's.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+        .without_plots()
+        .configure_from_args()
 }
 
 #[cfg(test)]

@@ -228,12 +228,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
 
     use opentelemetry::trace::{SpanKind, TracerProvider as _};
     use opentelemetry::Value;
-    use opentelemetry_sdk::error::OTelSdkResult;
-    use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
     use tracing_subscriber::layer::SubscriberExt as _;
 
     use super::*;
@@ -298,19 +296,7 @@ mod tests {
         }
     }
 
-    /// Keeps every span it is handed.
-    #[derive(Debug, Clone, Default)]
-    struct Keep(Arc<Mutex<Vec<SpanData>>>);
-
-    impl SpanExporter for Keep {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(batch);
-            Ok(())
-        }
-    }
+    use crate::stacks::otel_sdk::Keep;
 
     #[test]
     fn the_tower_http_span_records_what_the_neatlogs_root_records() {

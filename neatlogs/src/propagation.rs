@@ -472,6 +472,28 @@ mod tests {
     }
 
     #[test]
+    fn an_unsampled_caller_is_continued_and_baggage_past_the_bound_is_not_read() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+        let cx = extract(&headers(&[(TRACEPARENT, tp)]));
+        assert!(cx.is_remote(), "an unsampled caller is still continued");
+        let mut out = HeaderMap::new();
+        assert!(Propagator::new().inject_context(&cx, &mut out));
+        assert_eq!(
+            out[TRACEPARENT],
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        );
+
+        let padding = format!("pad={}", "x".repeat(MAX_BAGGAGE));
+        let h = headers(&[
+            (TRACEPARENT, tp),
+            (BAGGAGE, &padding),
+            (BAGGAGE, "neatlogs.end_user.id=u_1"),
+        ]);
+        let cx = Propagator::new().end_user_baggage(true).extract(&h);
+        assert!(cx.is_remote() && cx.end_user().is_none());
+    }
+
+    #[test]
     fn injected_baggage_keeps_other_members_and_replaces_its_own() {
         let mut h = headers(&[(BAGGAGE, "a=1,neatlogs.end_user.id=old"), (BAGGAGE, "b=2")]);
         set_baggage_end_user(&mut h, Some(&EndUserId::new("u,é 1").unwrap()));

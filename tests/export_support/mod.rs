@@ -30,6 +30,21 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Serve `app` on 127.0.0.1 (a free port) on the current tokio runtime.
+pub async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// The current end-user's id, `-` when there is none.
+pub fn user_now() -> String {
+    neatlogs::current_end_user().map_or_else(|| "-".to_owned(), |u| u.id().to_string())
+}
+
 // ------------------------------------------------- an application's auth
 
 /// Who is calling, as the application's authentication decided.

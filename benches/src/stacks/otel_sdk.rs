@@ -176,29 +176,31 @@ impl Stack for OtelSdk {
     });
 }
 
+/// An exporter that keeps every span it is handed, for tests that read
+/// what the OpenTelemetry SDK recorded.
+#[cfg(test)]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Keep(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<SpanData>>>);
+
+#[cfg(test)]
+impl SpanExporter for Keep {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(batch);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
 
     use opentelemetry::Value;
 
     use super::*;
     use crate::scenario::Chats;
-
-    /// Keeps every span it is handed.
-    #[derive(Debug, Clone, Default)]
-    struct Keep(Arc<Mutex<Vec<SpanData>>>);
-
-    impl SpanExporter for Keep {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(batch);
-            Ok(())
-        }
-    }
 
     #[test]
     fn the_message_keys_are_the_wire_contracts() {
