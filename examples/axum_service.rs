@@ -10,19 +10,23 @@
 //! - **a fake OpenAI-compatible model server**, standing for any base URL
 //!   (OpenAI, vLLM, Ollama, a gateway): it answers chat completions with a
 //!   canned reply and its token usage;
-//! - **`gateway`**: authenticates each request (a bearer token names the
-//!   end-user), is traced by [`TraceLayer`], and calls `agent` with the
-//!   trace context injected;
-//! - **`agent`**: traced by its own [`TraceLayer`], it continues the
-//!   gateway's trace and asks the model through an instrumented
-//!   async-openai client.
+//! - **`gateway`**, the public edge: authenticates each request (a bearer
+//!   token names the end-user), is traced by [`TraceLayer`] trusting its
+//!   callers with nothing (the default: a client's own `traceparent` and
+//!   `baggage` are not believed), and calls `agent` with the trace context
+//!   and the end-user, plus a service token;
+//! - **`agent`**, an internal service: checks the service token, and only
+//!   for a verified caller continues its trace and believes the end-user
+//!   it sends; it asks the model through an instrumented async-openai
+//!   client.
 //!
 //! Then it sends a few questions as three users and prints each trace as a
 //! tree (the console exporter): one trace per request, both services' spans
 //! in it, the LLM call with its model and tokens, the end-user on the root.
 //! With no API key the spans also land in the embedded local default file,
-//! which `neatlogs traces` reads. The two services trust each other, so
-//! both opt in to the end-user travelling in W3C `baggage`.
+//! which `neatlogs traces` reads. The end-user travels from gateway to
+//! agent in W3C `baggage`, believed because the service token proved who
+//! sent it.
 
 use std::net::SocketAddr;
 
@@ -43,12 +47,46 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use neatlogs::openai::TracedClient;
 use neatlogs::propagation::{Propagator, RequestBuilderExt};
-use neatlogs::tower::{RequestIdentity, TraceLayer};
+use neatlogs::tower::{RequestIdentity, TraceLayer, Trust};
 use neatlogs::SpanKind;
 use serde_json::{json, Value};
 
-/// Both services trust each other: the end-user travels in `baggage`.
-const TRUSTED: Propagator = Propagator::new().end_user_baggage(true);
+/// Calls to our own services send the end-user along (in `baggage`);
+/// whether the called service believes it is its own decision.
+const TO_OUR_SERVICES: Propagator = Propagator::new().send_end_user(true);
+
+/// The header and secret our services prove themselves with to each other
+/// (a real deployment uses mTLS or signed service tokens from its secret
+/// store).
+const SERVICE_TOKEN_HEADER: &str = "x-service-token";
+const SERVICE_TOKEN: &str = "gateway-secret-demo";
+
+/// Put in a request's extensions by `service_auth` once the caller proved
+/// it is one of our services.
+#[derive(Clone)]
+struct VerifiedService;
+
+/// The agent's service-to-service authentication: a request that carries
+/// the service token is marked as coming from one of our services. (It
+/// compares in constant time, as a real check of a secret would.)
+async fn service_auth(mut request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(SERVICE_TOKEN_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let expected = SERVICE_TOKEN.as_bytes();
+    let same = presented.len() == expected.len()
+        && presented
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        request.extensions_mut().insert(VerifiedService);
+    }
+    next.run(request).await
+}
 
 /// The end-user, as the gateway's authentication decided.
 #[derive(Clone)]
@@ -109,7 +147,8 @@ async fn chat(
                 .http
                 .post(format!("{}/answer", gateway.agent))
                 .json(&body)
-                .trace_context_with(&TRUSTED)
+                .header(SERVICE_TOKEN_HEADER, SERVICE_TOKEN)
+                .trace_context_with(&TO_OUR_SERVICES)
                 .send()
                 .await?
                 .error_for_status()?
@@ -193,13 +232,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let llm = neatlogs::openai::instrument(async_openai::Client::with_config(config));
     // README openai: end
 
-    let agent = serve(
-        Router::new()
-            .route("/answer", post(answer))
-            .with_state(llm)
-            .layer(TraceLayer::new().propagator(TRUSTED)),
-    )
-    .await?;
+    // README trust: begin
+    let agent = Router::new()
+        .route("/answer", post(answer))
+        .with_state(llm)
+        // Believe a caller's trace context and end-user only when
+        // `service_auth` verified that it is one of our services.
+        .layer(TraceLayer::new().trust(|request| {
+            if request.extensions.get::<VerifiedService>().is_some() {
+                Trust::TraceContextAndEndUser
+            } else {
+                Trust::Nothing
+            }
+        }))
+        .layer(middleware::from_fn(service_auth));
+    // README trust: end
+    let agent = serve(agent).await?;
 
     // README tower: begin
     let app = Router::new()
@@ -209,8 +257,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             agent: format!("http://{agent}"),
         })
         // Layers added later run first: `auth` puts the user in the
-        // request's extensions, then the trace layer reads it.
-        .layer(TraceLayer::new().propagator(TRUSTED).identity(|request| {
+        // request's extensions, then the trace layer reads it. The public
+        // edge trusts its callers with nothing (no `.trust(..)`): a
+        // client's `traceparent` is linked, not continued, and its
+        // `baggage` is never read.
+        .layer(TraceLayer::new().identity(|request| {
             match request.extensions.get::<CurrentUser>() {
                 Some(user) => RequestIdentity::new()
                     .end_user_id(&user.id)

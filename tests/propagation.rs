@@ -24,7 +24,7 @@ fn caller_headers(baggage: Option<&str>) -> HeaderMap {
 }
 
 const BAGGAGE: &str = "neatlogs.end_user.id=u_caller,other=1";
-const BOTH: Propagator = Propagator::new().end_user_baggage(true);
+const SEND: Propagator = Propagator::new().send_end_user(true);
 
 #[test]
 fn an_extracted_context_makes_the_next_span_a_root_continuing_the_callers_trace() {
@@ -57,7 +57,7 @@ fn an_extracted_context_makes_the_next_span_a_root_continuing_the_callers_trace(
 }
 
 #[test]
-fn baggage_is_believed_only_when_the_callee_opts_in() {
+fn baggage_is_believed_only_when_the_callee_decides_to() {
     // Without the opt-in: the callee's own resolution stands.
     let ((), spans) = with_capture(|| {
         let _g = propagation::extract(&caller_headers(Some(BAGGAGE))).attach();
@@ -66,17 +66,29 @@ fn baggage_is_believed_only_when_the_callee_opts_in() {
     });
     assert!(spans[0].end_user().is_none());
 
-    // With it: the caller's end-user is the trace's, and a different
-    // explicit one cannot replace it (the trace keeps one end-user).
+    // Believed: the caller's end-user is the trace's when the root is
+    // given none of its own...
     let ((), spans) = with_capture(|| {
-        let _g = BOTH.extract(&caller_headers(Some(BAGGAGE))).attach();
-        let _root = neatlogs::trace("agent").end_user_id("u_other").enter();
+        let _g = propagation::extract_trusting_end_user(&caller_headers(Some(BAGGAGE))).attach();
+        let _root = neatlogs::trace("agent").enter();
         assert_eq!(
             neatlogs::current_end_user().unwrap().id().as_str(),
             "u_caller"
         );
     });
     assert_eq!(spans[0].end_user().unwrap().id().as_str(), "u_caller");
+
+    // ...and what the application gives (what it authenticated) wins over
+    // what the caller asserts.
+    let ((), spans) = with_capture(|| {
+        let _g = propagation::extract_trusting_end_user(&caller_headers(Some(BAGGAGE))).attach();
+        let _root = neatlogs::trace("agent").end_user_id("u_other").enter();
+        assert_eq!(
+            neatlogs::current_end_user().unwrap().id().as_str(),
+            "u_other"
+        );
+    });
+    assert_eq!(spans[0].end_user().unwrap().id().as_str(), "u_other");
 }
 
 #[test]
@@ -86,7 +98,7 @@ fn inject_writes_the_current_span_and_passes_the_state_on() {
     assert!(out.is_empty());
 
     let (span_id, spans) = with_capture(|| {
-        let _g = BOTH.extract(&caller_headers(Some(BAGGAGE))).attach();
+        let _g = propagation::extract_trusting_end_user(&caller_headers(Some(BAGGAGE))).attach();
         let _root = neatlogs::trace("agent").enter();
         let _call = neatlogs::span(SpanKind::Tool, "call-next").enter();
         // Without the opt-in, no baggage goes out.
@@ -94,7 +106,7 @@ fn inject_writes_the_current_span_and_passes_the_state_on() {
         assert!(out.get("baggage").is_none());
         let mut with = HeaderMap::new();
         with.insert("baggage", HeaderValue::from_static("k=v"));
-        assert!(BOTH.inject(&mut with));
+        assert!(SEND.inject(&mut with));
         assert_eq!(with["baggage"], "k=v,neatlogs.end_user.id=u_caller");
         neatlogs::current_span_id().unwrap()
     });
@@ -114,7 +126,7 @@ fn an_invalid_traceparent_starts_a_new_trace() {
         HeaderValue::from_static("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
     );
     h.insert("baggage", HeaderValue::from_static(BAGGAGE));
-    let cx = BOTH.extract(&h);
+    let cx = propagation::extract_trusting_end_user(&h);
     assert!(!cx.is_in_trace() && !cx.is_remote());
     let ((), spans) = with_capture(|| {
         let _g = cx.attach();
@@ -136,7 +148,7 @@ fn a_future_given_the_extracted_context_continues_the_trace_on_any_thread() {
         .build()
         .unwrap();
     let ((), spans) = with_capture(|| {
-        let cx = BOTH.extract(&caller_headers(Some(BAGGAGE)));
+        let cx = propagation::extract_trusting_end_user(&caller_headers(Some(BAGGAGE)));
         let handle = rt.spawn(
             async {
                 neatlogs::trace("agent")

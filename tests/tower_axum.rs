@@ -26,7 +26,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use neatlogs::tower::{RequestIdentity, TraceLayer};
+use neatlogs::tower::{RequestIdentity, TraceLayer, Trust};
 use neatlogs::{FutureExt, SpanKind, SpanRecord, Status, Value};
 use opentelemetry_proto::tonic::trace::v1::Span as WireSpan;
 use tower_layer::Layer;
@@ -501,10 +501,10 @@ fn a_body_dropped_before_its_end_ends_the_root() {
     );
 }
 
-#[test]
-fn the_callers_trace_is_continued() {
-    let (_, spans) = neatlogs::testing::with_capture(|| {
-        let mut service = trace_layer().layer(Backend {
+/// A request with a `traceparent`, through `layer`; its root.
+fn root_of_request_with_traceparent(layer: TraceLayer) -> SpanRecord {
+    let (_, mut spans) = neatlogs::testing::with_capture(|| {
+        let mut service = layer.layer(Backend {
             body: Some(String::from("ok")),
         });
         let mut request = request("/ask");
@@ -523,7 +523,29 @@ fn the_callers_trace_is_continued() {
         })
     });
     assert_eq!(spans.len(), 1);
-    let root = &spans[0];
+    spans.remove(0)
+}
+
+/// By default a caller is a stranger: its `traceparent` is not continued
+/// but linked, so it cannot place this service's root in a trace of its
+/// choosing.
+#[test]
+fn a_strangers_trace_is_linked_not_continued() {
+    let root = root_of_request_with_traceparent(trace_layer());
+    assert_ne!(
+        root.trace_id().to_string(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert!(root.parent_span_id().is_none() && !root.has_remote_parent());
+    let (trace, span) = root.link().expect("a link to the caller's span");
+    assert_eq!(trace.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(span.to_string(), "00f067aa0ba902b7");
+    assert_eq!(user_of(&root), Some("u_3"));
+}
+
+#[test]
+fn the_callers_trace_is_continued_when_trusted() {
+    let root = root_of_request_with_traceparent(trace_layer().trust(|_| Trust::TraceContext));
     assert_eq!(
         root.trace_id().to_string(),
         "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -532,8 +554,8 @@ fn the_callers_trace_is_continued() {
         root.parent_span_id().map(|s| s.to_string()).as_deref(),
         Some("00f067aa0ba902b7")
     );
-    assert!(root.has_remote_parent());
-    assert_eq!(user_of(root), Some("u_3"));
+    assert!(root.has_remote_parent() && root.link().is_none());
+    assert_eq!(user_of(&root), Some("u_3"));
 }
 
 /// A request answered in-process while a span is current (a test calling

@@ -3,23 +3,25 @@
 //! `.trace_context()`; B has the layer too. Checked on the wire (decoded
 //! OTLP): one trace id, B's root under A's client-side span with the
 //! remote-parent flag, A's root with the end-user, and the end-user in
-//! baggage only when both sides opt in.
+//! baggage only when A sends it and B believes its caller.
 
 mod export_support;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Extension, Router};
 use neatlogs::propagation::{Propagator, RequestBuilderExt};
-use neatlogs::tower::{RequestIdentity, TraceLayer};
+use neatlogs::tower::{RequestIdentity, TraceLayer, Trust};
 use neatlogs::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span as WireSpan;
 
-use export_support::{app_spans, auth, in_child, serve, str_attr, user_now, CurrentUser, Receiver};
+use export_support::{
+    app_spans, auth, hex, in_child, init_exporting_to, root_at, serve, str_attr, user_now,
+    CurrentUser, Receiver,
+};
 
 /// B: answers the end-user it sees, whether a `baggage` header came, and
 /// its trace id; opens a span of its own.
@@ -33,11 +35,17 @@ async fn answer(headers: HeaderMap) -> String {
     )
 }
 
-/// B, with the layer: trusting the caller's end-user in baggage or not.
+/// B, with the layer: an internal service whose callers' trace context is
+/// continued, believing the caller's end-user in baggage or not.
 fn service_b(trusting: bool) -> Router {
+    let trust = if trusting {
+        Trust::TraceContextAndEndUser
+    } else {
+        Trust::TraceContext
+    };
     Router::new()
         .route("/answer/{case}/{k}", get(answer))
-        .layer(TraceLayer::new().propagator(Propagator::new().end_user_baggage(trusting)))
+        .layer(TraceLayer::new().trust(move |_| trust))
 }
 
 #[derive(Clone)]
@@ -47,8 +55,9 @@ struct Peers {
     trusting: SocketAddr,
 }
 
-/// A: calls B inside a client-side span. Case `a`: neither side opts in
-/// to baggage; `b`: only A; `c`: only B; `d`: both. Answers A's trace id,
+/// A: calls B inside a client-side span. Case `a`: A does not send the
+/// end-user and B does not believe it; `b`: A sends, B does not believe;
+/// `c`: B would believe, A does not send; `d`: A sends and B believes. Answers A's trace id,
 /// the client span's id, and B's answer.
 async fn call(
     State(peers): State<Peers>,
@@ -66,7 +75,7 @@ async fn call(
         .instrument(async move {
             let request = peers.client.get(url);
             let request = if sends {
-                request.trace_context_with(&Propagator::new().end_user_baggage(true))
+                request.trace_context_with(&Propagator::new().send_end_user(true))
             } else {
                 request.trace_context()
             };
@@ -112,14 +121,7 @@ struct Answered {
 /// returns the answers and the spans on the wire.
 fn run(default_end_user: Option<&str>) -> (Vec<Answered>, Vec<WireSpan>) {
     let receiver = Receiver::start();
-    let mut config = neatlogs::Config::new()
-        .api_key("k")
-        .endpoint(receiver.url())
-        .schedule_delay(Duration::from_millis(20));
-    if let Some(user) = default_end_user {
-        config = config.end_user_id(user);
-    }
-    neatlogs::init(config).unwrap();
+    init_exporting_to(&receiver, default_end_user);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -170,19 +172,6 @@ fn run(default_end_user: Option<&str>) -> (Vec<Answered>, Vec<WireSpan>) {
     (answers, app_spans(&receiver.accepted_spans()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn root_at<'a>(spans: &'a [WireSpan], path: &str) -> &'a WireSpan {
-    let found: Vec<_> = spans
-        .iter()
-        .filter(|s| str_attr(&s.attributes, "url.path") == Some(path))
-        .collect();
-    assert_eq!(found.len(), 1, "one root for {path}");
-    found[0]
-}
-
 fn end_user(span: &WireSpan) -> Option<&str> {
     str_attr(&span.attributes, "neatlogs.end_user.id")
 }
@@ -201,7 +190,7 @@ fn two_services_share_one_trace() {
     for a in &answers {
         let (case, k) = (a.case, a.k);
         // In-process answers: one trace; B saw the end-user only with
-        // both opt-ins, and a baggage header only when A sent one.
+        // A sending and B believing, and a baggage header only when A sent one.
         assert_eq!(a.a_trace, a.b_trace, "case {case}: one trace id");
         let both = case == "d";
         let sent = case == "b" || case == "d";
@@ -268,7 +257,7 @@ fn two_services_share_one_trace() {
     );
 }
 
-/// Without both opt-ins, B resolves its end-user as any root does: here the
+/// Unless A sends and B believes, B resolves its end-user as any root does: here the
 /// `init` default, never the caller's; with both, the caller's wins.
 #[test]
 fn without_both_opt_ins_the_callee_resolves_its_own_end_user() {

@@ -24,14 +24,14 @@ fn main() {
 
     let mut g = criterion.benchmark_group("extract");
     g.bench_function("neatlogs", |b| {
-        b.iter(|| neatlogs.extract(black_box(&headers)))
+        b.iter(|| neatlogs::propagation::extract(black_box(&headers)))
     });
     g.bench_function("opentelemetry", |b| {
         b.iter(|| otel.extract(&HeaderExtractor(black_box(&headers))))
     });
     g.finish();
 
-    let neatlogs_cx = neatlogs.extract(&headers);
+    let neatlogs_cx = neatlogs::propagation::extract(&headers);
     let otel_cx = otel.extract(&HeaderExtractor(&headers));
     let mut g = criterion.benchmark_group("inject");
     g.bench_function("neatlogs", |b| {

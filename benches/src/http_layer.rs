@@ -25,7 +25,7 @@ use axum::Router;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, Uri};
 use http_body_util::BodyExt as _;
-use neatlogs::tower::{RequestIdentity, TraceLayer};
+use neatlogs::tower::{RequestIdentity, TraceLayer, Trust};
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tower::ServiceExt as _;
@@ -111,13 +111,16 @@ fn header_user(headers: &http::HeaderMap) -> Option<&str> {
 }
 
 /// The application behind `neatlogs::tower::TraceLayer`, the end-user from
-/// `x-user`; the root is named by axum's matched route.
+/// `x-user`; the root is named by axum's matched route. The caller's trace
+/// is continued (`Trust::TraceContext`), as the OpenTelemetry stack does.
 pub fn neatlogs_app() -> Router {
     bare_app().layer(
-        TraceLayer::new().identity(|parts| match header_user(&parts.headers) {
-            Some(user) => RequestIdentity::new().end_user_id(user),
-            None => RequestIdentity::default(),
-        }),
+        TraceLayer::new()
+            .identity(|parts| match header_user(&parts.headers) {
+                Some(user) => RequestIdentity::new().end_user_id(user),
+                None => RequestIdentity::default(),
+            })
+            .trust(|_| Trust::TraceContext),
     )
 }
 

@@ -49,7 +49,9 @@ export function invalid(message: string): NeatlogsError {
 
 /**
  * An id as given: `undefined` for not given (absent or empty), the id when
- * valid, an error when it is not a string, too long or has control characters.
+ * valid, an error when it is not a string, too long, has control or
+ * bidirectional-text control characters, is blank or has whitespace at
+ * either end (the Rust SDK's and the collector's rule).
  */
 export function checkId(what: string, value: unknown): string | undefined | NeatlogsError {
   if (value === undefined || value === null || value === '') return undefined;
@@ -61,8 +63,22 @@ export function checkId(what: string, value: unknown): string | undefined | Neat
   // C0, DEL and C1 controls: what Rust's char::is_control() rejects.
   const position = chars.findIndex((c) => /[\u0000-\u001f\u007f-\u009f]/.test(c));
   if (position >= 0) return invalid(`${what} contains a control character at position ${position}`);
+  // Bidi_Control characters: they make an id display as another one.
+  const bidi = chars.findIndex((c) => /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(c));
+  if (bidi >= 0) {
+    const code = chars[bidi].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return invalid(`${what} contains a bidirectional-text control character (U+${code}) at position ${bidi}`);
+  }
+  // Unicode White_Space at either end (what Rust's char::is_whitespace()
+  // matches): ids are rejected, never trimmed, and a blank id is invalid.
+  if (WHITESPACE.test(chars[0]) || WHITESPACE.test(chars[chars.length - 1])) {
+    return invalid(`${what} is blank or starts or ends with whitespace; ids are not trimmed`);
+  }
   return value;
 }
+
+/** One Unicode White_Space character (the set Rust's `char::is_whitespace` uses). */
+const WHITESPACE = /^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/;
 
 /** End-user metadata as JSON text, or an error when it is not a plain object or too large. */
 export function checkMetadata(what: string, value: unknown): string | undefined | NeatlogsError {

@@ -267,3 +267,53 @@ fn a_resource_default_end_user_belongs_to_roots_without_one() {
     );
     assert_eq!(second.end_user_metadata, None);
 }
+
+/// A sender's invalid end-user id (blank, padded, a bidi override, a
+/// control character, over 256 characters) is no end-user: the trace is
+/// stored without one, and the resource's default never stands in for it.
+/// A valid id and an invalid resource default behave the same way.
+#[test]
+fn an_invalid_end_user_from_a_sender_is_none_never_the_resource_default() {
+    let resource = |default: &str| Resource {
+        attributes: vec![
+            s("service.name", "py-app"),
+            s("neatlogs.end_user.id", default),
+        ],
+        ..Default::default()
+    };
+    let long = "x".repeat(300);
+    let bad = ["   ", " u_pad ", "u_\u{202E}evil", "u\n1", long.as_str()];
+    let mut store = Store::in_memory().unwrap();
+    for (i, id) in bad.iter().enumerate() {
+        let trace = i as u64 + 1;
+        for key in ["neatlogs.end_user.id", "enduser.id"] {
+            let trace = if key == "enduser.id" {
+                trace + 100
+            } else {
+                trace
+            };
+            let spans = vec![plain(trace, trace * 10, None, "root", 0, vec![s(key, id)])];
+            store
+                .write(&batch_from_otlp(&request(resource("u_default"), spans)).unwrap())
+                .unwrap();
+            let t = store.trace(&trace_hex(trace)).unwrap().unwrap().trace;
+            assert_eq!(t.end_user, None, "{key} = {id:?}");
+        }
+    }
+    // An invalid resource default is no default.
+    let spans = vec![plain(50, 500, None, "root", 0, vec![])];
+    store
+        .write(&batch_from_otlp(&request(resource(" u_pad"), spans)).unwrap())
+        .unwrap();
+    let t = store.trace(&trace_hex(50)).unwrap().unwrap().trace;
+    assert_eq!(t.end_user, None);
+    let users = store
+        .users(&Default::default(), UserSort::default())
+        .unwrap();
+    assert!(
+        users.users.is_empty(),
+        "no end-user at all: {:?}",
+        users.users
+    );
+    assert_eq!(users.traces_without_end_user, 2 * bad.len() as i64 + 1);
+}

@@ -350,12 +350,33 @@ impl Gen<'_> {
         }
         // The trace root owns the identity; on a nested span (or when tracing
         // is off) these values would be ignored, so their expressions are not
-        // evaluated at all: no cost, and no side effects, off the root.
+        // evaluated at all: no cost, and no side effects, off the root. A
+        // nested span says so (at `warn` once per function), spanned at the
+        // function's name so the diagnostic names the user's code.
+        let given: Vec<&str> = [
+            args.end_user_id.is_some().then_some("end_user_id"),
+            args.end_user_metadata
+                .is_some()
+                .then_some("end_user_metadata"),
+            args.session_id.is_some().then_some("session_id"),
+            args.tags
+                .as_ref()
+                .filter(|t| !t.tags.is_empty())
+                .map(|_| "tags"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let given = LitStr::new(&given.join(", "), at);
+        let ignored = quote_spanned! {at=>
+            #private::SpanBuilder::identity_ignored(&#builder, #given);
+        };
         out.extend(quote! {
             let #builder = if #private::SpanBuilder::is_root(&#builder) {
                 #set
                 #builder
             } else {
+                #ignored
                 #builder
             };
         });

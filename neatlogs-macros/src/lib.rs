@@ -79,7 +79,10 @@ mod kinds;
 /// `end_user_id`, `end_user_metadata` and `session_id` set the trace's
 /// identity, and beat the `init` defaults (an empty id counts as not given).
 /// Called inside a trace, it is a **child**: it belongs to the root's
-/// end-user, and those three (and `tags`) have no effect.
+/// end-user, and those three (and `tags`) have no effect; the first such
+/// call of each function logs a warning naming the trace it joined (later
+/// ones log at `debug`). A function that must start a trace of its own
+/// wherever it is called opens one with `neatlogs::new_trace(..)` instead.
 ///
 /// The expressions are evaluated inside the function, with the arguments in
 /// scope, before the body runs — **and only when the span is a root**. On a

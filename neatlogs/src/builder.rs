@@ -10,18 +10,22 @@ use crate::capture;
 use crate::content::{Captured, Details, Site};
 use crate::guard::SpanGuard;
 use crate::id;
-use crate::identity::{self, Given, IntoEndUserId, Problem};
+use crate::identity::{self, EndUserId, Given, IdInput, IntoEndUserId, Problem};
 use crate::instrument::{Instrumented, Span};
 use crate::kind::SpanKind;
 use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
+use crate::record::SpanEvent;
 use crate::record::{Attributes, SpanName, Value};
 use crate::runtime;
-use crate::trace::{Remote, SpanContext, Trace};
+use crate::trace::{Link, Remote, SpanContext, Trace};
 
 /// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
-/// if a span is already current.
+/// if a span is already current: root or child is decided here, where the
+/// builder is made. For work that must be a trace of its own even inside
+/// another trace (a background job spawned from a request), use
+/// [`new_trace`].
 ///
 /// ```
 /// # neatlogs::testing::with_capture(|| {
@@ -36,6 +40,92 @@ use crate::trace::{Remote, SpanContext, Trace};
 #[inline(always)]
 pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
     SpanBuilder::new(SpanKind::Workflow, SpanName::from(name.into()))
+}
+
+/// Open a new trace named `name` (a [`SpanKind::Workflow`] root), always:
+/// whatever span is current here, this is a trace of its own, with its own
+/// end-user (the one given, else the `init` default, else none; never the
+/// current trace's).
+///
+/// When a span is current where the builder is made, the two traces are
+/// tied both ways: the new root carries an OTLP span link to that span, and
+/// that span (when it is open on this thread) gets the event
+/// `neatlogs.trace.spawned` naming the new trace's id. Use it for a job
+/// spawned from inside a request:
+///
+/// ```
+/// # neatlogs::testing::with_capture(|| {
+/// let _request = neatlogs::trace("request").end_user_id("u_1").enter();
+/// let job = neatlogs::new_trace("nightly-export")
+///     .end_user_id("u_2")
+///     .instrument(async { neatlogs::current_end_user() });
+/// // `tokio::spawn(job)`: a trace of its own, for u_2, linked to the request.
+/// # let user = futures_lite_block_on(job);
+/// # assert_eq!(user.unwrap().id().as_str(), "u_2");
+/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let waker = std::task::Waker::noop();
+/// #     let mut cx = std::task::Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # });
+/// ```
+pub fn new_trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
+    if !runtime::enabled() {
+        return SpanBuilder {
+            state: State::Disabled,
+        };
+    }
+    let (link, spawned_from_open) = match local::parent() {
+        Parent::Unknown => {
+            return SpanBuilder {
+                state: State::Disabled,
+            }
+        }
+        Parent::Root => (None, false),
+        Parent::Child(cx) => (
+            Some(Link {
+                trace_id: cx.trace.trace_id,
+                span_id: cx.span_id,
+            }),
+            true,
+        ),
+        Parent::Remote(remote) => (
+            Some(Link {
+                trace_id: remote.trace_id,
+                span_id: remote.span_id,
+            }),
+            false,
+        ),
+    };
+    let trace_id = id::new_trace_id();
+    if spawned_from_open {
+        // The spawning side names the new trace, so each trace can be found
+        // from the other (the link goes the other way).
+        local::with(|l| {
+            if let Some(span) = l.top_open_mut() {
+                span.details().events.push(SpanEvent::now(
+                    Cow::Borrowed(crate::wire::span::TRACE_SPAWNED),
+                    vec![(
+                        Cow::Borrowed(crate::wire::span::TRACE_SPAWNED_TRACE_ID),
+                        Value::from(trace_id.to_string()),
+                    )],
+                ));
+            }
+        });
+    }
+    SpanBuilder {
+        state: State::Enabled(Pending {
+            name: SpanName::from(name.into()),
+            kind: SpanKind::Workflow,
+            parent: None,
+            extras: Some(Box::new(Extras {
+                link,
+                trace_id: Some(trace_id),
+                ..Extras::default()
+            })),
+        }),
+    }
 }
 
 /// Open a span of any kind: a child of the current span, or a trace root if
@@ -105,6 +195,10 @@ struct Extras {
     /// The caller's position, for a root that continues a trace from
     /// another process.
     remote: Option<Arc<Remote>>,
+    /// A span of another trace this root was started from (a span link).
+    link: Option<Link>,
+    /// The new trace's id, when chosen before the root opens.
+    trace_id: Option<id::TraceId>,
 }
 
 impl fmt::Debug for SpanBuilder {
@@ -178,18 +272,49 @@ impl SpanBuilder {
         }
     }
 
-    /// The root's extras; `None` (with a debug diagnostic) on a child.
+    /// The root's extras; `None` on a child, with a warning the first time
+    /// per call site.
+    #[track_caller]
     fn root_extras(&mut self, what: &str) -> Option<&mut Extras> {
-        if let State::Enabled(p) = &self.state {
-            if p.parent.is_some() {
-                log::debug!(
-                    "neatlogs: {what} on nested span `{}` has no effect; the trace root owns the identity",
-                    p.name
-                );
-                return None;
-            }
+        if !self.is_root() {
+            self.identity_ignored(what);
+            return None;
         }
         self.extras()
+    }
+
+    /// Say that identity given to this span has no effect, when it is a
+    /// nested span: at `warn` the first time per call site, at `debug`
+    /// after. The `#[neatlogs::span]` macro calls it on a nested span
+    /// instead of evaluating the identity expressions. Not public API.
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn identity_ignored(&self, what: &str) {
+        let State::Enabled(p) = &self.state else {
+            return;
+        };
+        if p.parent.is_none() {
+            return;
+        }
+        let at = std::panic::Location::caller();
+        let site = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (at.file(), at.line(), at.column()).hash(&mut h);
+            h.finish()
+        };
+        if identity::first_time_at(site) {
+            log::warn!(
+                "neatlogs: {what} on nested span `{}` ({at}) has no effect: the span opens inside trace {} and its root owns the identity; to start a trace of its own, use neatlogs::new_trace (further occurrences here are logged at debug)",
+                p.name,
+                p.parent.as_ref().map(|c| c.trace.trace_id.to_string()).unwrap_or_default(),
+            );
+        } else {
+            log::debug!(
+                "neatlogs: {what} on nested span `{}` ({at}) has no effect; the trace root owns the identity",
+                p.name
+            );
+        }
     }
 
     /// Set the trace's end-user (root only; beats the `init` default).
@@ -199,6 +324,7 @@ impl SpanBuilder {
     /// (longer than [`MAX_END_USER_ID_CHARS`](crate::MAX_END_USER_ID_CHARS),
     /// or with control characters) is dropped with a warning, and the trace
     /// then has **no** end-user: it never falls back to the default.
+    #[track_caller]
     pub fn end_user_id(mut self, id: impl IntoEndUserId) -> Self {
         if let Some(extras) = self.root_extras("end_user_id") {
             extras.identity.end_user = Some(id.into_end_user_id());
@@ -211,6 +337,7 @@ impl SpanBuilder {
     /// [`MAX_END_USER_METADATA_BYTES`](crate::MAX_END_USER_METADATA_BYTES).
     /// Anything else is dropped with a warning. Metadata travels with the id
     /// it was given with: without an explicit id, it is ignored.
+    #[track_caller]
     pub fn end_user_metadata<T: serde::Serialize>(mut self, metadata: T) -> Self {
         if let Some(extras) = self.root_extras("end_user_metadata") {
             extras.identity.metadata = Some(identity::metadata_from(&metadata));
@@ -220,6 +347,7 @@ impl SpanBuilder {
 
     /// Set the trace's session (root only; beats the `init` session). Empty
     /// means "not given".
+    #[track_caller]
     pub fn session_id(mut self, session: impl AsRef<str>) -> Self {
         if let Some(extras) = self.root_extras("session_id") {
             extras.identity.session = Some(identity::parse_session(session.as_ref()));
@@ -228,6 +356,7 @@ impl SpanBuilder {
     }
 
     /// Tags for this trace (root only), exported as `tag.tags`.
+    #[track_caller]
     pub fn tags<I, S>(mut self, tags: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -413,8 +542,18 @@ impl Pending {
                     attributes,
                     details,
                     remote,
+                    link,
+                    trace_id,
                 } = extras.map(|e| *e).unwrap_or_default();
-                let trace = new_trace(span_id, name.as_str(), identity, tags, remote);
+                let trace = root_trace(RootTrace {
+                    root_span_id: span_id,
+                    name: &name,
+                    given: identity,
+                    tags,
+                    remote,
+                    link,
+                    trace_id,
+                });
                 let mut span =
                     OpenSpan::start(SpanContext { trace, span_id }, None, name, kind, attributes);
                 span.details = details;
@@ -449,10 +588,10 @@ pub(crate) fn open_span(
         parent,
         extras: Some(Box::new(Extras {
             identity,
-            tags: Vec::new(),
             attributes,
             details,
             remote,
+            ..Extras::default()
         })),
     }
     .open()
@@ -460,13 +599,15 @@ pub(crate) fn open_span(
 
 /// The root of a request this process answers: it continues the caller's
 /// trace when `caller` is given (read from the request's headers), else
-/// starts a trace of its own, whatever span is current on this thread, so
-/// the request's identity is always its own. Records nothing when tracing
-/// is off, or on a thread that must not be traced (the exporter's).
+/// starts a trace of its own (linked to `link`, an untrusted caller's span,
+/// when given), whatever span is current on this thread, so the request's
+/// identity is always its own. Records nothing when tracing is off, or on a
+/// thread that must not be traced (the exporter's).
 #[cfg(feature = "tower")]
 pub(crate) fn request_root(
     name: SpanName,
     caller: Option<Arc<Remote>>,
+    link: Option<Link>,
     identity: Given,
 ) -> SpanBuilder {
     if !runtime::enabled() || matches!(local::parent(), Parent::Unknown) {
@@ -482,66 +623,126 @@ pub(crate) fn request_root(
             extras: Some(Box::new(Extras {
                 identity,
                 remote: caller,
+                link,
                 ..Extras::default()
             })),
         }),
     }
 }
 
-/// A new trace for a root: its identity resolved against the `init`
-/// default, its sink chosen. A root that continues a caller's trace keeps
-/// the caller's trace id, and the caller's end-user when it came in
-/// accepted baggage: that end-user beats any other, so the trace never
-/// carries two.
-fn new_trace(
+/// What a root's trace is made from.
+struct RootTrace<'a> {
     root_span_id: id::SpanId,
-    name: &str,
-    mut given: Given,
+    name: &'a SpanName,
+    given: Given,
     tags: Vec<String>,
     remote: Option<Arc<Remote>>,
-) -> Arc<Trace> {
-    if let Some(caller) = remote.as_ref().and_then(|r| r.end_user.clone()) {
-        let same = matches!(&given.end_user, Some(identity::IdInput::Valid(id)) if *id == caller);
-        if !same {
-            if matches!(
-                &given.end_user,
-                Some(identity::IdInput::Valid(_) | identity::IdInput::Invalid(_))
-            ) {
-                log::warn!(
-                    "neatlogs: trace `{name}`: the end-user given differs from the caller's (from baggage); the caller's is kept, so the trace has one end-user"
-                );
+    link: Option<Link>,
+    trace_id: Option<id::TraceId>,
+}
+
+/// A new trace for a root: its identity resolved, its sink chosen. A root
+/// that continues a caller's trace keeps the caller's trace id.
+///
+/// The end-user, in order: an id given here (what the application
+/// authenticated; an invalid one means none), else the one a believed
+/// caller asserted in baggage (an invalid one means none), else the `init`
+/// default, else none. A value set aside is never replaced by a fallback.
+fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
+    let RootTrace {
+        root_span_id,
+        name,
+        mut given,
+        tags,
+        remote,
+        link,
+        trace_id,
+    } = root;
+    let caller = remote.as_ref().and_then(|r| r.end_user.as_ref());
+    let explicit = matches!(
+        &given.end_user,
+        Some(IdInput::Valid(_) | IdInput::Invalid(_))
+    );
+    let mut id_from_baggage = false;
+    match (caller, explicit) {
+        (Some(IdInput::Valid(asserted)), true) => {
+            if let Some(IdInput::Valid(own)) = &given.end_user {
+                if own != asserted {
+                    warn_conflict(name.as_str(), own, asserted);
+                }
             }
-            given.end_user = Some(identity::IdInput::Valid(caller));
-            given.metadata = None;
         }
+        (Some(asserted @ (IdInput::Valid(_) | IdInput::Invalid(_))), false) => {
+            given.end_user = Some(asserted.clone());
+            given.metadata = None;
+            id_from_baggage = true;
+        }
+        _ => {}
     }
+    // Where a value set aside came from, named in its warning (made only
+    // when there is one: most roots have nothing to report).
+    let given_at = given.origin;
+    let origin = |of_id: bool| -> String {
+        if of_id && id_from_baggage {
+            return "sent by the caller in baggage".to_owned();
+        }
+        match name.code() {
+            Some(code) => format!(
+                "given to #[neatlogs::span] `{}` ({}:{})",
+                code.function, code.file, code.line
+            ),
+            None => given_at.unwrap_or("given to the trace builder").to_owned(),
+        }
+    };
     let resolved = identity::resolve(given, runtime::defaults(), |problem| {
         match problem {
         Problem::EndUserId(e) => log::warn!(
-            "neatlogs: trace `{name}`: {e}; the id is dropped and the trace is kept without an end-user (no fallback to the default)"
+            "neatlogs: trace `{name}`: the end_user_id {} is invalid ({e}); the id is dropped and the trace is kept without an end-user (no fallback to the default)",
+            origin(true)
         ),
-        Problem::Metadata(e) => {
-            log::warn!("neatlogs: trace `{name}`: {e}; metadata dropped, end-user kept")
-        }
+        Problem::Metadata(e) => log::warn!(
+            "neatlogs: trace `{name}`: the end_user_metadata {} is invalid ({e}); metadata dropped, end-user kept",
+            origin(false)
+        ),
         Problem::MetadataWithoutId => log::debug!(
             "neatlogs: trace `{name}`: end_user_metadata without end_user_id is ignored; metadata travels with its id"
         ),
-        Problem::Session(e) => {
-            log::warn!("neatlogs: trace `{name}`: {e}; the trace is kept without a session")
-        }
+        Problem::Session(e) => log::warn!(
+            "neatlogs: trace `{name}`: the session_id {} is invalid ({e}); the trace is kept without a session",
+            origin(false)
+        ),
     }
     });
     Arc::new(Trace {
         trace_id: remote
             .as_ref()
-            .map_or_else(id::new_trace_id, |r| r.trace_id),
+            .map(|r| r.trace_id)
+            .or(trace_id)
+            .unwrap_or_else(id::new_trace_id),
         root_span_id,
         end_user: resolved.end_user,
         session: resolved.session,
         tags,
         sink: capture::sink_for_new_root(),
         remote,
+        link,
     })
+}
+
+/// The application's own end-user beat the one a believed caller asserted:
+/// one warning with both ids the first time, `debug` after.
+fn warn_conflict(name: &str, own: &EndUserId, asserted: &EndUserId) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        log::warn!(
+            "neatlogs: trace `{name}`: the caller asserted end-user {asserted:?} in baggage but the application gave {own:?}; the application's is kept (later conflicts are logged at debug)"
+        );
+    } else {
+        log::debug!(
+            "neatlogs: trace `{name}`: baggage end-user {asserted:?} set aside for the application's {own:?}"
+        );
+    }
 }
 
 #[cfg(test)]

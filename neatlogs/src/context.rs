@@ -157,11 +157,16 @@ impl Context {
     }
 
     /// The end-user of the trace this context is in. For a caller's
-    /// position, the end-user it sent in baggage, when accepted.
+    /// position, the valid end-user it asserted in baggage, when the
+    /// application chose to believe it
+    /// ([`extract_trusting_end_user`](crate::propagation::extract_trusting_end_user)).
     pub fn end_user(&self) -> Option<EndUser> {
         match self.at.as_ref()? {
             Position::Local(cx) => cx.trace.end_user.clone(),
-            Position::Remote(remote) => remote.end_user.clone().map(|id| EndUser::new(id, None)),
+            Position::Remote(remote) => match &remote.end_user {
+                Some(crate::identity::IdInput::Valid(id)) => Some(EndUser::new(id.clone(), None)),
+                _ => None,
+            },
         }
     }
 

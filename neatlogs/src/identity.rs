@@ -49,6 +49,31 @@ pub enum IdentityError {
         /// Character index of the first control character.
         position: usize,
     },
+    /// The id contains a bidirectional-text control (U+061C, U+200E,
+    /// U+200F, U+202A–U+202E, U+2066–U+2069): it would display as another
+    /// id than the one stored.
+    #[error("{what} contains a bidirectional-text control character (U+{code:04X}) at position {position}")]
+    BidiControl {
+        /// Which value (`end_user_id`, `session_id`).
+        what: &'static str,
+        /// Character index of the first one.
+        position: usize,
+        /// Its code point.
+        code: u32,
+    },
+    /// The id is blank, or starts or ends with whitespace: ids are never
+    /// trimmed, so `" u_1"` is not silently the same user as `"u_1"`.
+    #[error("{what} is blank or starts or ends with whitespace; ids are not trimmed")]
+    Whitespace {
+        /// Which value (`end_user_id`, `session_id`).
+        what: &'static str,
+    },
+    /// The id is not UTF-8 once percent-decoded (from W3C `baggage`).
+    #[error("{what} is not valid UTF-8 once percent-decoded")]
+    NotUtf8 {
+        /// Which value (`end_user_id`).
+        what: &'static str,
+    },
     /// The metadata is not a JSON object.
     #[error("end_user_metadata must be a JSON object, got {found}")]
     MetadataNotObject {
@@ -68,9 +93,24 @@ pub enum IdentityError {
     },
 }
 
-fn validate_id(what: &'static str, s: &str, max: usize) -> Result<(), IdentityError> {
-    // Fast path: short printable ASCII, the shape of nearly every real id.
-    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+/// Bidi_Control characters (Unicode): they reorder how the text around
+/// them is displayed, so an id holding one shows as another id.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The rule every identity value follows, here and in the collector: not
+/// blank, no whitespace at either end (never trimmed), no control or
+/// bidirectional-text control characters, at most `max` characters.
+pub(crate) fn validate_id(what: &'static str, s: &str, max: usize) -> Result<(), IdentityError> {
+    let b = s.as_bytes();
+    // Fast path: short printable ASCII with no space at either end, the
+    // shape of nearly every real id.
+    if b.len() <= max
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && b.iter().all(|b| (0x20..0x7f).contains(b))
+    {
         return Ok(());
     }
     // Count characters only as far as needed: a 10 MB string must not cost
@@ -79,6 +119,13 @@ fn validate_id(what: &'static str, s: &str, max: usize) -> Result<(), IdentityEr
     for (position, c) in s.chars().enumerate() {
         if c.is_control() {
             return Err(IdentityError::ControlCharacter { what, position });
+        }
+        if is_bidi_control(c) {
+            return Err(IdentityError::BidiControl {
+                what,
+                position,
+                code: u32::from(c),
+            });
         }
         len += 1;
         if len > max {
@@ -89,13 +136,19 @@ fn validate_id(what: &'static str, s: &str, max: usize) -> Result<(), IdentityEr
             });
         }
     }
+    let ends_blank = |c: Option<char>| c.is_some_and(char::is_whitespace);
+    if ends_blank(s.chars().next()) || ends_blank(s.chars().next_back()) {
+        return Err(IdentityError::Whitespace { what });
+    }
     Ok(())
 }
 
 /// The id of an application end-user: the person using the AI product.
 ///
 /// Validated on construction: not empty, at most [`MAX_END_USER_ID_CHARS`]
-/// characters, no control characters. Cheap to clone.
+/// characters, no control characters, no bidirectional-text controls, not
+/// blank and no whitespace at either end (ids are never trimmed: `" u_1"`
+/// is rejected, not turned into `"u_1"`). Cheap to clone.
 ///
 /// ```
 /// let id = neatlogs::EndUserId::new("u_812").unwrap();
@@ -120,6 +173,9 @@ impl EndUserId {
     /// use neatlogs::EndUserId;
     /// assert!(EndUserId::parse("").unwrap().is_none());
     /// assert!(EndUserId::parse("u\n1").is_err());
+    /// assert!(EndUserId::parse("   ").is_err());
+    /// assert!(EndUserId::parse(" u_1 ").is_err());
+    /// assert!(EndUserId::parse("u_\u{202E}1").is_err());
     /// ```
     pub fn parse(id: &str) -> Result<Option<Self>, IdentityError> {
         if id.is_empty() {
@@ -471,6 +527,24 @@ pub(crate) struct Given {
     pub(crate) end_user: Option<IdInput<EndUserId>>,
     pub(crate) metadata: Option<Result<Arc<Metadata>, IdentityError>>,
     pub(crate) session: Option<IdInput<SessionId>>,
+    /// Where it was given, for the warning about a value set aside
+    /// ("returned by the TraceLayer identity function"); `None` for a
+    /// builder.
+    pub(crate) origin: Option<&'static str>,
+}
+
+/// Whether this is the first time a diagnostic is given for `site` (a call
+/// site, a callsite of `tracing`): one warning per place in the code, not
+/// one per call. Past 1,024 places, every later one counts as seen.
+pub(crate) fn first_time_at(site: u64) -> bool {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static SEEN: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
+    let Ok(mut seen) = SEEN.lock() else {
+        return false;
+    };
+    let seen = seen.get_or_insert_with(HashSet::new);
+    seen.len() < 1024 && seen.insert(site)
 }
 
 /// An identity after resolution: what a trace (or the `init` default) carries.
@@ -561,6 +635,38 @@ mod tests {
             "u_1\n".into_end_user_id(),
             IdInput::Invalid(IdentityError::ControlCharacter { position: 3, .. })
         ));
+    }
+
+    #[test]
+    fn blank_padded_and_bidi_are_invalid() {
+        for bad in ["   ", " u_pad ", "u_pad ", " u", "u_1\u{3000}", "\u{a0}"] {
+            assert!(
+                matches!(
+                    bad.into_end_user_id(),
+                    IdInput::Invalid(IdentityError::Whitespace { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        for (bad, at) in [
+            ("u_\u{202E}1", 2),
+            ("\u{2066}u", 0),
+            ("é\u{200F}", 1),
+            ("a\u{061C}", 1),
+        ] {
+            assert!(
+                matches!(bad.into_end_user_id(), IdInput::Invalid(IdentityError::BidiControl { position, .. }) if position == at),
+                "{bad:?}"
+            );
+        }
+        // Inner spaces and other scripts are ids.
+        for good in ["u 812", "用户_1", "ü"] {
+            assert!(
+                matches!(good.into_end_user_id(), IdInput::Valid(_)),
+                "{good:?}"
+            );
+        }
+        assert!(matches!(parse_session(" s"), IdInput::Invalid(_)));
     }
 
     #[test]

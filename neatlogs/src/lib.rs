@@ -180,7 +180,7 @@ pub mod wire;
 /// spans (feature `tracing`): see [`tracing`](mod@tracing).
 #[cfg(feature = "tracing")]
 pub use crate::tracing::layer as tracing_layer;
-pub use builder::{span, trace, SpanBuilder};
+pub use builder::{new_trace, span, trace, SpanBuilder};
 pub use config::{Config, InitError};
 pub use content::{Captured, CodeLocation, MASK_FAILED};
 pub use context::{

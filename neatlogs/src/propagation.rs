@@ -9,17 +9,26 @@
 //! (`Span.flags` bit `IS_REMOTE`). It owns the identity in this process,
 //! with the usual precedence (explicit > `init` default > none).
 //!
-//! # The end-user across services
+//! # The end-user across services: sending and believing are separate
 //!
-//! An end-user id that crosses a trust boundary must not be believed by
-//! default, so it travels only when **both sides opt in**: the caller's
-//! [`Propagator::end_user_baggage`] writes it in W3C `baggage` (key
-//! `neatlogs.end_user.id`), and the callee's reads it. When accepted, it is
-//! the continued trace's end-user whatever else is given there (a different
-//! explicit id is dropped with a warning), so the callee's spans never carry
-//! an end-user other than the caller's root; [`current_end_user`] returns
-//! it. Without the opt-in on either side, baggage is neither written nor
-//! read.
+//! An end-user id that arrives from the network is hearsay. Sending the
+//! trace's end-user to the services you call and believing the one your
+//! callers send are two separate decisions:
+//!
+//! - **Sending** is a setting: [`Propagator::send_end_user`] writes it in
+//!   W3C `baggage` (key `neatlogs.end_user.id`) on every request it
+//!   injects into.
+//! - **Believing** is decided per request, by the application:
+//!   [`extract`] never reads baggage; [`extract_trusting_end_user`] does,
+//!   and is for a request whose caller the application has authenticated
+//!   as allowed to assert an end-user (an internal network, a service
+//!   token, mTLS). The HTTP layer asks the same question of every request
+//!   ([`TraceLayer::trust`](crate::tower::TraceLayer::trust)).
+//!
+//! A believed end-user is the continued trace's end-user only when the
+//! application gives none of its own: what the application authenticated
+//! beats what a caller asserts (a conflict is logged with both ids). An
+//! invalid one gives a trace with no end-user, never the `init` default.
 //!
 //! ```
 //! use neatlogs::propagation::{self, Propagator};
@@ -27,12 +36,12 @@
 //! // Service A, inside its request's trace:
 //! let _root = neatlogs::trace("gateway").end_user_id("u_812").enter();
 //! let mut headers = http::HeaderMap::new();
-//! Propagator::new().end_user_baggage(true).inject(&mut headers);
+//! Propagator::new().send_end_user(true).inject(&mut headers);
 //! let caller = neatlogs::current_trace_id();
 //! drop(_root);
 //!
-//! // Service B, on the request's headers:
-//! let cx = Propagator::new().end_user_baggage(true).extract(&headers);
+//! // Service B, on a request its authentication says came from A:
+//! let cx = propagation::extract_trusting_end_user(&headers);
 //! let _g = cx.attach();
 //! let _root = neatlogs::trace("agent").enter();
 //! assert_eq!(neatlogs::current_trace_id(), caller);
@@ -40,18 +49,24 @@
 //! # });
 //! ```
 //!
+//! # Continuing a caller's trace, or linking to it
+//!
+//! A root opened inside an extracted context continues the caller's trace
+//! (same trace id, the caller's span as parent). A public edge need not:
+//! [`new_trace`](crate::new_trace) opened there starts a trace of its own
+//! with a span link to the caller's span, so a stranger's `traceparent`
+//! cannot place this service's spans inside a trace of its choosing.
+//!
 //! Neatlogs records every continued trace, whatever the caller's sampled
 //! flag, and sends `01` (sampled) on.
 //!
-//! [`current_end_user`]: crate::current_end_user
-
 use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderValue};
 
 use crate::context::{Context, Position};
 use crate::id::{SpanId, TraceId};
-use crate::identity::EndUserId;
+use crate::identity::{EndUserId, IdInput};
 use crate::trace::Remote;
 
 /// The W3C Trace Context header with the caller's trace and span ids.
@@ -60,7 +75,8 @@ pub const TRACEPARENT: &str = "traceparent";
 pub const TRACESTATE: &str = "tracestate";
 /// The W3C Baggage header.
 pub const BAGGAGE: &str = "baggage";
-/// The `baggage` key the end-user id travels under, when both sides opt in.
+/// The `baggage` key the end-user id travels under, when the caller sends
+/// it and the receiver believes it.
 pub const BAGGAGE_END_USER_ID: &str = crate::wire::span::END_USER_ID;
 
 /// The longest `tracestate` passed on (W3C Trace Context: vendors must
@@ -85,9 +101,16 @@ pub fn inject(headers: &mut HeaderMap) -> bool {
     Propagator::new().inject(headers)
 }
 
-/// Read a caller's position from `headers`; baggage is ignored. An empty
-/// context (spans opened in it start a new trace) when there is no valid
-/// `traceparent`. See [`Propagator::extract`].
+/// Read a caller's position from `headers`; baggage is never read. An
+/// empty context (spans opened in it start a new trace) when there is no
+/// valid `traceparent` (missing, malformed, all-zero ids, a version this
+/// reader does not know the shape of).
+///
+/// The returned context, once [attached](Context::attach) (or given to a
+/// future with [`FutureExt::with_context`](crate::FutureExt::with_context)),
+/// makes the next span opened a root that continues the caller's trace,
+/// with its end-user resolved in this process (explicit, else the `init`
+/// default, else none).
 ///
 /// ```
 /// let mut headers = http::HeaderMap::new();
@@ -95,36 +118,82 @@ pub fn inject(headers: &mut HeaderMap) -> bool {
 ///     "traceparent",
 ///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap(),
 /// );
+/// headers.insert("baggage", "neatlogs.end_user.id=u_victim".parse().unwrap());
 /// let cx = neatlogs::propagation::extract(&headers);
 /// assert!(cx.is_remote());
 /// assert_eq!(cx.trace_id().unwrap().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert!(cx.end_user().is_none(), "baggage is not believed");
 /// ```
 pub fn extract(headers: &HeaderMap) -> Context {
-    Propagator::new().extract(headers)
+    read_caller(headers, false).map_or_else(Context::default, Context::remote)
 }
 
-/// How trace context is written into and read from headers: W3C
-/// `traceparent` and `tracestate` always, the end-user in `baggage` only
-/// when [opted in](Propagator::end_user_baggage).
+/// [`extract`], and believe the end-user the caller asserts in `baggage`
+/// (`neatlogs.end_user.id`): call it only for a request whose caller the
+/// application has authenticated as allowed to assert an end-user (an
+/// internal network, a service token, mTLS), never on a request from the
+/// public.
+///
+/// The asserted end-user becomes the continued trace's when the root
+/// opened there is given none of its own (an id given on the root wins; a
+/// conflict is logged with both ids). An invalid one (a control or
+/// bidirectional-text character, blank, padded, over 256 characters) is
+/// dropped with a warning and the trace has no end-user: never the `init`
+/// default.
+pub fn extract_trusting_end_user(headers: &HeaderMap) -> Context {
+    read_caller(headers, true).map_or_else(Context::default, Context::remote)
+}
+
+/// The caller's position in `headers`, with its baggage end-user when
+/// `believe_end_user`; `None` without a valid `traceparent`.
+pub(crate) fn read_caller(headers: &HeaderMap, believe_end_user: bool) -> Option<Arc<Remote>> {
+    let parsed = headers
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_traceparent);
+    let Some((trace_id, span_id)) = parsed else {
+        if headers.contains_key(TRACEPARENT) {
+            log::debug!(
+                "neatlogs: ignoring an invalid traceparent header; the request starts a new trace"
+            );
+        }
+        return None;
+    };
+    Some(Arc::new(Remote {
+        trace_id,
+        span_id,
+        trace_state: trace_state(headers),
+        end_user: if believe_end_user {
+            baggage_end_user(headers)
+        } else {
+            None
+        },
+    }))
+}
+
+/// How trace context is written into outgoing headers: W3C `traceparent`
+/// and `tracestate` always, the trace's end-user in `baggage` only when
+/// [sending it](Propagator::send_end_user) is turned on. Reading is
+/// [`extract`] and [`extract_trusting_end_user`]: what a service believes
+/// is decided per request, not here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Propagator {
-    end_user_baggage: bool,
+    send_end_user: bool,
 }
 
 impl Propagator {
     /// `traceparent` and `tracestate` only: the end-user does not travel.
     pub const fn new() -> Self {
         Propagator {
-            end_user_baggage: false,
+            send_end_user: false,
         }
     }
 
-    /// Whether the end-user id travels in `baggage`: written by
-    /// [`inject`](Propagator::inject), believed by
-    /// [`extract`](Propagator::extract). Turn it on only between services
-    /// that trust each other, on both sides.
-    pub const fn end_user_baggage(mut self, on: bool) -> Self {
-        self.end_user_baggage = on;
+    /// Whether [`inject`](Propagator::inject) writes the trace's end-user
+    /// into `baggage`. Turn it on for calls to services that are yours; the
+    /// called service still decides, per request, whether to believe it.
+    pub const fn send_end_user(mut self, on: bool) -> Self {
+        self.send_end_user = on;
         self
     }
 
@@ -136,7 +205,7 @@ impl Propagator {
 
     /// Write `cx`'s position into `headers`: `traceparent` (replacing one
     /// already there), `tracestate` when the trace came with one, and, when
-    /// opted in, the trace's end-user as the `baggage` member
+    /// sending is on, the trace's end-user as the `baggage` member
     /// `neatlogs.end_user.id` (other members are kept). `false` (and
     /// `headers` untouched) when `cx` is not in a trace.
     pub fn inject_context(&self, cx: &Context, headers: &mut HeaderMap) -> bool {
@@ -152,7 +221,10 @@ impl Propagator {
                 remote.trace_id,
                 remote.span_id,
                 remote.trace_state.clone(),
-                remote.end_user.clone(),
+                match &remote.end_user {
+                    Some(IdInput::Valid(id)) => Some(id.clone()),
+                    _ => None,
+                },
             ),
         };
         let traceparent = format!("00-{trace_id}-{span_id}-01");
@@ -168,45 +240,10 @@ impl Propagator {
                 headers.remove(TRACESTATE);
             }
         }
-        if self.end_user_baggage {
+        if self.send_end_user {
             set_baggage_end_user(headers, end_user.as_ref());
         }
         true
-    }
-
-    /// Read a caller's position from `headers`: the returned context, once
-    /// [attached](Context::attach) (or given to a future with
-    /// [`FutureExt::with_context`](crate::FutureExt::with_context)), makes
-    /// the next span opened a root that continues the caller's trace. With
-    /// the opt-in, a valid `neatlogs.end_user.id` baggage member becomes
-    /// that trace's end-user.
-    ///
-    /// No valid `traceparent` (missing, malformed, all-zero ids, a version
-    /// this reader does not know the shape of) gives an empty context: the
-    /// request starts a trace of its own. An invalid end-user in baggage is
-    /// dropped with a warning, never replaced by another.
-    pub fn extract(&self, headers: &HeaderMap) -> Context {
-        let Some((trace_id, span_id)) = headers
-            .get(TRACEPARENT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_traceparent)
-        else {
-            if headers.contains_key(TRACEPARENT) {
-                log::debug!("neatlogs: ignoring an invalid traceparent header; the request starts a new trace");
-            }
-            return Context::default();
-        };
-        let end_user = if self.end_user_baggage {
-            baggage_end_user(headers)
-        } else {
-            None
-        };
-        Context::remote(Arc::new(Remote {
-            trace_id,
-            span_id,
-            trace_state: trace_state(headers),
-            end_user,
-        }))
     }
 }
 
@@ -242,7 +279,7 @@ pub trait RequestBuilderExt: sealed::Sealed {
     fn trace_context(self) -> Self;
 
     /// Add the current span's context as `propagator` writes it: with
-    /// [`Propagator::end_user_baggage`], the trace's end-user travels in a
+    /// [`Propagator::send_end_user`], the trace's end-user travels in a
     /// `baggage` header of its own (`baggage` headers already on the
     /// request are kept).
     fn trace_context_with(self, propagator: &Propagator) -> Self;
@@ -343,8 +380,10 @@ fn trace_state(headers: &HeaderMap) -> Option<Box<str>> {
     Some(joined.into_boxed_str())
 }
 
-/// The end-user id in the `baggage` headers, if there is a valid one.
-fn baggage_end_user(headers: &HeaderMap) -> Option<EndUserId> {
+/// The end-user id in the `baggage` headers: `None` when there is none (or
+/// the headers are past their bound), `Invalid` when the member is there
+/// but not a valid id (a warning says so).
+fn baggage_end_user(headers: &HeaderMap) -> Option<IdInput<EndUserId>> {
     let mut total = 0;
     for value in headers.get_all(BAGGAGE) {
         let Ok(value) = value.to_str() else { continue };
@@ -361,17 +400,18 @@ fn baggage_end_user(headers: &HeaderMap) -> Option<EndUserId> {
             if key.trim() != BAGGAGE_END_USER_ID {
                 continue;
             }
+            // W3C Baggage allows optional whitespace around the value; the
+            // value itself (after percent-decoding) follows the id rules.
             let decoded = percent_encoding::percent_decode_str(raw.trim()).decode_utf8();
-            let parsed = match decoded {
-                Ok(id) => EndUserId::parse(&id).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            return match parsed {
-                Ok(id) => id,
-                Err(e) => {
-                    log::warn!("neatlogs: the end-user in baggage is invalid ({e}); the continued trace is kept without it");
-                    None
-                }
+            return match decoded {
+                Ok(id) => match EndUserId::parse(&id) {
+                    Ok(Some(id)) => Some(IdInput::Valid(id)),
+                    Ok(None) => None,
+                    Err(e) => Some(IdInput::Invalid(e)),
+                },
+                Err(_) => Some(IdInput::Invalid(crate::identity::IdentityError::NotUtf8 {
+                    what: "end_user_id",
+                })),
             };
         }
     }
@@ -463,12 +503,21 @@ mod tests {
             (BAGGAGE, "a=1, neatlogs.end_user.id=u%20812;p=1"),
         ]);
         assert!(extract(&h).end_user().is_none());
-        let cx = Propagator::new().end_user_baggage(true).extract(&h);
+        let cx = extract_trusting_end_user(&h);
         assert_eq!(cx.end_user().unwrap().id().as_str(), "u 812");
-        // An invalid id (a control character) is dropped, not replaced.
-        let h = headers(&[(TRACEPARENT, tp), (BAGGAGE, "neatlogs.end_user.id=u%0A1")]);
-        let cx = Propagator::new().end_user_baggage(true).extract(&h);
-        assert!(cx.is_remote() && cx.end_user().is_none());
+        // An invalid id is kept as invalid (so it is not replaced by a
+        // default later), whatever makes it so.
+        for bad in ["u%0A1", "%20u", "u%E2%80%AE1", "%20%20", "u%FF"] {
+            let member = format!("neatlogs.end_user.id={bad}");
+            let h = headers(&[(TRACEPARENT, tp), (BAGGAGE, &member)]);
+            let remote = read_caller(&h, true).unwrap();
+            assert!(
+                matches!(remote.end_user, Some(IdInput::Invalid(_))),
+                "{bad}: {:?}",
+                remote.end_user
+            );
+            assert!(extract_trusting_end_user(&h).end_user().is_none());
+        }
     }
 
     #[test]
@@ -489,7 +538,7 @@ mod tests {
             (BAGGAGE, &padding),
             (BAGGAGE, "neatlogs.end_user.id=u_1"),
         ]);
-        let cx = Propagator::new().end_user_baggage(true).extract(&h);
+        let cx = extract_trusting_end_user(&h);
         assert!(cx.is_remote() && cx.end_user().is_none());
     }
 
@@ -508,7 +557,7 @@ mod tests {
             ),
             (BAGGAGE, h[BAGGAGE].to_str().unwrap()),
         ]);
-        let cx = Propagator::new().end_user_baggage(true).extract(&h2);
+        let cx = extract_trusting_end_user(&h2);
         assert_eq!(cx.end_user().unwrap().id().as_str(), "u,é 1");
         set_baggage_end_user(&mut h, None);
         assert_eq!(h[BAGGAGE], "a=1,b=2");

@@ -175,7 +175,6 @@ pub struct SpanEvent {
 
 impl SpanEvent {
     /// An event named `name` that happens now.
-    #[cfg(feature = "tracing")]
     pub(crate) fn now(name: Cow<'static, str>, attributes: Attributes) -> SpanEvent {
         SpanEvent {
             time: clock::now(),
@@ -314,6 +313,14 @@ impl SpanRecord {
     pub fn has_remote_parent(&self) -> bool {
         self.trace.remote.is_some() && self.is_root()
     }
+    /// On a root: the span of another trace this trace was started from
+    /// without continuing it (a [`new_trace`](crate::new_trace) job
+    /// spawned from a request, or a request whose caller's trace context
+    /// was not trusted), written as an OTLP span link.
+    pub fn link(&self) -> Option<(TraceId, SpanId)> {
+        let link = self.trace.link.as_ref().filter(|_| self.is_root())?;
+        Some((link.trace_id, link.span_id))
+    }
     /// The W3C `tracestate` the trace was continued with, if any.
     pub fn trace_state(&self) -> Option<&str> {
         self.trace.remote.as_ref()?.trace_state.as_deref()
@@ -416,6 +423,8 @@ pub(crate) mod synthetic {
         pub(crate) tags: Vec<String>,
         /// The caller's span and `tracestate`, for a continued trace.
         pub(crate) remote: Option<(u64, Option<String>)>,
+        /// A linked span of another trace: (trace id, span id).
+        pub(crate) link: Option<(u128, u64)>,
     }
 
     /// A shared trace for synthetic records.
@@ -434,6 +443,10 @@ pub(crate) mod synthetic {
                     trace_state: state.map(String::into_boxed_str),
                     end_user: None,
                 })
+            }),
+            link: spec.link.map(|(trace_id, span_id)| crate::trace::Link {
+                trace_id: TraceId::from_u128(trace_id),
+                span_id: SpanId::from_u64(span_id),
             }),
         })
     }

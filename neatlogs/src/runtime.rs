@@ -144,6 +144,7 @@ pub fn init(config: Config) -> Result<(), InitError> {
         end_user: end_user_id,
         metadata: end_user_metadata,
         session: session_id.as_deref().map(identity::parse_session),
+        origin: None,
     };
     // `auto_session` is the fallback of an explicit session, as `init`'s
     // defaults are the fallback of a root's.

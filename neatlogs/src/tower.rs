@@ -2,17 +2,30 @@
 //! request's end-user (feature `tower`; `axum` adds axum's matched route).
 //!
 //! [`TraceLayer`] wraps a [`tower`](https://docs.rs/tower) service (an axum
-//! `Router`, a tonic or hyper service): for each request it reads the
-//! caller's trace context from the headers ([`propagation`](crate::propagation)),
-//! opens a root that continues it (or a new trace), with the end-user your
-//! [`identity`](TraceLayer::identity) function reads from the request, and
-//! runs the handler inside it: the handler's spans are its children and
+//! `Router`, a tonic or hyper service): for each request it opens a trace
+//! root with the end-user your [`identity`](TraceLayer::identity) function
+//! reads from the request (what your authentication decided), and runs the
+//! handler inside it: the handler's spans are its children and
 //! [`current_end_user`](crate::current_end_user) answers the request's
 //! end-user at any depth. The root stays open until the response body has
 //! been sent (a streamed answer included).
 //!
+//! # Trust is decided per request
+//!
+//! What a caller sends — `traceparent`, `baggage` — is believed only as far
+//! as your [`trust`](TraceLayer::trust) function says for that request
+//! ([`Trust`]). By default the layer believes nothing: a request starts a
+//! trace of its own (with a span link to the caller's `traceparent`, if it
+//! sent one) and its `baggage` is not read, so a client of a public service
+//! can neither choose the end-user its traces and cost go to nor place them
+//! in another trace. Say [`Trust::TraceContext`] for requests from your own
+//! services to continue their traces, and [`Trust::TraceContextAndEndUser`]
+//! for those allowed to assert the end-user; even then, an end-user your
+//! identity function gives wins over the asserted one.
+//!
 //! A request with no end-user follows the usual precedence: the `init`
-//! default, else none. The root is named `{METHOD} {route}` (`GET
+//! default, else none. An invalid id (from the identity function or a
+//! believed caller) gives a trace with no end-user, never the default. The root is named `{METHOD} {route}` (`GET
 //! /users/{id}`: the route template, never the raw path, which would make
 //! one name per user), or `{METHOD}` when no route is known, as the
 //! OpenTelemetry HTTP conventions ask, with the attributes of
@@ -46,7 +59,8 @@
 //! let app: Router = Router::new()
 //!     .route("/users/{id}", get(show_user))
 //!     // Inner layers run later: the trace layer sees what `auth` put in
-//!     // the request's extensions.
+//!     // the request's extensions. A public service: callers are trusted
+//!     // with nothing (the default), so no `.trust(..)`.
 //!     .layer(TraceLayer::new().identity(|request| {
 //!         match request.extensions.get::<CurrentUser>() {
 //!             Some(user) => RequestIdentity::new()
@@ -61,7 +75,9 @@
 //!
 //! Calls to other services carry the trace on with
 //! [`RequestBuilderExt::trace_context`](crate::propagation::RequestBuilderExt::trace_context)
-//! (feature `reqwest`) or [`propagation::inject`](crate::propagation::inject).
+//! (feature `reqwest`) or [`propagation::inject`];
+//! [`Propagator::send_end_user`](crate::propagation::Propagator::send_end_user)
+//! sends the end-user along, for the called service to believe or not.
 //!
 //! # What it costs
 //!
@@ -81,12 +97,12 @@ use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 
 use crate::builder::request_root;
-use crate::context::Position;
 use crate::identity::{self, Given, IntoEndUserId};
 use crate::instrument::Span;
-use crate::propagation::Propagator;
+use crate::propagation;
 use crate::record::SpanName;
 use crate::runtime;
+use crate::trace::Link;
 use crate::wire;
 
 /// The end-user (and session) of one request, as the application knows it:
@@ -152,26 +168,51 @@ impl RequestIdentity {
     }
 }
 
+/// How far one request's caller is believed: what the
+/// [`trust`](TraceLayer::trust) function returns for it. Decide it from
+/// what the caller proved (a service token, mTLS, a private listener),
+/// never from what it merely says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Trust {
+    /// A stranger (the default): the request starts a trace of its own,
+    /// with a span link to the caller's `traceparent` when it sent a valid
+    /// one; `baggage` is not read.
+    #[default]
+    Nothing,
+    /// One of your services: the request's root continues the caller's
+    /// trace (its `traceparent` and `tracestate`); `baggage` is not read,
+    /// so the end-user is this service's own (identity function, else the
+    /// `init` default, else none).
+    TraceContext,
+    /// One of your services that may assert the end-user: continue its
+    /// trace, and believe the `neatlogs.end_user.id` it sends in `baggage`
+    /// when the identity function gives no end-user (an identity function's
+    /// end-user wins; a conflict is logged with both ids). An invalid
+    /// asserted id gives a trace with no end-user.
+    TraceContextAndEndUser,
+}
+
 type IdentityFn = dyn Fn(&Parts) -> RequestIdentity + Send + Sync;
+type TrustFn = dyn Fn(&Parts) -> Trust + Send + Sync;
 type RouteFn = dyn Fn(&Parts) -> Option<String> + Send + Sync;
 
 /// A [`tower_layer::Layer`] that makes every request a trace root: see the
 /// [module documentation](self).
 ///
-/// Cheap to clone (two `Arc`s).
+/// Cheap to clone (three `Arc`s).
 #[derive(Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct TraceLayer {
     identity: Option<Arc<IdentityFn>>,
+    trust: Option<Arc<TrustFn>>,
     route: Arc<RouteFn>,
-    propagator: Propagator,
 }
 
 impl fmt::Debug for TraceLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TraceLayer")
             .field("identity", &self.identity.is_some())
-            .field("propagator", &self.propagator)
+            .field("trust", &self.trust.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -184,14 +225,13 @@ impl Default for TraceLayer {
 
 impl TraceLayer {
     /// No identity of its own (each request gets the `init` default, if
-    /// any), the route from axum's `MatchedPath` (feature `axum`; none
-    /// without it), and trace context without baggage
-    /// ([`Propagator::new`]).
+    /// any), callers trusted with nothing ([`Trust::Nothing`]), and the
+    /// route from axum's `MatchedPath` (feature `axum`; none without it).
     pub fn new() -> Self {
         TraceLayer {
             identity: None,
+            trust: None,
             route: Arc::new(default_route),
-            propagator: Propagator::new(),
         }
     }
 
@@ -217,12 +257,33 @@ impl TraceLayer {
         self
     }
 
-    /// How the caller's trace context is read (default
-    /// [`Propagator::new`]: `traceparent` and `tracestate`, baggage
-    /// ignored). Believe the end-user the caller sends in baggage only from
-    /// callers you trust.
-    pub fn propagator(mut self, propagator: Propagator) -> Self {
-        self.propagator = propagator;
+    /// How far each request's caller is believed ([`Trust`]): called once
+    /// per request, before the handler runs, on what your authentication
+    /// put in the request (a verified service token, the listener it came
+    /// in on). Without it, every caller is trusted with nothing.
+    ///
+    /// ```
+    /// use neatlogs::tower::{TraceLayer, Trust};
+    ///
+    /// /// Put in the extensions by the application's service-to-service
+    /// /// authentication, once it has verified the caller's token.
+    /// #[derive(Clone)]
+    /// struct VerifiedService;
+    ///
+    /// let layer = TraceLayer::new().trust(|request| {
+    ///     if request.extensions.get::<VerifiedService>().is_some() {
+    ///         Trust::TraceContextAndEndUser
+    ///     } else {
+    ///         Trust::Nothing
+    ///     }
+    /// });
+    /// # drop(layer);
+    /// ```
+    pub fn trust<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Parts) -> Trust + Send + Sync + 'static,
+    {
+        self.trust = Some(Arc::new(f));
         self
     }
 
@@ -232,22 +293,33 @@ impl TraceLayer {
             return (request, Span::none());
         }
         let (parts, body) = request.into_parts();
-        let caller = match self.propagator.extract(&parts.headers).position() {
-            Some(Position::Remote(remote)) => Some(remote.clone()),
-            _ => None,
+        let trust = self.trust.as_ref().map_or(Trust::Nothing, |f| f(&parts));
+        let caller =
+            propagation::read_caller(&parts.headers, trust == Trust::TraceContextAndEndUser);
+        let (caller, link) = match (trust, caller) {
+            (_, None) => (None, None),
+            (Trust::Nothing, Some(stranger)) => (
+                None,
+                Some(Link {
+                    trace_id: stranger.trace_id,
+                    span_id: stranger.span_id,
+                }),
+            ),
+            (Trust::TraceContext | Trust::TraceContextAndEndUser, caller) => (caller, None),
         };
-        let identity = self
+        let mut identity = self
             .identity
             .as_ref()
             .map(|f| f(&parts).given)
             .unwrap_or_default();
+        identity.origin = Some("returned by the TraceLayer identity function");
         let route = (self.route)(&parts);
         let (method, original) = method_name(&parts.method);
         let name = match &route {
             Some(route) => format!("{} {route}", name_method(method)),
             None => name_method(method).to_owned(),
         };
-        let mut root = request_root(SpanName::from(Cow::Owned(name)), caller, identity)
+        let mut root = request_root(SpanName::from(Cow::Owned(name)), caller, link, identity)
             .attribute(wire::http::REQUEST_METHOD, method)
             .attribute(wire::http::URL_PATH, parts.uri.path().to_owned());
         if original {

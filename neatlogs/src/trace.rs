@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::capture::CaptureSink;
 use crate::id::{SpanId, TraceId};
-use crate::identity::{EndUser, EndUserId};
+use crate::identity::{EndUser, EndUserId, IdInput};
 use crate::session::SessionId;
 
 /// State shared by every span of one trace (one `Arc` per trace; children
@@ -21,6 +21,17 @@ pub(crate) struct Trace {
     /// Set when the trace continues one from another process: the root's
     /// parent is the caller's span.
     pub(crate) remote: Option<Arc<Remote>>,
+    /// A span of another trace this one was started from without
+    /// continuing it (a job spawned from a request; a request whose
+    /// caller's `traceparent` was not trusted): a span link on the root.
+    pub(crate) link: Option<Link>,
+}
+
+/// A span of another trace, linked from a root (OTLP `Span.links`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
 }
 
 /// A caller's position in a trace, read from the headers of a request that
@@ -32,8 +43,11 @@ pub(crate) struct Remote {
     pub(crate) span_id: SpanId,
     /// The caller's `tracestate`, passed on unchanged.
     pub(crate) trace_state: Option<Box<str>>,
-    /// The caller's end-user, from `baggage` both sides opted in to.
-    pub(crate) end_user: Option<EndUserId>,
+    /// The caller's end-user from `baggage`, read only when the receiving
+    /// application decided to believe this caller: `None` when not read,
+    /// `Invalid` when the caller sent a bad one (the trace then has no
+    /// end-user, never a fallback).
+    pub(crate) end_user: Option<IdInput<EndUserId>>,
 }
 
 /// Where the finished spans of a trace go, chosen once at the root.

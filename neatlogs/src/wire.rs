@@ -71,6 +71,12 @@ pub mod span {
     pub const PROCESS_TAGS: &str = "neatlogs.tags";
     /// What a non-TOOL span does (`set_description`).
     pub const DESCRIPTION: &str = "neatlogs.description";
+    /// The event a span gets when a trace of its own is started from it
+    /// ([`new_trace`](crate::new_trace)); the new root links back to the
+    /// span.
+    pub const TRACE_SPAWNED: &str = "neatlogs.trace.spawned";
+    /// That event's attribute: the new trace's id (32 lower-case hex).
+    pub const TRACE_SPAWNED_TRACE_ID: &str = "neatlogs.trace.spawned.trace_id";
 
     /// Keys an application attribute may not use: such an attribute is
     /// dropped by the writer (a debug-level diagnostic says so), so a nested

@@ -40,6 +40,34 @@ pub async fn serve(app: axum::Router) -> SocketAddr {
     addr
 }
 
+/// `init` exporting to `receiver` quickly (a 20 ms schedule), with
+/// `default_end_user` as the `init` default when given.
+pub fn init_exporting_to(receiver: &Receiver, default_end_user: Option<&str>) {
+    let mut config = neatlogs::Config::new()
+        .api_key("k")
+        .endpoint(receiver.url())
+        .schedule_delay(Duration::from_millis(20));
+    if let Some(user) = default_end_user {
+        config = config.end_user_id(user);
+    }
+    neatlogs::init(config).unwrap();
+}
+
+/// Lower-case hex of an id's bytes, as the SDK prints ids.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The one span whose `url.path` is `path` (an HTTP request's root).
+pub fn root_at<'a>(spans: &'a [Span], path: &str) -> &'a Span {
+    let found: Vec<_> = spans
+        .iter()
+        .filter(|s| str_attr(&s.attributes, "url.path") == Some(path))
+        .collect();
+    assert_eq!(found.len(), 1, "one root for {path}");
+    found[0]
+}
+
 /// The current end-user's id, `-` when there is none.
 pub fn user_now() -> String {
     neatlogs::current_end_user().map_or_else(|| "-".to_owned(), |u| u.id().to_string())

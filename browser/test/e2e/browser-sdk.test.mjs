@@ -74,8 +74,12 @@ test('traces sent from a real page arrive with the right end-users and metadata'
   const streamed = await server.api(`/api/traces/${results.streamed.traceId}`);
   // Timed by the SDK between startTrace and finish: inside the window the
   // page saw around those calls, and not empty (chunks were awaited).
-  const streamStart = streamed.trace.start_unix_nano / 1e6;
-  const streamEnd = streamStart + streamed.trace.duration_ms;
+  // The SDK and the page both read Date.now() (whole milliseconds). The
+  // stored nanoseconds are exact, but a JSON number past 2^53 comes back
+  // with up to 256 ns of float error: compare at the clock's own
+  // resolution, whole milliseconds, never the raw quotient.
+  const streamStart = Math.round(streamed.trace.start_unix_nano / 1e6);
+  const streamEnd = Math.round((streamed.trace.start_unix_nano + streamed.trace.duration_ms * 1e6) / 1e6);
   const { streamWindow } = results;
   assert.ok(
     streamWindow.start <= streamStart && streamEnd <= streamWindow.end,

@@ -58,6 +58,15 @@ test('a bad default identity is reported and dropped, never guessed at', async (
   const attrs2 = bad.calls[0].body.attributes ?? {};
   assert.equal(attrs2['neatlogs.end_user.id'], undefined, 'no default end-user at all');
   assert.equal(attrs2['neatlogs.end_user.metadata'], undefined, "and so none of its metadata");
+
+  // Blank, padded and bidi-override defaults are invalid the same way.
+  for (const endUser of ['   ', ' u_pad ', 'u_\u202eevil']) {
+    const b = setup({ endUser });
+    const client = new Neatlogs(b.options);
+    assert.equal(b.errors.length, 1, JSON.stringify(endUser));
+    await client.trackAI({ name: 'chat' });
+    assert.equal((b.calls[0].body.attributes ?? {})['neatlogs.end_user.id'], undefined, JSON.stringify(endUser));
+  }
 });
 
 test('the package exports neatlogs/browser as ESM with type declarations', () => {

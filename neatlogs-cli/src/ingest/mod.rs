@@ -164,8 +164,17 @@ pub(crate) struct Claims {
     pub llm: llm::LlmFacts,
     pub is_marker: bool,
     pub end_user: Option<String>,
+    /// An end-user id was claimed but breaks the identity rules: the span
+    /// has none, and no default may stand in for it.
+    pub end_user_rejected: bool,
     pub session: Option<String>,
     pub metadata: Option<String>,
+}
+
+/// A session id that follows the identity rules (as `neatlogs` validates
+/// one: the same rules as an end-user id).
+fn valid_session(session: &str) -> bool {
+    matches!(neatlogs::EndUserId::parse(session), Ok(Some(_)))
 }
 
 impl Claims {
@@ -193,13 +202,23 @@ impl Claims {
             Some(v @ Value::Object(_)) => Some(v.to_string()),
             _ => None,
         };
+        // The SDK's identity rules (`neatlogs::EndUserId`): a sender's id
+        // that breaks them (blank, padded, control or bidi characters, too
+        // long) is no end-user, and is not replaced by any other.
+        let end_user = first_text(keys::END_USER_ID);
+        let end_user_rejected = end_user
+            .as_deref()
+            .is_some_and(|id| !matches!(neatlogs::EndUserId::parse(id), Ok(Some(_))));
+        let end_user = end_user.filter(|_| !end_user_rejected);
+        let session = first_text(keys::SESSION_ID).filter(|s| valid_session(s));
         Claims {
             kind,
             llm: llm::LlmFacts::read(attrs),
             is_marker,
-            end_user: first_text(keys::END_USER_ID),
-            session: first_text(keys::SESSION_ID),
-            metadata,
+            end_user,
+            end_user_rejected,
+            session,
+            metadata: metadata.filter(|_| !end_user_rejected),
         }
     }
 }

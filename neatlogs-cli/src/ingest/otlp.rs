@@ -53,7 +53,11 @@ pub fn batch_from_otlp(request: &ExportTraceServiceRequest) -> Result<Batch, Ing
                 })?;
                 let attrs = attributes(&span.attributes);
                 let mut claims = Claims::read(&span.name, &attrs);
-                if parent_span_id.is_none() && !claims.is_marker && claims.end_user.is_none() {
+                if parent_span_id.is_none()
+                    && !claims.is_marker
+                    && claims.end_user.is_none()
+                    && !claims.end_user_rejected
+                {
                     // A sender's process-wide default end-user on its
                     // resource (the Python SDK 1.3.x `init(end_user_id=..)`,
                     // which with opentelemetry-sdk 1.43+ reaches the wire

@@ -117,7 +117,7 @@ fn convert(
     let duration = span
         .duration_ms
         .filter(|d| d.is_finite() && *d >= 0.0)
-        .map(|d| (d * 1e6) as i64);
+        .map(ms_to_nanos);
     // Saturating: a huge `start` or `duration_ms` must give a late end, never
     // one wrapped around before the start.
     let (start_ns, end_ns) = match (start, end, duration) {
@@ -208,13 +208,30 @@ fn convert(
     Ok(())
 }
 
+/// Milliseconds (finite, not negative) as nanoseconds: the whole
+/// milliseconds by integer arithmetic, only the fraction through floating
+/// point, so that `1796603637130` is `1796603637130000000` exactly (a
+/// double holds integers exactly only up to 2^53). Saturates.
+fn ms_to_nanos(ms: f64) -> i64 {
+    let whole = ms.trunc();
+    let fraction = ((ms - whole) * 1e6).round() as i64;
+    (whole as i64)
+        .saturating_mul(1_000_000)
+        .saturating_add(fraction)
+}
+
 fn time(value: Option<&Value>, what: &str) -> Result<Option<i64>, IngestError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
-            .as_f64()
-            .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e14)
-            .map(|ms| Some((ms * 1e6) as i64))
+            .as_u64()
+            .filter(|ms| *ms < 100_000_000_000_000)
+            .map(|ms| Some((ms as i64).saturating_mul(1_000_000)))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e14)
+                    .map(|ms| Some(ms_to_nanos(ms)))
+            })
             .ok_or_else(|| {
                 IngestError::Malformed(format!("`{what}` is not a valid epoch-millisecond time"))
             }),
@@ -232,6 +249,23 @@ fn time(value: Option<&Value>, what: &str) -> Result<Option<i64>, IngestError> {
 #[cfg(test)]
 mod tests {
     use super::batch_from_simple_trace;
+
+    /// Epoch milliseconds become nanoseconds exactly: a browser's
+    /// `Date.now()` read back must not be a fraction of a millisecond early.
+    #[test]
+    fn milliseconds_become_nanoseconds_exactly() {
+        let body = br#"{"name":"t","start":1796603637130,"end":1796603637131.5,"duration_ms":0.25,
+            "children":[{"name":"c","start":1796603637130,"duration_ms":12.345678}]}"#;
+        let (batch, _) = batch_from_simple_trace(body).unwrap();
+        assert_eq!(batch.spans[0].start_ns, 1_796_603_637_130_000_000);
+        assert_eq!(batch.spans[0].end_ns, 1_796_603_637_131_500_000);
+        assert_eq!(batch.spans[1].start_ns, 1_796_603_637_130_000_000);
+        assert_eq!(
+            batch.spans[1].end_ns,
+            1_796_603_637_130_000_000 + 12_345_678
+        );
+        assert_eq!(super::ms_to_nanos(0.000_001), 1);
+    }
 
     /// A huge `start` and `duration_ms` end late, never wrapped around to
     /// before the start (and never overflow).

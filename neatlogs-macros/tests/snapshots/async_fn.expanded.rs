@@ -41,6 +41,10 @@ async fn handle_request(request: Request) -> Result<Response, AppError> {
         );
         __neatlogs_builder
     } else {
+        ::neatlogs::__private::SpanBuilder::identity_ignored(
+            &__neatlogs_builder,
+            "end_user_id, session_id",
+        );
         __neatlogs_builder
     };
     let __neatlogs_future = async move {

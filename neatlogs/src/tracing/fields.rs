@@ -74,7 +74,7 @@ impl Recorder<'_> {
                     return;
                 }
             }
-        } else if self.special(name, &value) {
+        } else if self.special(field, &value) {
             return;
         }
         self.attributes
@@ -105,8 +105,9 @@ impl Recorder<'_> {
         self.attributes.push((Cow::Borrowed(name), value));
     }
 
-    /// The layer's own keys; `true` when `name` was one.
-    fn special(&mut self, name: &str, value: &str) -> bool {
+    /// The layer's own keys; `true` when `field` was one.
+    fn special(&mut self, field: &Field, value: &str) -> bool {
+        let name = field.name();
         match name {
             KIND_FIELD => match value.trim().to_ascii_uppercase().parse::<SpanKind>() {
                 Ok(kind) => self.kind = Some(kind),
@@ -132,9 +133,23 @@ impl Recorder<'_> {
             crate::wire::span::END_USER_ID | crate::wire::span::ENDUSER_ID => {
                 match self.identity.as_deref_mut() {
                     Some(given) => given.end_user = Some(value.to_owned().into_end_user_id()),
-                    None => log::debug!(
-                        "neatlogs: tracing field `{name}` on a nested span or after the span opened has no effect; the trace root owns the identity"
-                    ),
+                    None => {
+                        let site = {
+                            use std::hash::{Hash, Hasher};
+                            let mut h = std::collections::hash_map::DefaultHasher::new();
+                            field.callsite().hash(&mut h);
+                            h.finish()
+                        };
+                        if identity::first_time_at(site) {
+                            log::warn!(
+                                "neatlogs: tracing field `{name}` on a nested span or after the span opened has no effect; the trace root owns the identity (further occurrences at this callsite are logged at debug)"
+                            );
+                        } else {
+                            log::debug!(
+                                "neatlogs: tracing field `{name}` on a nested span or after the span opened has no effect; the trace root owns the identity"
+                            );
+                        }
+                    }
                 }
             }
             crate::wire::span::END_USER_METADATA => {

@@ -198,7 +198,10 @@ where
         let metadata = attrs.metadata();
         let mut attributes = Vec::new();
         let mut details = None;
-        let mut given = Given::default();
+        let mut given = Given {
+            origin: Some("given as a tracing field"),
+            ..Given::default()
+        };
         let root = !matches!(parent, Parent::Child(_));
         let mut recorder = Recorder {
             attributes: &mut attributes,

@@ -108,6 +108,13 @@ fn put_span<'a>(
     if let Attrs::Record(record) = s.attrs {
         put_events(out, record.events());
     }
+    if let Some((trace_id, span_id)) = &s.link {
+        out.push_str(r#","links":[{"traceId":""#);
+        put_hex(out, trace_id);
+        out.push_str(r#"","spanId":""#);
+        put_hex(out, span_id);
+        out.push_str(r#""}]"#);
+    }
     let (message, code) = match s.status {
         StatusView::Unset => ("", None),
         StatusView::Ok => ("", Some(otlp::STATUS_CODE_OK)),

@@ -369,6 +369,9 @@ struct SpanView<'a> {
     flags: u32,
     /// The W3C `tracestate` a continued trace came with.
     trace_state: Option<&'a str>,
+    /// A root's span link: (trace id, span id) of the span it was started
+    /// from.
+    link: Option<([u8; 16], [u8; 8])>,
     name: Cow<'a, str>,
     /// The OTLP `SpanKind`.
     kind: i32,
@@ -410,6 +413,9 @@ impl<'a> SpanView<'a> {
                 otlp::SPAN_FLAGS
             },
             trace_state: record.trace_state(),
+            link: record
+                .link()
+                .map(|(trace, span)| (trace.to_bytes(), span.to_bytes())),
             name,
             kind,
             start: record.start_unix_nanos(),
@@ -433,6 +439,7 @@ impl<'a> SpanView<'a> {
             parent: Some(root_id),
             flags: otlp::SPAN_FLAGS,
             trace_state: root.trace_state(),
+            link: None,
             name: Cow::Borrowed(trace_complete::NAME),
             kind: otlp::SPAN_KIND_INTERNAL,
             start: end,

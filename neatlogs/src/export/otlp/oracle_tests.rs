@@ -13,8 +13,8 @@ use opentelemetry_proto::tonic::common::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource as OtlpResource;
 use opentelemetry_proto::tonic::trace::v1::{
-    span::Event as OtlpEvent, span::SpanKind as OtlpSpanKind, status::StatusCode, ResourceSpans,
-    ScopeSpans, Span, Status as OtlpStatus,
+    span::Event as OtlpEvent, span::Link as OtlpLink, span::SpanKind as OtlpSpanKind,
+    status::StatusCode, ResourceSpans, ScopeSpans, Span, Status as OtlpStatus,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -61,6 +61,8 @@ struct TraceIn {
     tags: Vec<String>,
     /// A continued trace: the caller's span id and `tracestate`.
     remote: Option<(u64, Option<String>)>,
+    /// A span link on the root: (trace id, span id).
+    link: Option<(u128, u64)>,
     spans: Vec<SpanIn>,
 }
 
@@ -81,6 +83,7 @@ fn records(traces: &[TraceIn]) -> Vec<SpanRecord> {
             session: t.session.clone(),
             tags: t.tags.clone(),
             remote: t.remote.clone(),
+            link: t.link,
         });
         for s in &t.spans {
             let record = synthetic::record(
@@ -231,6 +234,15 @@ fn model_span(r: &SpanRecord, res: &Resource) -> Span {
         trace_state: r.trace_state().unwrap_or_default().to_owned(),
         // Bit 8: whether the parent is remote is known; bit 9: it is.
         flags: if r.has_remote_parent() { 0x301 } else { 0x101 },
+        links: r
+            .link()
+            .map(|(trace, span)| OtlpLink {
+                trace_id: trace.to_bytes().to_vec(),
+                span_id: span.to_bytes().to_vec(),
+                ..Default::default()
+            })
+            .into_iter()
+            .collect(),
         name: r.name().to_owned(),
         kind: OtlpSpanKind::Internal as i32,
         start_time_unix_nano: r.start_unix_nanos(),
@@ -807,7 +819,8 @@ fn end_user_id() -> impl Strategy<Value = String> {
         prop::sample::select(vec!['u', '_', '1', 'Z', ' ', 'é', '漢', '😀', '"', '\\']),
         1..16,
     )
-    .prop_map(String::from_iter)
+    // Ids have no whitespace at either end (they are never trimmed).
+    .prop_map(|inner| format!("u{}1", String::from_iter(inner)))
 }
 
 fn metadata() -> impl Strategy<Value = Json> {
@@ -824,16 +837,18 @@ fn trace_in() -> impl Strategy<Value = TraceIn> {
         prop::option::of(text()),
         vec(text(), 0..4),
         prop::option::of((id64(), prop::option::of("[a-z0-9=,@_-]{1,40}"))),
+        prop::option::of((1..=u128::MAX, id64())),
         vec(span_in(), 0..5),
     )
         .prop_map(
-            |(trace_id, root_span_id, end_user, session, tags, remote, spans)| TraceIn {
+            |(trace_id, root_span_id, end_user, session, tags, remote, link, spans)| TraceIn {
                 trace_id,
                 root_span_id,
                 end_user,
                 session,
                 tags,
                 remote,
+                link,
                 spans,
             },
         )
@@ -999,6 +1014,7 @@ fn every_value_type_and_edge_case() {
         session: Some(String::new()),
         tags: vec![String::new(), "t,1".into(), huge.clone()],
         remote: None,
+        link: None,
         spans: vec![
             SpanIn {
                 span_id: Some(u64::MAX),
@@ -1068,6 +1084,7 @@ fn a_continued_trace_has_a_remote_parent_and_its_tracestate() {
         session: None,
         tags: vec![],
         remote: Some((0x00f0_67aa_0ba9_02b7, Some("vendor=a1,other=b2".into()))),
+        link: None,
         spans: vec![span(Some(8), Some(7)), span(None, None)],
     }];
     let batch = records(&traces);
@@ -1092,6 +1109,62 @@ fn a_continued_trace_has_a_remote_parent_and_its_tracestate() {
     assert_eq!(spans[1]["flags"], 0x301);
     assert_eq!(spans[1]["parentSpanId"], "00f067aa0ba902b7");
     assert_eq!(spans[0]["traceState"], "vendor=a1,other=b2");
+}
+
+/// A root started from another trace without continuing it (a job spawned
+/// from a request, an untrusted caller): one span link on the root, none on
+/// its children or its completion marker; both encoders.
+#[test]
+fn a_linked_root_carries_one_span_link() {
+    let span = |span_id: Option<u64>, parent: Option<u64>| SpanIn {
+        span_id,
+        parent,
+        name: "s".into(),
+        kind: SpanKind::Workflow,
+        duration_ns: 10,
+        attributes: vec![],
+        status: Status::Error("failed".into()),
+        events: vec![],
+    };
+    let traces = [TraceIn {
+        trace_id: 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c,
+        root_span_id: 7,
+        end_user: Some(("u_job".into(), None)),
+        session: None,
+        tags: vec![],
+        remote: None,
+        link: Some((
+            0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
+            0x00f0_67aa_0ba9_02b7,
+        )),
+        spans: vec![span(Some(8), Some(7)), span(None, None)],
+    }];
+    let batch = records(&traces);
+    check(&mut OtlpEncoder::new(), &fixed_resource(), &batch);
+
+    let mut encoder = OtlpEncoder::new();
+    let request = ExportTraceServiceRequest::decode(encoder.protobuf(&fixed_resource(), &batch))
+        .expect("decodes");
+    let spans = &request.resource_spans[0].scope_spans[0].spans;
+    assert_eq!(spans.len(), 3, "child, root, completion marker");
+    assert!(spans[0].links.is_empty() && spans[2].links.is_empty());
+    assert_eq!(spans[1].links.len(), 1);
+    assert_eq!(
+        spans[1].links[0].trace_id,
+        0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736u128.to_be_bytes()
+    );
+    assert_eq!(
+        spans[1].links[0].span_id,
+        0x00f0_67aa_0ba9_02b7u64.to_be_bytes()
+    );
+    assert!(spans[1].parent_span_id.is_empty(), "a link, not a parent");
+    let json: Json = serde_json::from_str(encoder.json(&fixed_resource(), &batch)).unwrap();
+    let spans = &json["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    assert_eq!(
+        spans[1]["links"],
+        serde_json::json!([{ "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7" }])
+    );
+    assert!(spans[0].get("links").is_none());
 }
 
 #[test]

@@ -165,7 +165,8 @@ fn write_span<'a>(
     }
 
     // Span: trace_id = 1, span_id = 2, parent_span_id = 4, name = 5,
-    // kind = 6, start = 7, end = 8, attributes = 9, status = 15, flags = 16.
+    // kind = 6, start = 7, end = 8, attributes = 9, events = 11, links = 13,
+    // status = 15, flags = 16.
     let mut len = ld(16) + ld(8) + 2 + 6;
     if s.parent.is_some() {
         len += ld(8);
@@ -199,6 +200,11 @@ fn write_span<'a>(
         }
         sizes[slot] = inner;
         len += ld(inner);
+    }
+    // Links = 13, each { trace_id = 1, span_id = 2 }.
+    const LINK_LEN: usize = 2 + 16 + 2 + 8;
+    if s.link.is_some() {
+        len += ld(LINK_LEN);
     }
     let status_len = status_len(s.status);
     if let Some(n) = status_len {
@@ -236,6 +242,12 @@ fn write_span<'a>(
             w.kv(key(3, LEN), Key::Str(k), measured(v, sizes, next));
             w.value(v, sizes, &mut next);
         }
+    }
+    if let Some((trace_id, span_id)) = &s.link {
+        w.byte(key(13, LEN));
+        w.varint(LINK_LEN);
+        w.bytes_field(key(1, LEN), trace_id);
+        w.bytes_field(key(2, LEN), span_id);
     }
     if let Some(n) = status_len {
         // Status: message = 2, code = 3.
