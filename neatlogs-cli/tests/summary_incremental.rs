@@ -279,6 +279,7 @@ fn row(d: &Drawn) -> SpanRow {
         reasoning_tokens: None,
         // Some spans with a cost, some with tokens and none (unpriced).
         sender_cost: d.input_tokens.filter(|n| n % 3 == 0).map(|n| n * 7 + 1),
+        links: Vec::new(),
     }
 }
 

@@ -67,6 +67,23 @@ function identityPanel(trace) {
         h('span', { class: 'help' }, ' (who ran the SDK, not an end-user)'))));
 }
 
+/**
+ * Traces tied to this one by OTLP span links: the trace it was started from
+ * (`links`) and the traces started from it (`linked_from`), each a link
+ * when stored here.
+ */
+function linkedTraces(links, linkedFrom) {
+  if (!links.length && !linkedFrom.length) return null;
+  const item = (l) => h('li', null,
+    l.stored ? link(`/trace/${l.other_trace_id}`, null, h('code', null, l.other_trace_id)) : h('code', null, l.other_trace_id),
+    l.stored ? null : h('span', { class: 'muted' }, ' (not stored here)'));
+  return h('section', { class: 'panel linked', id: 'linked-traces', 'aria-labelledby': 'linked-title' },
+    h('h2', { id: 'linked-title' }, 'Linked traces'),
+    h('dl', { class: 'kv' },
+      links.length ? [h('dt', null, 'Started from'), h('dd', null, h('ul', { id: 'linked-from-here' }, links.map(item)))] : null,
+      linkedFrom.length ? [h('dt', null, 'Started here'), h('dd', null, h('ul', { id: 'linked-to-here' }, linkedFrom.map(item)))] : null));
+}
+
 function spanDetails(span) {
   const attributes = Object.entries(span.attributes || {}).sort(([a], [b]) => a.localeCompare(b));
   return h('section', { class: 'panel span-details', id: 'span-details', 'aria-live': 'polite', 'aria-labelledby': 'span-title' },
@@ -195,6 +212,7 @@ export async function render(url, ctx, id) {
     throw e;
   }
   const { trace, spans } = detail;
+  const linked = linkedTraces(detail.links || [], detail.linked_from || []);
   const tokens = trace.input_tokens + trace.output_tokens;
   const header = h('header', { class: 'trace-head' },
     h('p', { class: 'crumbs' }, link('/', null, '← Traces')),
@@ -228,7 +246,7 @@ export async function render(url, ctx, id) {
       h('section', { class: 'panel', 'aria-labelledby': 'tree-title' },
         h('h2', { id: 'tree-title' }, 'Spans'),
         h('div', { class: 'table-wrap' }, table)),
-      h('div', { class: 'side' }, identityPanel(trace), detailsSlot)));
+      h('div', { class: 'side' }, identityPanel(trace), linked, detailsSlot)));
   select(0);
   return { node: view, title: trace.name || 'Trace' };
 }

@@ -16,8 +16,7 @@ use crate::kind::SpanKind;
 use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
-use crate::record::SpanEvent;
-use crate::record::{Attributes, SpanName, Value};
+use crate::record::{Attributes, SpanEvent, SpanName, Value};
 use crate::runtime;
 use crate::trace::{Link, Remote, SpanContext, Trace};
 
@@ -60,9 +59,9 @@ pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
 ///     .end_user_id("u_2")
 ///     .instrument(async { neatlogs::current_end_user() });
 /// // `tokio::spawn(job)`: a trace of its own, for u_2, linked to the request.
-/// # let user = futures_lite_block_on(job);
+/// # let user = block_on(job);
 /// # assert_eq!(user.unwrap().id().as_str(), "u_2");
-/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let waker = std::task::Waker::noop();
 /// #     let mut cx = std::task::Context::from_waker(&waker);
 /// #     let mut f = std::pin::pin!(f);

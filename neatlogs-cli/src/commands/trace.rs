@@ -63,6 +63,24 @@ pub(crate) fn tree(detail: &TraceDetail) -> String {
         out.push('\n');
         walk(top, &children, "", &mut out);
     }
+    for (label, links) in [
+        ("started from trace", &detail.links),
+        ("started trace", &detail.linked_from),
+    ] {
+        for link in links.iter() {
+            let stored = if link.stored {
+                ""
+            } else {
+                " (not stored here)"
+            };
+            let line = format!(
+                "{label} {} (span {}){stored}",
+                link.other_trace_id, link.other_span_id
+            );
+            out.push_str(&terminal_safe(&line));
+            out.push('\n');
+        }
+    }
     out
 }
 

@@ -129,7 +129,24 @@ pub struct SpanRow {
     pub resource: usize,
     /// Every span attribute, as a JSON object.
     pub attributes: String,
+    /// Spans of other traces this span links to (OTLP `Span.links`): a
+    /// trace started from another without continuing it, such as a job
+    /// spawned from a request (`neatlogs::new_trace`). At most
+    /// [`MAX_LINKS_PER_SPAN`]; links with malformed ids are skipped.
+    pub links: Vec<SpanLink>,
 }
+
+/// One OTLP span link: the linked span's trace and span ids (lower-case hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanLink {
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+}
+
+/// The most links kept per span (the OpenTelemetry SDKs' default limit).
+pub const MAX_LINKS_PER_SPAN: usize = 128;
 
 /// Everything one request (or one file line) carries.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -6,7 +6,8 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::{Map, Value};
 
 use super::{
-    hex, Batch, Claims, IngestError, ResourceRow, SpanRow, SpanStatus, MAX_VALUE_DEPTH, TOO_DEEP,
+    hex, Batch, Claims, IngestError, ResourceRow, SpanLink, SpanRow, SpanStatus,
+    MAX_LINKS_PER_SPAN, MAX_VALUE_DEPTH, TOO_DEEP,
 };
 
 /// Converts an OTLP export request to rows, refusing the whole request if
@@ -102,6 +103,17 @@ pub fn batch_from_otlp(request: &ExportTraceServiceRequest) -> Result<Batch, Ing
                     claimed_metadata: claims.metadata,
                     resource: resource_index,
                     attributes: Value::Object(attrs).to_string(),
+                    links: span
+                        .links
+                        .iter()
+                        .filter_map(|link| {
+                            Some(SpanLink {
+                                trace_id: id(&link.trace_id, 16, "link trace id").ok()?,
+                                span_id: id(&link.span_id, 8, "link span id").ok()?,
+                            })
+                        })
+                        .take(MAX_LINKS_PER_SPAN)
+                        .collect(),
                 });
             }
         }

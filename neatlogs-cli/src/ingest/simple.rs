@@ -201,6 +201,7 @@ fn convert(
         claimed_metadata: claims.metadata,
         resource: 0,
         attributes: Value::Object(attrs).to_string(),
+        links: Vec::new(),
     });
     for child in &span.children {
         convert(child, trace_id, Some(&span_id), start_ns, depth + 1, batch)?;

@@ -27,7 +27,7 @@ use crate::pricing::PriceTable;
 pub use analytics::{SessionStats, UserSort, UserStats, UsersReport};
 pub use daily::{DailyReport, DailySeries, MAX_DAYS};
 pub use keys::{MetadataKey, MetadataValue};
-pub use query::{SpanView, TraceCount, TraceDetail, TraceSummary};
+pub use query::{SpanView, TraceCount, TraceDetail, TraceLink, TraceSummary};
 pub use schema::SCHEMA_VERSION;
 pub use write::WriteSummary;
 

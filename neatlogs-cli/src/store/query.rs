@@ -120,6 +120,26 @@ pub struct TraceDetail {
     pub trace: TraceSummary,
     /// The spans.
     pub spans: Vec<SpanView>,
+    /// Spans of other traces that this trace's spans link to: the trace it
+    /// was started from (a job spawned from a request, a request whose
+    /// caller was not trusted).
+    pub links: Vec<TraceLink>,
+    /// Spans of other traces that link to this trace's spans: the traces
+    /// started from it.
+    pub linked_from: Vec<TraceLink>,
+}
+
+/// One OTLP span link between two traces, seen from one of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceLink {
+    /// The span of this trace at the link's end.
+    pub span_id: String,
+    /// The other trace.
+    pub other_trace_id: String,
+    /// The span of the other trace.
+    pub other_span_id: String,
+    /// Whether the other trace is stored here.
+    pub stored: bool,
 }
 
 pub(crate) const SUMMARY_COLUMNS: &str = "t.trace_id, t.name, t.workflow, t.end_user, t.session,
@@ -273,7 +293,43 @@ impl Store {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(TraceDetail { trace, spans }))
+        let links = self.links(
+            "SELECT l.span_id, l.linked_trace_id, l.linked_span_id,
+                    EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = l.linked_trace_id)
+             FROM span_links l WHERE l.trace_id = ?1
+             ORDER BY l.linked_trace_id, l.span_id LIMIT 1000",
+            &trace_id,
+        )?;
+        let linked_from = self.links(
+            "SELECT l.linked_span_id, l.trace_id, l.span_id,
+                    EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = l.trace_id)
+             FROM span_links l WHERE l.linked_trace_id = ?1
+             ORDER BY l.trace_id, l.span_id LIMIT 1000",
+            &trace_id,
+        )?;
+        Ok(Some(TraceDetail {
+            trace,
+            spans,
+            links,
+            linked_from,
+        }))
+    }
+
+    /// Links of one trace, either way (at most 1,000: a trace that spawned
+    /// more lists the first).
+    fn links(&self, sql: &str, trace_id: &str) -> Result<Vec<TraceLink>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let links = stmt
+            .query_map([trace_id], |row| {
+                Ok(TraceLink {
+                    span_id: row.get(0)?,
+                    other_trace_id: row.get(1)?,
+                    other_span_id: row.get(2)?,
+                    stored: row.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(links)
     }
 
     fn resolve_trace_id(&self, id: &str) -> Result<Option<String>, StoreError> {

@@ -17,6 +17,9 @@
 //!   `metadata:plan is pro` is a lookup either way.
 //! - `end_users`: the catalogue per (workflow, end-user): latest metadata
 //!   (last write wins by the root's end time) and first/last seen.
+//! - `span_links`: each span's OTLP links to spans of other traces, indexed
+//!   by the linked trace too, so a trace shows both the trace it was started
+//!   from and the traces started from it.
 //!
 //! Costs are integer nano-dollars (`cost_nanos`), so sums are exact: a
 //! span's is the sender's figure or its tokens priced from the writer's
@@ -32,7 +35,8 @@
 /// - 2: cache and reasoning tokens, costs.
 /// - 3: `trace_totals`, `orphan_spans` and `spans_roots` (incremental trace
 ///   summaries); an older store gets them filled from its spans.
-pub const SCHEMA_VERSION: i64 = 3;
+/// - 4: `span_links`.
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2` (in SQL;
 /// tables new in a version come from `DDL`).
@@ -49,6 +53,8 @@ ALTER TABLE traces ADD COLUMN unpriced_spans INTEGER NOT NULL DEFAULT 0;
 "#,
     // 2 → 3: the incremental summary's tables (DDL), filled by
     // `summary::backfill`.
+    "",
+    // 3 → 4: `span_links` (DDL).
     "",
 ];
 
@@ -148,6 +154,15 @@ CREATE INDEX IF NOT EXISTS traces_session ON traces (session, start_ns);
 CREATE INDEX IF NOT EXISTS traces_workflow ON traces (workflow, start_ns);
 CREATE INDEX IF NOT EXISTS traces_name ON traces (name, start_ns);
 CREATE INDEX IF NOT EXISTS traces_status ON traces (status, start_ns);
+
+CREATE TABLE IF NOT EXISTS span_links (
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    linked_trace_id TEXT NOT NULL,
+    linked_span_id TEXT NOT NULL,
+    PRIMARY KEY (trace_id, span_id, linked_trace_id, linked_span_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS span_links_linked ON span_links (linked_trace_id, trace_id);
 
 CREATE TABLE IF NOT EXISTS trace_metadata (
     path         TEXT NOT NULL,

@@ -78,7 +78,19 @@ impl Store {
                     reasoning_tokens = excluded.reasoning_tokens,
                     cost_nanos = excluded.cost_nanos, cost_source = excluded.cost_source",
             )?;
+            let mut link = tx.prepare_cached(
+                "INSERT OR IGNORE INTO span_links (trace_id, span_id, linked_trace_id, linked_span_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for span in &batch.spans {
+                for linked in &span.links {
+                    link.execute(params![
+                        span.trace_id,
+                        span.span_id,
+                        linked.trace_id,
+                        linked.span_id
+                    ])?;
+                }
                 let resource_id = resource_ids.get(span.resource).copied().unwrap_or(0);
                 let (cost, cost_source) = span_cost(&self.prices, span);
                 let replaced = stored
@@ -242,6 +254,7 @@ mod tests {
                     cache_write_tokens: None,
                     reasoning_tokens: None,
                     sender_cost: None,
+                    links: Vec::new(),
                 }
             })
             .collect();
