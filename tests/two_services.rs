@@ -260,9 +260,9 @@ fn two_services_share_one_trace() {
 /// Unless A sends and B believes, B resolves its end-user as any root does: here the
 /// `init` default, never the caller's; with both, the caller's wins.
 #[test]
-fn without_both_opt_ins_the_callee_resolves_its_own_end_user() {
+fn unless_the_caller_sends_and_the_callee_believes_it_resolves_its_own_end_user() {
     if !in_child(
-        "without_both_opt_ins_the_callee_resolves_its_own_end_user",
+        "unless_the_caller_sends_and_the_callee_believes_it_resolves_its_own_end_user",
         &[],
     ) {
         return;
