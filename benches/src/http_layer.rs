@@ -31,7 +31,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tower::ServiceExt as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
-use crate::propagation::HeaderExtractor;
+use crate::propagation::{HeaderExtractor, CALLER_TRACEPARENT, CALLER_TRACESTATE};
 use crate::scenario::{Ring, Synthetic};
 
 /// The one route of the application.
@@ -39,12 +39,6 @@ pub const ROUTE: &str = "/users/{id}";
 
 /// The header the application reads its end-user from.
 pub const USER_HEADER: &str = "x-user";
-
-/// The caller's position when a call continues a trace.
-pub const CALLER_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-/// The caller's `tracestate` when a call continues a trace.
-pub const CALLER_TRACESTATE: &str = "congo=t61rcWkgMzE";
 
 /// One incoming call, prebuilt so that the application's strings are not
 /// part of what is timed: its URI (`/users/{user}`) and its `x-user`

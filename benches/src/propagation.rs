@@ -8,6 +8,12 @@
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::propagation::{Extractor, Injector};
 
+/// The caller's position when a call continues a trace.
+pub const CALLER_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// The caller's `tracestate` when a call continues a trace.
+pub const CALLER_TRACESTATE: &str = "congo=t61rcWkgMzE";
+
 /// Reads an `http::HeaderMap` for an OpenTelemetry propagator.
 #[derive(Debug)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
@@ -47,8 +53,8 @@ pub fn incoming() -> HeaderMap {
         ("user-agent", "bench/1.0"),
         ("accept", "application/json"),
         ("x-user", "u_000812"),
-        ("traceparent", crate::http_layer::CALLER_TRACEPARENT),
-        ("tracestate", crate::http_layer::CALLER_TRACESTATE),
+        ("traceparent", CALLER_TRACEPARENT),
+        ("tracestate", CALLER_TRACESTATE),
     ] {
         headers.insert(
             HeaderName::from_static(name),

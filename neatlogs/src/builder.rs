@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::capture;
 use crate::content::{Captured, Details, Site};
+use crate::global;
 use crate::guard::SpanGuard;
 use crate::id;
 use crate::identity::{self, EndUserId, Given, IdInput, IntoEndUserId, Problem};
@@ -16,9 +17,9 @@ use crate::kind::SpanKind;
 use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
-use crate::record::{Attributes, SpanEvent, SpanName, Value};
-use crate::runtime;
-use crate::trace::{Link, Remote, SpanContext, Trace};
+use crate::record::SpanName;
+use crate::record::{Link, Remote, SpanContext, Trace};
+use crate::value::{Attributes, SpanEvent, Value};
 
 /// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
 /// if a span is already current: root or child is decided here, where the
@@ -70,7 +71,7 @@ pub fn trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
 /// # });
 /// ```
 pub fn new_trace(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
-    if !runtime::enabled() {
+    if !global::enabled() {
         return SpanBuilder {
             state: State::Disabled,
         };
@@ -217,7 +218,7 @@ impl fmt::Debug for SpanBuilder {
 impl SpanBuilder {
     #[inline(always)]
     fn new(kind: SpanKind, name: SpanName) -> SpanBuilder {
-        if !runtime::enabled() {
+        if !global::enabled() {
             return SpanBuilder {
                 state: State::Disabled,
             };
@@ -609,7 +610,7 @@ pub(crate) fn request_root(
     link: Option<Link>,
     identity: Given,
 ) -> SpanBuilder {
-    if !runtime::enabled() || matches!(local::parent(), Parent::Unknown) {
+    if !global::enabled() || matches!(local::parent(), Parent::Unknown) {
         return SpanBuilder {
             state: State::Disabled,
         };
@@ -693,7 +694,7 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
             None => given_at.unwrap_or("given to the trace builder").to_owned(),
         }
     };
-    let resolved = identity::resolve(given, runtime::defaults(), |problem| {
+    let resolved = identity::resolve(given, global::defaults(), |problem| {
         match problem {
         Problem::EndUserId(e) => log::warn!(
             "neatlogs: trace `{name}`: the end_user_id {} is invalid ({e}); the id is dropped and the trace is kept without an end-user (no fallback to the default)",

@@ -3,13 +3,12 @@
 //!
 //! A capture is chosen once, when a root opens (from this thread's ambient
 //! capture), and travels with the trace; production traces carry
-//! [`Sink::Export`](crate::trace::Sink::Export) and never look here.
+//! [`Sink::Export`](crate::record::Sink::Export) and never look here.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
-use crate::record::SpanRecord;
-use crate::trace::Sink;
+use crate::record::{Sink, SpanRecord, SpanSink};
 
 /// Spans collected by one capture.
 #[derive(Debug, Default)]
@@ -17,13 +16,15 @@ pub(crate) struct CaptureSink {
     spans: Mutex<Vec<SpanRecord>>,
 }
 
-impl CaptureSink {
-    pub(crate) fn push(&self, record: &SpanRecord) {
+impl SpanSink for CaptureSink {
+    fn push(&self, record: &SpanRecord) {
         if let Ok(mut spans) = self.spans.lock() {
             spans.push(record.clone());
         }
     }
+}
 
+impl CaptureSink {
     pub(crate) fn len(&self) -> usize {
         self.spans.lock().map(|s| s.len()).unwrap_or(0)
     }

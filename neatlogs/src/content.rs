@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::llm::{LlmCall, Params};
-use crate::record::{SpanEvent, SpanRecord, Status, Value};
+use crate::value::{Attributes, SpanEvent, Status, Value};
 
 /// A captured input or output: text as given, or a JSON value (written as
 /// JSON text, with `application/json` as its MIME type).
@@ -227,10 +227,11 @@ pub(crate) fn capture_enabled() -> bool {
 }
 
 impl Policy {
-    /// Apply the policy to a finished span, on the export thread: drop or
-    /// mask the content, and write JSON values as text.
-    pub(crate) fn prepare(&self, record: &mut SpanRecord) {
-        if let Some(details) = record.details.as_deref_mut() {
+    /// Apply the policy to a finished span's details and attributes, on the
+    /// export thread: drop or mask the content, and write JSON values as
+    /// text.
+    pub(crate) fn prepare(&self, mut details: Option<&mut Details>, attributes: &mut Attributes) {
+        if let Some(details) = details.as_deref_mut() {
             if self.capture {
                 self.mask_details(details);
             } else {
@@ -256,14 +257,11 @@ impl Policy {
             }
         }
         if self.mask.is_some() && !self.masked_attributes.is_empty() {
-            let events = record
-                .details
-                .as_deref_mut()
-                .map_or(&mut [][..], |d| &mut d.events[..]);
+            let events = details.map_or(&mut [][..], |d| &mut d.events[..]);
             // The span's attributes, and its events' fields (a `tracing`
             // event's fields are attributes of the same kind).
             let event_attributes = events.iter_mut().flat_map(|e| e.attributes.iter_mut());
-            for (key, value) in record.attributes.iter_mut().chain(event_attributes) {
+            for (key, value) in attributes.iter_mut().chain(event_attributes) {
                 if self.masked_attributes.iter().any(|k| k == key) {
                     self.mask_value(value);
                 }
@@ -369,7 +367,7 @@ mod tests {
     use super::*;
     use crate::kind::SpanKind;
     use crate::record::synthetic::{self, TraceSpec};
-    use crate::record::Attributes;
+    use crate::value::Attributes;
 
     /// `mask_attributes` reaches the fields of span events as well as the
     /// span's own attributes; other keys are left alone.
@@ -407,7 +405,7 @@ mod tests {
             masked_attributes: Arc::from(vec!["app.note".to_owned()]),
             ..Policy::default()
         };
-        policy.prepare(&mut record);
+        policy.prepare(record.details.as_deref_mut(), &mut record.attributes);
         let text = |a: &[(Cow<'static, str>, Value)], key: &str| {
             a.iter()
                 .find(|(k, _)| k == key)

@@ -15,7 +15,7 @@ use crate::capture::{self, CaptureSink};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::local::{self, Frame, Parent};
-use crate::trace::{Remote, SpanContext};
+use crate::record::{Remote, SpanContext};
 
 /// The end-user of the current trace, from any depth.
 ///

@@ -10,7 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use crate::local::{self, Frame};
 use crate::open::OpenSpan;
-use crate::record::Status;
+use crate::value::Status;
 
 pin_project_lite::pin_project! {
     /// A future running inside a span: entered on every poll, ended when the

@@ -152,7 +152,9 @@ mod clock;
 mod config;
 mod content;
 mod context;
+mod error;
 pub mod export;
+mod global;
 mod guard;
 mod id;
 mod identity;
@@ -168,12 +170,13 @@ pub mod propagation;
 mod record;
 mod runtime;
 mod session;
+mod stats;
 pub mod testing;
 #[cfg(feature = "tower")]
 pub mod tower;
-mod trace;
 #[cfg(feature = "tracing")]
 pub mod tracing;
+mod value;
 pub mod wire;
 
 /// A `tracing_subscriber::Layer` that records `tracing` spans as neatlogs
@@ -181,12 +184,13 @@ pub mod wire;
 #[cfg(feature = "tracing")]
 pub use crate::tracing::layer as tracing_layer;
 pub use builder::{new_trace, span, trace, SpanBuilder};
-pub use config::{Config, InitError};
+pub use config::Config;
 pub use content::{Captured, CodeLocation, MASK_FAILED};
 pub use context::{
     current_end_user, current_session_id, current_span_id, current_trace_id, Context, ContextGuard,
     FutureExt, WithContext,
 };
+pub use error::InitError;
 pub use guard::{with_current_span, ActiveSpan, SpanGuard};
 pub use id::{SpanId, TraceId};
 pub use identity::{
@@ -195,12 +199,14 @@ pub use identity::{
 };
 pub use instrument::{Instrumented, Span};
 pub use kind::{ParseSpanKindError, SpanKind};
-pub use record::{SpanEvent, SpanRecord, Status, Value};
+pub use record::SpanRecord;
 pub use runtime::{
-    flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats, Stats,
+    flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
     DEFAULT_FLUSH_TIMEOUT,
 };
 pub use session::generate_session_id;
+pub use stats::Stats;
+pub use value::{SpanEvent, Status, Value};
 
 // The attribute macro lives in the macro namespace, beside the function
 // `span` in the value namespace: both are reached as `neatlogs::span`.

@@ -9,10 +9,10 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use crate::global;
 use crate::open::OpenSpan;
 use crate::record::SpanRecord;
-use crate::runtime;
-use crate::trace::{Remote, Sink, SpanContext};
+use crate::record::{Remote, Sink, SpanContext};
 
 /// What the stack holds.
 pub(crate) enum Frame {
@@ -108,7 +108,7 @@ impl Local {
         if let Sink::Capture(capture) = &record.trace.sink {
             capture.push(&record);
         }
-        if runtime::exporting() {
+        if global::exporting() {
             self.ended.push(record);
         }
     }
@@ -125,7 +125,7 @@ impl Local {
     #[inline(never)]
     fn hand_off(&mut self) {
         let batch = std::mem::replace(&mut self.ended, Vec::with_capacity(16));
-        runtime::enqueue(batch);
+        global::enqueue(batch);
     }
 }
 
@@ -133,7 +133,7 @@ impl Drop for Local {
     fn drop(&mut self) {
         // A thread that exits with spans still buffered hands them off.
         if !self.ended.is_empty() {
-            runtime::enqueue(std::mem::take(&mut self.ended));
+            global::enqueue(std::mem::take(&mut self.ended));
         }
     }
 }
@@ -291,7 +291,7 @@ pub(crate) fn end_detached(span: OpenSpan) {
         if let Sink::Capture(capture) = &record.trace.sink {
             capture.push(&record);
         }
-        runtime::enqueue(vec![record]);
+        global::enqueue(vec![record]);
     }
 }
 

@@ -10,8 +10,9 @@ use crate::content::{Captured, Details};
 use crate::id::SpanId;
 use crate::kind::SpanKind;
 use crate::llm::{LlmCall, Message, Params, ToolCall, ToolDefinition, Usage};
-use crate::record::{Attributes, SpanName, SpanRecord, Status, Value};
-use crate::trace::SpanContext;
+use crate::record::SpanContext;
+use crate::record::{SpanName, SpanRecord};
+use crate::value::{Attributes, Status, Value};
 
 pub(crate) struct OpenSpan {
     /// This span's trace and id.

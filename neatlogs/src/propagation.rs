@@ -67,7 +67,7 @@ use http::header::{HeaderMap, HeaderValue};
 use crate::context::{Context, Position};
 use crate::id::{SpanId, TraceId};
 use crate::identity::{EndUserId, IdInput};
-use crate::trace::Remote;
+use crate::record::Remote;
 
 /// The W3C Trace Context header with the caller's trace and span ids.
 pub const TRACEPARENT: &str = "traceparent";

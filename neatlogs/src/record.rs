@@ -1,5 +1,8 @@
-//! Finished spans, as exporters and test captures see them: immutable
-//! records with their attribute values and status.
+//! Finished spans, as exporters and test captures see them (immutable
+//! records), and the trace they belong to: what every span of one trace
+//! shares, resolved once when its root opens. The two point at each other
+//! (a record holds its trace; a trace says where its records go), so they
+//! live together.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -8,201 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::clock::{self, Instant};
 use crate::content::{Captured, CodeLocation, Details, Site};
 use crate::id::{SpanId, TraceId};
-use crate::identity::EndUser;
+use crate::identity::{EndUser, EndUserId, IdInput};
 use crate::kind::SpanKind;
 use crate::llm::LlmCall;
-use crate::trace::Trace;
-
-/// An attribute value: the OTLP `AnyValue` types this SDK writes.
-///
-/// ```
-/// use neatlogs::Value;
-/// assert_eq!(Value::from(3_u32).as_i64(), Some(3));
-/// assert_eq!(Value::from("pro").as_str(), Some("pro"));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Value {
-    /// A string.
-    Str(Cow<'static, str>),
-    /// A boolean.
-    Bool(bool),
-    /// A signed integer.
-    I64(i64),
-    /// A float.
-    F64(f64),
-    /// Raw bytes.
-    Bytes(Vec<u8>),
-    /// A list of values.
-    Array(Vec<Value>),
-    /// A list of key-value pairs (OTLP `kvlist_value`).
-    Map(Vec<(Cow<'static, str>, Value)>),
-}
-
-impl Value {
-    /// The string, if this is a string value.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The integer, if this is an integer value.
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::I64(v) => Some(*v),
-            _ => None,
-        }
-    }
-
-    /// The float, if this is a float value.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Value::F64(v) => Some(*v),
-            _ => None,
-        }
-    }
-
-    /// The boolean, if this is a boolean value.
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Value::Bool(v) => Some(*v),
-            _ => None,
-        }
-    }
-}
-
-impl From<&'static str> for Value {
-    fn from(v: &'static str) -> Self {
-        Value::Str(Cow::Borrowed(v))
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Str(Cow::Owned(v))
-    }
-}
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::Str(Cow::Owned(v.clone()))
-    }
-}
-impl From<Cow<'static, str>> for Value {
-    fn from(v: Cow<'static, str>) -> Self {
-        Value::Str(v)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Bool(v)
-    }
-}
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::F64(v)
-    }
-}
-impl From<f32> for Value {
-    fn from(v: f32) -> Self {
-        Value::F64(f64::from(v))
-    }
-}
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Self {
-        Value::Bytes(v)
-    }
-}
-impl From<Vec<String>> for Value {
-    fn from(v: Vec<String>) -> Self {
-        Value::Array(v.into_iter().map(Value::from).collect())
-    }
-}
-impl From<Vec<Value>> for Value {
-    fn from(v: Vec<Value>) -> Self {
-        Value::Array(v)
-    }
-}
-macro_rules! int_value {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Value {
-            fn from(v: $t) -> Self {
-                Value::I64(i64::from(v))
-            }
-        }
-    )*};
-}
-int_value!(i8, i16, i32, i64, u8, u16, u32);
-impl From<u64> for Value {
-    /// Values above `i64::MAX` saturate (OTLP integers are signed).
-    fn from(v: u64) -> Self {
-        Value::I64(i64::try_from(v).unwrap_or(i64::MAX))
-    }
-}
-impl From<usize> for Value {
-    /// Values above `i64::MAX` saturate (OTLP integers are signed).
-    fn from(v: usize) -> Self {
-        Value::I64(i64::try_from(v).unwrap_or(i64::MAX))
-    }
-}
-
-/// A span's outcome.
-///
-/// ```
-/// assert_eq!(neatlogs::Status::default(), neatlogs::Status::Unset);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Status {
-    /// Nothing was recorded (OTLP `STATUS_CODE_UNSET`).
-    #[default]
-    Unset,
-    /// Explicitly marked successful.
-    Ok,
-    /// Failed, with a message.
-    Error(Cow<'static, str>),
-}
-
-/// A time-stamped annotation of a span (an OTLP span event): a name and
-/// attributes. The `tracing` integration records each event inside a span
-/// as one, with its level and fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpanEvent {
-    pub(crate) time: Instant,
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) attributes: Attributes,
-}
-
-impl SpanEvent {
-    /// An event named `name` that happens now.
-    pub(crate) fn now(name: Cow<'static, str>, attributes: Attributes) -> SpanEvent {
-        SpanEvent {
-            time: clock::now(),
-            name,
-            attributes,
-        }
-    }
-
-    /// The event's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// When it happened, in nanoseconds since the Unix epoch.
-    pub fn unix_nanos(&self) -> u64 {
-        clock::unix_nanos(self.time)
-    }
-
-    /// Its attributes, in the order they were given.
-    pub fn attributes(&self) -> &[(Cow<'static, str>, Value)] {
-        &self.attributes
-    }
-
-    /// The last value given for `key`.
-    pub fn attribute(&self, key: &str) -> Option<&Value> {
-        last_value(&self.attributes, key)
-    }
-}
+use crate::session::SessionId;
+use crate::value::{last_value, Attributes, SpanEvent, Status, Value};
 
 /// A span's name: a string, or a `#[neatlogs::span]` function's static
 /// [`Site`] (its name and code location in one pointer, so that the code
@@ -253,19 +66,6 @@ impl std::fmt::Debug for SpanName {
         std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
-
-/// The last value set for `key` in `attributes` (a key set twice appears
-/// twice; the last one wins).
-fn last_value<'a>(attributes: &'a Attributes, key: &str) -> Option<&'a Value> {
-    attributes
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-}
-
-/// The attributes of a span, in the order they were set.
-pub(crate) type Attributes = Vec<(Cow<'static, str>, Value)>;
 
 /// A finished span: what exporters receive and test captures return.
 /// Immutable: it is read by accessors only.
@@ -407,11 +207,88 @@ impl SpanRecord {
     }
 }
 
+/// State shared by every span of one trace (one `Arc` per trace; children
+/// hold a clone and never copy the identity).
+#[derive(Debug)]
+pub(crate) struct Trace {
+    pub(crate) trace_id: TraceId,
+    pub(crate) root_span_id: SpanId,
+    pub(crate) end_user: Option<EndUser>,
+    pub(crate) session: Option<SessionId>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) sink: Sink,
+    /// Set when the trace continues one from another process: the root's
+    /// parent is the caller's span.
+    pub(crate) remote: Option<Arc<Remote>>,
+    /// A span of another trace this one was started from without
+    /// continuing it (a job spawned from a request; a request whose
+    /// caller's `traceparent` was not trusted): a span link on the root.
+    pub(crate) link: Option<Link>,
+}
+
+/// A span of another trace, linked from a root (OTLP `Span.links`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+}
+
+/// A caller's position in a trace, read from the headers of a request that
+/// crossed a process boundary (W3C `traceparent` / `tracestate`, and the
+/// end-user from `baggage` when the receiving side accepts it).
+#[derive(Debug)]
+pub(crate) struct Remote {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    /// The caller's `tracestate`, passed on unchanged.
+    pub(crate) trace_state: Option<Box<str>>,
+    /// The caller's end-user from `baggage`, read only when the receiving
+    /// application decided to believe this caller: `None` when not read,
+    /// `Invalid` when the caller sent a bad one (the trace then has no
+    /// end-user, never a fallback).
+    pub(crate) end_user: Option<IdInput<EndUserId>>,
+}
+
+/// Where the finished spans of a trace go, chosen once at the root.
+pub(crate) enum Sink {
+    /// The export pipeline (if `init` ran; dropped otherwise).
+    Export,
+    /// A test capture, opened on the thread where the root opened; the spans
+    /// are also exported if `init` ran.
+    Capture(Arc<dyn SpanSink>),
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Sink::Export => "Export",
+            Sink::Capture(_) => "Capture",
+        })
+    }
+}
+
+/// Takes a copy of each finished span of a trace that reports to it (a test
+/// capture, [`capture`](crate::capture)). Unwind-safe, as the test capture
+/// is, so that records and contexts stay so.
+pub(crate) trait SpanSink:
+    Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe
+{
+    fn push(&self, record: &SpanRecord);
+}
+
+/// A position in a trace: the trace and one span of it. What a child's
+/// parent is, what a [`Context`](crate::Context) carries, and what an
+/// attached frame holds. Cheap to clone (an `Arc` and an id).
+#[derive(Debug, Clone)]
+pub(crate) struct SpanContext {
+    pub(crate) trace: Arc<Trace>,
+    pub(crate) span_id: SpanId,
+}
+
 /// Records built field by field, for the encoder's tests.
 #[cfg(test)]
 pub(crate) mod synthetic {
     use super::*;
-    use crate::identity::EndUser;
 
     /// What a synthetic trace carries.
     #[derive(Default)]
@@ -435,16 +312,16 @@ pub(crate) mod synthetic {
             end_user: spec.end_user,
             session: spec.session.map(Arc::from),
             tags: spec.tags,
-            sink: crate::trace::Sink::Export,
+            sink: crate::record::Sink::Export,
             remote: spec.remote.map(|(span_id, state)| {
-                Arc::new(crate::trace::Remote {
+                Arc::new(crate::record::Remote {
                     trace_id: TraceId::from_u128(spec.trace_id),
                     span_id: SpanId::from_u64(span_id),
                     trace_state: state.map(String::into_boxed_str),
                     end_user: None,
                 })
             }),
-            link: spec.link.map(|(trace_id, span_id)| crate::trace::Link {
+            link: spec.link.map(|(trace_id, span_id)| crate::record::Link {
                 trace_id: TraceId::from_u128(trace_id),
                 span_id: SpanId::from_u64(span_id),
             }),

@@ -1,97 +1,23 @@
-//! Process-wide state: `init`, the defaults it sets, and the export pipeline.
+//! `init`, `flush`, `shutdown` and `stats`: starting and stopping what
+//! [`global`](crate::global) holds.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::config::{Config, InitError};
-use crate::export::pipeline::{Counters, Pipeline};
+use crate::config::Config;
+use crate::error::InitError;
+use crate::export::pipeline::{Counters, Pipeline, Settings};
 use crate::export::ConsoleExporter;
 use crate::export::Resource;
+use crate::global::{self, Global};
 use crate::identity::{self, Given, OperatorId, Problem, Resolved};
-use crate::record::SpanRecord;
+use crate::local;
 use crate::session;
+use crate::stats::Stats;
 use crate::wire;
 
-/// How many things want spans recorded: 1 for `init` (until `shutdown`), plus
-/// one per live test capture. Zero means every tracing call is a no-op, and
-/// checking it is one relaxed load.
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
-
-static GLOBAL: OnceLock<Global> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
-
-struct Global {
-    /// The `init` default identity, the fallback of every root.
-    defaults: Resolved,
-    pipeline: Pipeline,
-    shut_down: AtomicBool,
-}
-
-#[inline(always)]
-pub(crate) fn enabled() -> bool {
-    ACTIVE.load(Ordering::Relaxed) != 0
-}
-
-pub(crate) fn capture_started() {
-    ACTIVE.fetch_add(1, Ordering::Relaxed);
-}
-
-pub(crate) fn capture_ended() {
-    ACTIVE.fetch_sub(1, Ordering::Relaxed);
-}
-
-pub(crate) fn defaults() -> Option<&'static Resolved> {
-    GLOBAL.get().map(|g| &g.defaults)
-}
-
-#[inline]
-fn pipeline() -> Option<&'static Pipeline> {
-    GLOBAL
-        .get()
-        .filter(|g| !g.shut_down.load(Ordering::Relaxed))
-        .map(|g| &g.pipeline)
-}
-
-/// Whether ended spans are exported: `init` ran and `shutdown` has not.
-#[inline]
-pub(crate) fn exporting() -> bool {
-    pipeline().is_some()
-}
-
-/// Hand a thread's batch of finished spans to the export queue. Never blocks.
-pub(crate) fn enqueue(batch: Vec<SpanRecord>) {
-    if batch.is_empty() {
-        return;
-    }
-    match pipeline() {
-        Some(p) => p.send_batch(batch),
-        // Spans that finish after `shutdown` began: not exported, not counted.
-        None => drop(batch),
-    }
-}
-
-/// Export counters since `init`, from [`stats`](crate::stats).
-///
-/// Every span handed to the pipeline is counted once as `queued` or
-/// `dropped`; every queued span ends as `exported` or `failed` (or is still
-/// in flight).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Spans accepted into the export queue.
-    pub queued: u64,
-    /// Spans dropped because the queue was full or export had shut down.
-    pub dropped: u64,
-    /// Spans every exporter accepted.
-    pub exported: u64,
-    /// Spans an exporter finally lost (rejected by the receiver, out of
-    /// retries or time, or cut off by `shutdown`'s timeout).
-    pub failed: u64,
-    /// Export attempts retried (each retried HTTP request counts once; the
-    /// spans it carried are counted once, as exported or failed).
-    pub retried: u64,
-}
 
 /// Start neatlogs for this process. Call once, early in `main`.
 ///
@@ -105,7 +31,7 @@ pub struct Stats {
 /// ```
 pub fn init(config: Config) -> Result<(), InitError> {
     let _lock = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if GLOBAL.get().is_some() {
+    if global::installed().is_some() {
         return Err(InitError::AlreadyInitialized);
     }
     if config.sdk_disabled {
@@ -128,7 +54,6 @@ pub fn init(config: Config) -> Result<(), InitError> {
         queue_size,
         batch_size,
         schedule_delay,
-        export_timeout,
         local_file,
         mut content,
         bad_trace_content,
@@ -197,32 +122,31 @@ pub fn init(config: Config) -> Result<(), InitError> {
     crate::content::set_capture(content.capture);
     content.genai = conventions.contains(crate::export::Conventions::GENAI);
     let pipeline = Pipeline::start(
-        resource,
-        content,
+        Settings {
+            resource,
+            content,
+            queue_size,
+            batch_size,
+            schedule_delay,
+            on_start: local::suppress_tracing_on_this_thread,
+        },
         exporters,
-        queue_size,
-        batch_size,
-        schedule_delay,
-        export_timeout,
         counters,
     )?;
-    let global = Global {
+    let installed = global::install(Global {
         defaults,
         pipeline,
         shut_down: AtomicBool::new(false),
-    };
-    if GLOBAL.set(global).is_err() {
+    });
+    if !installed {
         return Err(InitError::AlreadyInitialized);
     }
-    ACTIVE.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
 /// Whether [`init`] has run (and [`shutdown`] has not).
 pub fn is_initialized() -> bool {
-    GLOBAL
-        .get()
-        .is_some_and(|g| !g.shut_down.load(Ordering::Relaxed))
+    global::installed().is_some_and(|g| !g.shut_down.load(Ordering::Relaxed))
 }
 
 /// The default timeout of [`flush`] and [`shutdown`].
@@ -241,7 +165,7 @@ pub fn flush() -> bool {
 /// [`flush`] with an explicit timeout.
 #[must_use = "`false` means some spans were not exported in time"]
 pub fn flush_with_timeout(timeout: Duration) -> bool {
-    match GLOBAL.get() {
+    match global::installed() {
         Some(g) if !g.shut_down.load(Ordering::Relaxed) => {
             crate::local::hand_off_this_thread();
             g.pipeline.flush(timeout)
@@ -261,18 +185,22 @@ pub fn shutdown() -> bool {
 /// [`shutdown`] with an explicit timeout.
 #[must_use = "`false` means some spans were not exported"]
 pub fn shutdown_with_timeout(timeout: Duration) -> bool {
-    let Some(g) = GLOBAL.get() else { return true };
+    let Some(g) = global::installed() else {
+        return true;
+    };
     // Spans this thread finished but has not handed off yet go out too (the
     // hand-off is a no-op once export has shut down).
     crate::local::hand_off_this_thread();
     if g.shut_down.swap(true, Ordering::AcqRel) {
         return g.pipeline.all_exported();
     }
-    ACTIVE.fetch_sub(1, Ordering::Relaxed);
+    global::deactivate();
     g.pipeline.shutdown(timeout)
 }
 
 /// Export counters since `init`.
 pub fn stats() -> Stats {
-    GLOBAL.get().map(|g| g.pipeline.stats()).unwrap_or_default()
+    global::installed()
+        .map(|g| g.pipeline.stats())
+        .unwrap_or_default()
 }

@@ -23,8 +23,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::capture::{self, CaptureSink};
+use crate::global;
 use crate::record::SpanRecord;
-use crate::runtime;
 
 /// Collects finished spans of traces rooted on this thread while alive. `!Send`.
 #[must_use = "spans are captured only while the capture is alive"]
@@ -47,7 +47,7 @@ impl Capture {
     pub fn start() -> Capture {
         let sink = Arc::new(CaptureSink::default());
         let prev = capture::replace_ambient(Some(sink.clone()));
-        runtime::capture_started();
+        global::capture_started();
         Capture {
             sink,
             prev,
@@ -69,7 +69,7 @@ impl Capture {
 impl Drop for Capture {
     fn drop(&mut self) {
         capture::replace_ambient(self.prev.take());
-        runtime::capture_ended();
+        global::capture_ended();
     }
 }
 

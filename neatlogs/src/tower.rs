@@ -97,12 +97,12 @@ use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 
 use crate::builder::request_root;
+use crate::global;
 use crate::identity::{self, Given, IntoEndUserId};
 use crate::instrument::Span;
 use crate::propagation;
+use crate::record::Link;
 use crate::record::SpanName;
-use crate::runtime;
-use crate::trace::Link;
 use crate::wire;
 
 /// The end-user (and session) of one request, as the application knows it:
@@ -289,7 +289,7 @@ impl TraceLayer {
 
     /// The request's root, open (and not yet current anywhere).
     fn start<B>(&self, request: Request<B>) -> (Request<B>, Span) {
-        if !runtime::enabled() {
+        if !global::enabled() {
             return (request, Span::none());
         }
         let (parts, body) = request.into_parts();

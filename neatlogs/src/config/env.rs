@@ -261,7 +261,7 @@ fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::InitError;
+    use crate::error::InitError;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Config {

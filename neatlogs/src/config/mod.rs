@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::content::Policy;
+use crate::error::{InitError, ParseProtocolError};
 use crate::export::{
-    traces_url, Compression, Conventions, Exporter, ParseProtocolError, Protocol, Transport,
-    DEFAULT_ENDPOINT,
+    traces_url, Compression, Conventions, Exporter, Protocol, Transport, DEFAULT_ENDPOINT,
 };
 use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
 
@@ -591,60 +591,4 @@ impl Config {
             export_timeout: self.export_timeout,
         })
     }
-}
-
-/// Why [`init`](crate::init) failed. The process keeps running; tracing stays
-/// as it was (off, or the first configuration).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum InitError {
-    /// `init` was already called; the first configuration stays in force.
-    #[error("neatlogs is already initialized; the first configuration stays in force")]
-    AlreadyInitialized,
-    /// The default end-user id is invalid.
-    #[error("invalid default end_user_id: {0}")]
-    InvalidEndUserId(IdentityError),
-    /// The default end-user metadata is invalid.
-    #[error("invalid default end_user_metadata: {0}")]
-    InvalidEndUserMetadata(IdentityError),
-    /// The session id is invalid.
-    #[error("invalid session_id: {0}")]
-    InvalidSessionId(IdentityError),
-    /// The endpoint URL cannot be used.
-    #[error("invalid endpoint `{url}`: {reason}")]
-    InvalidEndpoint {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// `NEATLOGS_PROTOCOL` names no supported protocol.
-    #[error("invalid NEATLOGS_PROTOCOL: {0}")]
-    InvalidProtocol(ParseProtocolError),
-    /// An environment variable's value cannot be used (see
-    /// [`Config::from_env`]).
-    #[error("invalid {name}: {reason}")]
-    InvalidEnvVar {
-        /// The variable.
-        name: &'static str,
-        /// What is wrong (a header's value is never repeated here).
-        reason: String,
-    },
-    /// A header given with [`Config::header`] cannot be sent.
-    #[error("invalid header `{name}`: {reason}")]
-    InvalidHeader {
-        /// The header's name.
-        name: String,
-        /// What is wrong (the value is never repeated here).
-        reason: String,
-    },
-    /// `NEATLOGS_TRACE_CONTENT` is neither true nor false.
-    #[error("invalid NEATLOGS_TRACE_CONTENT `{0}`: expected true or false")]
-    InvalidTraceContent(String),
-    /// The export thread could not be started.
-    #[error("could not start the export thread: {0}")]
-    Spawn(#[from] std::io::Error),
-    /// An exporter could not be set up.
-    #[error("could not set up the exporter: {0}")]
-    Exporter(String),
 }

@@ -7,7 +7,8 @@ use std::io::Write;
 
 use super::{ExportError, Exporter, Resource};
 use crate::id::{SpanId, TraceId};
-use crate::record::{SpanRecord, Status};
+use crate::record::SpanRecord;
+use crate::value::Status;
 
 /// The most traces held while waiting for their root to finish; past it, the
 /// oldest partial trace is printed as it is.

@@ -19,7 +19,7 @@ use reqwest::{StatusCode, Url};
 use super::otlp::{OtlpEncoder, Protocol};
 use super::pipeline::Counters;
 use super::{Compression, ExportError, Exporter, Resource, Transport};
-use crate::config::InitError;
+use crate::error::InitError;
 use crate::record::SpanRecord;
 
 /// The first retry waits about this long; each next one twice as long.

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::InitError;
+use crate::error::InitError;
 use crate::identity::OperatorId;
 use crate::record::SpanRecord;
 
@@ -29,10 +29,11 @@ mod http;
 mod otlp;
 pub(crate) mod pipeline;
 
+pub use crate::error::ParseProtocolError;
 pub use console::ConsoleExporter;
 pub use conventions::{Compression, Conventions, ParseCompressionError, ParseConventionsError};
 pub use file::{FileExporter, DEFAULT_LOCAL_FILE};
-pub use otlp::{OtlpEncoder, ParseProtocolError, Protocol};
+pub use otlp::{OtlpEncoder, Protocol};
 
 /// The Neatlogs cloud ingest: where spans go when an API key is set and no
 /// endpoint is (`/v1/traces` is appended).

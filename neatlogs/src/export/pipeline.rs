@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, select, unbounded, Receiver, RecvTimeoutError, Sender};
 
 use super::{Exporter, Resource};
-use crate::config::InitError;
 use crate::content::Policy;
+use crate::error::InitError;
 use crate::record::SpanRecord;
-use crate::runtime::Stats;
+use crate::stats::Stats;
 
 /// State shared by the application side, the export thread and the
 /// exporters: the counters behind [`Stats`], and when `shutdown` stops
@@ -78,19 +78,34 @@ pub(crate) struct Pipeline {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// What the export thread is started with: `init`'s batch settings.
+pub(crate) struct Settings {
+    pub(crate) resource: Resource,
+    pub(crate) content: Policy,
+    /// The most spans waiting in the queue; past it, spans are dropped.
+    pub(crate) queue_size: usize,
+    /// Spans per export call.
+    pub(crate) batch_size: usize,
+    /// The longest a span waits for a batch to fill.
+    pub(crate) schedule_delay: Duration,
+    /// Run first on the export thread: the runtime turns tracing off there.
+    pub(crate) on_start: fn(),
+}
+
 impl Pipeline {
-    // One caller (`init`), which has each of these as a separate setting.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn start(
-        resource: Resource,
-        content: Policy,
+        settings: Settings,
         exporters: Vec<Box<dyn Exporter>>,
-        queue_size: usize,
-        batch_size: usize,
-        schedule_delay: Duration,
-        export_timeout: Duration,
         counters: Arc<Counters>,
     ) -> Result<Pipeline, InitError> {
+        let Settings {
+            resource,
+            content,
+            queue_size,
+            batch_size,
+            schedule_delay,
+            on_start,
+        } = settings;
         let (tx, rx) = unbounded();
         let (wake, wake_rx) = bounded(1);
         let (control, control_rx) = unbounded();
@@ -107,8 +122,8 @@ impl Pipeline {
             batch: Vec::with_capacity(batch_size.min(4096)),
             batch_size,
             schedule_delay,
-            _export_timeout: export_timeout,
             counters: counters.clone(),
+            on_start,
         };
         let thread = std::thread::Builder::new()
             .name("neatlogs-export".into())
@@ -241,8 +256,8 @@ struct Worker {
     batch: Vec<SpanRecord>,
     batch_size: usize,
     schedule_delay: Duration,
-    _export_timeout: Duration,
     counters: Arc<Counters>,
+    on_start: fn(),
 }
 
 impl Worker {
@@ -250,7 +265,7 @@ impl Worker {
         // Exporters run here: nothing they do (HTTP calls, file writes, an
         // instrumented client in a custom exporter) may become a span, or
         // every export would feed the next one.
-        crate::local::suppress_tracing_on_this_thread();
+        (self.on_start)();
         let mut next_tick = Instant::now() + self.schedule_delay;
         loop {
             let wait = next_tick.saturating_duration_since(Instant::now());
@@ -332,7 +347,8 @@ impl Worker {
     fn take(&mut self, mut records: Vec<SpanRecord>) {
         self.in_queue.fetch_sub(records.len(), Ordering::Relaxed);
         for record in &mut records {
-            self.content.prepare(record);
+            self.content
+                .prepare(record.details.as_deref_mut(), &mut record.attributes);
         }
         if self.batch.is_empty() {
             // Reuse the producer's allocation rather than copy into ours.

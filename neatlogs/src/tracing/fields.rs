@@ -14,7 +14,7 @@ use crate::identity::{self, Given, IntoEndUserId};
 use crate::kind::SpanKind;
 use crate::llm::{Message, Params, ToolCall};
 use crate::open::Fact;
-use crate::record::{Attributes, Status, Value};
+use crate::value::{Attributes, Status, Value};
 
 /// The field that sets a span's kind: `neatlogs.span.kind = "TOOL"`.
 pub(crate) const KIND_FIELD: &str = "neatlogs.span.kind";

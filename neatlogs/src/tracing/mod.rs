@@ -92,13 +92,14 @@ use tracing_subscriber::registry::LookupSpan;
 pub use format::TraceContextFormat;
 
 use crate::builder::open_span;
+use crate::global;
 use crate::identity::Given;
 use crate::kind::SpanKind;
 use crate::local::{self, Frame, Parent};
 use crate::open::OpenSpan;
-use crate::record::{SpanEvent, SpanName, Status};
-use crate::runtime;
-use crate::trace::SpanContext;
+use crate::record::SpanContext;
+use crate::record::SpanName;
+use crate::value::{SpanEvent, Status};
 
 use fields::{EventRecorder, Recorder};
 
@@ -171,7 +172,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !runtime::enabled() {
+        if !global::enabled() {
             return;
         }
         let parent = if attrs.is_root() {
@@ -281,7 +282,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !runtime::enabled() {
+        if !global::enabled() {
             return;
         }
         let metadata = event.metadata();

@@ -15,7 +15,8 @@ use super::{
     SpanView, StatusView,
 };
 use crate::export::Resource;
-use crate::record::{SpanEvent, SpanRecord, Value};
+use crate::record::SpanRecord;
+use crate::value::{SpanEvent, Value};
 use crate::wire::{otlp, resource};
 
 /// The reused output and scratch.

@@ -15,9 +15,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::{Conventions, Resource};
+use crate::error::ParseProtocolError;
 use crate::id::SpanId;
 use crate::kind::SpanKind;
-use crate::record::{SpanRecord, Status, Value};
+use crate::record::SpanRecord;
+use crate::value::{Status, Value};
 use crate::wire::{genai, openinference, otlp, resource, span, trace_complete};
 
 mod json;
@@ -67,13 +69,6 @@ impl fmt::Display for Protocol {
         f.write_str(self.as_str())
     }
 }
-
-/// The error for a protocol name other than `http/protobuf` or `http/json`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown OTLP protocol `{0}`; expected `http/protobuf` or `http/json` (gRPC is not supported)"
-)]
-pub struct ParseProtocolError(pub String);
 
 impl FromStr for Protocol {
     type Err = ParseProtocolError;

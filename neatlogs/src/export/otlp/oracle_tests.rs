@@ -26,7 +26,8 @@ use crate::export::Conventions;
 use crate::export::Resource;
 use crate::identity::{EndUser, EndUserId, OperatorId};
 use crate::kind::SpanKind;
-use crate::record::{SpanRecord, Status, Value};
+use crate::record::SpanRecord;
+use crate::value::{Status, Value};
 
 // ---------------------------------------------------------------------------
 // Records. Every synthetic record is built here, through
@@ -973,7 +974,9 @@ fn recorded() -> Vec<SpanRecord> {
     let mut spans = capture.spans();
     // What the export pipeline does before any exporter sees a span.
     let policy = crate::content::Policy::default();
-    spans.iter_mut().for_each(|s| policy.prepare(s));
+    spans
+        .iter_mut()
+        .for_each(|s| policy.prepare(s.details.as_deref_mut(), &mut s.attributes));
     spans
 }
 

@@ -24,7 +24,8 @@ use super::{
     Attr, Attrs, Key, SpanView, StatusView,
 };
 use crate::export::Resource;
-use crate::record::{SpanRecord, Value};
+use crate::record::SpanRecord;
+use crate::value::Value;
 use crate::wire::{otlp, resource};
 
 /// Reused buffers: after the first few batches, writing allocates only for

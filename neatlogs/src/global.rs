@@ -1,0 +1,86 @@
+//! The process's tracing switch and what `init` installed: all the hot path
+//! reads (one relaxed load when off), below everything that records.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use crate::export::pipeline::Pipeline;
+use crate::identity::Resolved;
+use crate::record::SpanRecord;
+
+/// How many things want spans recorded: 1 for `init` (until `shutdown`), plus
+/// one per live test capture. Zero means every tracing call is a no-op, and
+/// checking it is one relaxed load.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+static GLOBAL: OnceLock<Global> = OnceLock::new();
+
+/// What `init` installs, once per process.
+pub(crate) struct Global {
+    /// The `init` default identity, the fallback of every root.
+    pub(crate) defaults: Resolved,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) shut_down: AtomicBool,
+}
+
+/// Install `global` (`false` when one already is) and turn recording on.
+pub(crate) fn install(global: Global) -> bool {
+    if GLOBAL.set(global).is_err() {
+        return false;
+    }
+    ACTIVE.fetch_add(1, Ordering::Relaxed);
+    true
+}
+
+/// What `init` installed, if it ran.
+pub(crate) fn installed() -> Option<&'static Global> {
+    GLOBAL.get()
+}
+
+/// Turn recording off for `init`'s part (`shutdown`).
+pub(crate) fn deactivate() {
+    ACTIVE.fetch_sub(1, Ordering::Relaxed);
+}
+
+#[inline(always)]
+pub(crate) fn enabled() -> bool {
+    ACTIVE.load(Ordering::Relaxed) != 0
+}
+
+pub(crate) fn capture_started() {
+    ACTIVE.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn capture_ended() {
+    ACTIVE.fetch_sub(1, Ordering::Relaxed);
+}
+
+pub(crate) fn defaults() -> Option<&'static Resolved> {
+    GLOBAL.get().map(|g| &g.defaults)
+}
+
+#[inline]
+fn pipeline() -> Option<&'static Pipeline> {
+    GLOBAL
+        .get()
+        .filter(|g| !g.shut_down.load(Ordering::Relaxed))
+        .map(|g| &g.pipeline)
+}
+
+/// Whether ended spans are exported: `init` ran and `shutdown` has not.
+#[inline]
+pub(crate) fn exporting() -> bool {
+    pipeline().is_some()
+}
+
+/// Hand a thread's batch of finished spans to the export queue. Never blocks.
+pub(crate) fn enqueue(batch: Vec<SpanRecord>) {
+    if batch.is_empty() {
+        return;
+    }
+    match pipeline() {
+        Some(p) => p.send_batch(batch),
+        // Spans that finish after `shutdown` began: not exported, not counted.
+        None => drop(batch),
+    }
+}

@@ -1,0 +1,24 @@
+//! What happened to the spans handed to export: a leaf that the pipeline
+//! fills and the runtime reports.
+
+/// Export counters since `init`, from [`stats()`](crate::stats()).
+///
+/// Every span handed to the pipeline is counted once as `queued` or
+/// `dropped`; every queued span ends as `exported` or `failed` (or is still
+/// in flight).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Spans accepted into the export queue.
+    pub queued: u64,
+    /// Spans dropped because the queue was full or export had shut down.
+    pub dropped: u64,
+    /// Spans every exporter accepted.
+    pub exported: u64,
+    /// Spans an exporter finally lost (rejected by the receiver, out of
+    /// retries or time, or cut off by `shutdown`'s timeout).
+    pub failed: u64,
+    /// Export attempts retried (each retried HTTP request counts once; the
+    /// spans it carried are counted once, as exported or failed).
+    pub retried: u64,
+}
