@@ -4,11 +4,13 @@
 //!
 //! # The identity model
 //!
-//! 1. A trace **root** is the span opened when no span is current. It owns the
-//!    trace's end-user: **explicit value on the root > `init` default > none**.
+//! 1. A trace **root** is the span opened when no span is current, or one
+//!    opened with [`new_trace`], which is always a root. It owns the trace's
+//!    end-user: **explicit value on the root > `init` default > none**.
 //! 2. Every span of the trace belongs to that end-user, across `.await`, tasks
 //!    and threads; [`current_end_user`] returns it from any depth.
-//! 3. An end-user given to a **nested** span has no effect.
+//! 3. An end-user given to a **nested** span has no effect (a warning says
+//!    so, once per call site).
 //! 4. The **end-user** ([`EndUserId`], wire key `neatlogs.end_user.id`) is the
 //!    person using your product; the **operator** (`Config::user_id`, wire key
 //!    `user.id`) is whoever runs the SDK. They never mix.
@@ -61,8 +63,12 @@
 //! # });
 //! ```
 //!
-//! Across tasks and threads, carry the context explicitly: a task spawned
-//! without it starts a trace of its own.
+//! Across tasks and threads, carry the context explicitly. Root or child is
+//! decided where a builder is made: a span made inside a task spawned without
+//! the context starts a trace of its own, while `tokio::spawn(trace("job")
+//! .instrument(..))` made inside a request is the request's child. A job that
+//! is work of its own says so with [`new_trace`] (a new root, linked to the
+//! request).
 //!
 //! ```
 //! use neatlogs::FutureExt;
