@@ -159,7 +159,7 @@ impl Context {
     /// The end-user of the trace this context is in. For a caller's
     /// position, the valid end-user it asserted in baggage, when the
     /// application chose to believe it
-    /// ([`extract_trusting_end_user`](crate::propagation::extract_trusting_end_user)).
+    /// (`propagation::extract_trusting_end_user`, feature `http`).
     pub fn end_user(&self) -> Option<EndUser> {
         match self.at.as_ref()? {
             Position::Local(cx) => cx.trace.end_user.clone(),
