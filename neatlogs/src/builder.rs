@@ -272,15 +272,19 @@ impl SpanBuilder {
         }
     }
 
-    /// The root's extras; `None` on a child, with a warning the first time
-    /// per call site.
+    /// The root's extras; `None` when tracing is off, and on a child, with a
+    /// warning the first time per call site.
     #[track_caller]
+    #[inline]
     fn root_extras(&mut self, what: &str) -> Option<&mut Extras> {
-        if !self.is_root() {
-            self.identity_ignored(what);
+        let State::Enabled(p) = &mut self.state else {
+            return None;
+        };
+        if p.parent.is_some() {
+            nested_identity(p, what);
             return None;
         }
-        self.extras()
+        Some(p.extras.get_or_insert_with(Box::default))
     }
 
     /// Say that identity given to this span has no effect, when it is a
@@ -290,30 +294,10 @@ impl SpanBuilder {
     #[doc(hidden)]
     #[track_caller]
     pub fn identity_ignored(&self, what: &str) {
-        let State::Enabled(p) = &self.state else {
-            return;
-        };
-        if p.parent.is_none() {
-            return;
-        }
-        let at = std::panic::Location::caller();
-        let site = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (at.file(), at.line(), at.column()).hash(&mut h);
-            h.finish()
-        };
-        if identity::first_time_at(site) {
-            log::warn!(
-                "neatlogs: {what} on nested span `{}` ({at}) has no effect: the span opens inside trace {} and its root owns the identity; to start a trace of its own, use neatlogs::new_trace (further occurrences here are logged at debug)",
-                p.name,
-                p.parent.as_ref().map(|c| c.trace.trace_id.to_string()).unwrap_or_default(),
-            );
-        } else {
-            log::debug!(
-                "neatlogs: {what} on nested span `{}` ({at}) has no effect; the trace root owns the identity",
-                p.name
-            );
+        if let State::Enabled(p) = &self.state {
+            if p.parent.is_some() {
+                nested_identity(p, what);
+            }
         }
     }
 
@@ -483,6 +467,33 @@ impl SpanBuilder {
             State::Enabled(p) => Some(p.open()),
         };
         Instrumented::new(fut, span)
+    }
+}
+
+/// Identity given to a nested span: at `warn` the first time per call
+/// site, at `debug` after (off the hot path: a root never comes here).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn nested_identity(p: &Pending, what: &str) {
+    let at = std::panic::Location::caller();
+    let site = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (at.file(), at.line(), at.column()).hash(&mut h);
+        h.finish()
+    };
+    if identity::first_time_at(site) {
+        log::warn!(
+            "neatlogs: {what} on nested span `{}` ({at}) has no effect: the span opens inside trace {} and its root owns the identity; to start a trace of its own, use neatlogs::new_trace (further occurrences here are logged at debug)",
+            p.name,
+            p.parent.as_ref().map(|c| c.trace.trace_id.to_string()).unwrap_or_default(),
+        );
+    } else {
+        log::debug!(
+            "neatlogs: {what} on nested span `{}` ({at}) has no effect; the trace root owns the identity",
+            p.name
+        );
     }
 }
 
