@@ -32,15 +32,7 @@ fn invalid_ids() -> Vec<(&'static str, String)> {
 
 /// The same ids percent-encoded for `baggage`.
 fn percent(id: &str) -> String {
-    id.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'_' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The entry points of the table, by the first cell of their row, and

@@ -147,18 +147,7 @@ pub fn extract_trusting_end_user(headers: &HeaderMap) -> Context {
 /// The caller's position in `headers`, with its baggage end-user when
 /// `believe_end_user`; `None` without a valid `traceparent`.
 pub(crate) fn read_caller(headers: &HeaderMap, believe_end_user: bool) -> Option<Arc<Remote>> {
-    let parsed = headers
-        .get(TRACEPARENT)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_traceparent);
-    let Some((trace_id, span_id)) = parsed else {
-        if headers.contains_key(TRACEPARENT) {
-            log::debug!(
-                "neatlogs: ignoring an invalid traceparent header; the request starts a new trace"
-            );
-        }
-        return None;
-    };
+    let (trace_id, span_id) = caller_span(headers)?;
     Some(Arc::new(Remote {
         trace_id,
         span_id,
@@ -169,6 +158,21 @@ pub(crate) fn read_caller(headers: &HeaderMap, believe_end_user: bool) -> Option
             None
         },
     }))
+}
+
+/// The caller's trace and span ids from a valid `traceparent`, and nothing
+/// else (a caller that is only linked to needs no more).
+pub(crate) fn caller_span(headers: &HeaderMap) -> Option<(TraceId, SpanId)> {
+    let parsed = headers
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_traceparent);
+    if parsed.is_none() && headers.contains_key(TRACEPARENT) {
+        log::debug!(
+            "neatlogs: ignoring an invalid traceparent header; the request starts a new trace"
+        );
+    }
+    parsed
 }
 
 /// How trace context is written into outgoing headers: W3C `traceparent`

@@ -294,18 +294,18 @@ impl TraceLayer {
         }
         let (parts, body) = request.into_parts();
         let trust = self.trust.as_ref().map_or(Trust::Nothing, |f| f(&parts));
-        let caller =
-            propagation::read_caller(&parts.headers, trust == Trust::TraceContextAndEndUser);
-        let (caller, link) = match (trust, caller) {
-            (_, None) => (None, None),
-            (Trust::Nothing, Some(stranger)) => (
+        // A stranger is only linked to: its ids are read, not its
+        // tracestate or baggage.
+        let (caller, link) = match trust {
+            Trust::Nothing => (
                 None,
-                Some(Link {
-                    trace_id: stranger.trace_id,
-                    span_id: stranger.span_id,
-                }),
+                propagation::caller_span(&parts.headers)
+                    .map(|(trace_id, span_id)| Link { trace_id, span_id }),
             ),
-            (Trust::TraceContext | Trust::TraceContextAndEndUser, caller) => (caller, None),
+            Trust::TraceContext | Trust::TraceContextAndEndUser => (
+                propagation::read_caller(&parts.headers, trust == Trust::TraceContextAndEndUser),
+                None,
+            ),
         };
         let mut identity = self
             .identity

@@ -1065,21 +1065,26 @@ fn every_value_type_and_edge_case() {
     check(&mut OtlpEncoder::new(), &resource, &batch);
 }
 
-/// A root that continues a caller's trace: its parent is the caller's span,
-/// flagged remote; every span carries the caller's `tracestate`; no
-/// completion marker (the caller's root completes the trace).
-#[test]
-fn a_continued_trace_has_a_remote_parent_and_its_tracestate() {
-    let span = |span_id: Option<u64>, parent: Option<u64>| SpanIn {
+/// A bare WORKFLOW span of a fixed case.
+fn workflow_span(span_id: Option<u64>, parent: Option<u64>, status: Status) -> SpanIn {
+    SpanIn {
         span_id,
         parent,
         name: "s".into(),
         kind: SpanKind::Workflow,
         duration_ns: 10,
         attributes: vec![],
-        status: Status::Unset,
+        status,
         events: vec![],
-    };
+    }
+}
+
+/// A root that continues a caller's trace: its parent is the caller's span,
+/// flagged remote; every span carries the caller's `tracestate`; no
+/// completion marker (the caller's root completes the trace).
+#[test]
+fn a_continued_trace_has_a_remote_parent_and_its_tracestate() {
+    let span = |id, parent| workflow_span(id, parent, Status::Unset);
     let traces = [TraceIn {
         trace_id: 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
         root_span_id: 7,
@@ -1119,16 +1124,7 @@ fn a_continued_trace_has_a_remote_parent_and_its_tracestate() {
 /// its children or its completion marker; both encoders.
 #[test]
 fn a_linked_root_carries_one_span_link() {
-    let span = |span_id: Option<u64>, parent: Option<u64>| SpanIn {
-        span_id,
-        parent,
-        name: "s".into(),
-        kind: SpanKind::Workflow,
-        duration_ns: 10,
-        attributes: vec![],
-        status: Status::Error("failed".into()),
-        events: vec![],
-    };
+    let span = |id, parent| workflow_span(id, parent, Status::Error("failed".into()));
     let traces = [TraceIn {
         trace_id: 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c,
         root_span_id: 7,
