@@ -6,7 +6,7 @@
 # 1. install `opentelemetry-proto` from PyPI;
 # 2. run the export_wire tests that save the payloads a real receiver got
 #    (protobuf and JSON) and the local file's JSON lines into a directory;
-# 3. decode and assert them with tests/otlp_decode.py.
+# 3. decode and assert them with neatlogs/tests/otlp_decode.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +19,4 @@ mkdir -p "$samples"
 OTLP_SAMPLES_DIR="$samples" cargo test -p neatlogs --test export_wire -- \
     wire_table_over_protobuf wire_table_over_json_from_env
 
-python3 tests/otlp_decode.py "$samples"
+python3 neatlogs/tests/otlp_decode.py "$samples"

@@ -10,7 +10,7 @@ cargo test --workspace --locked
 # The integrations' example, offline: a fake model server, a gateway and an
 # agent service on 127.0.0.1, four requests of three end-users and one
 # refused; every span delivered.
-echo "== examples/axum_service.rs"
+echo "== neatlogs/examples/axum_service.rs"
 out=$(timeout 300 cargo run --locked -q -p neatlogs --example axum_service \
   --features "tower axum reqwest async-openai" 2>&1)
 echo "$out" | tail -3
@@ -26,7 +26,7 @@ if [ -f .ci/otlp-check.sh ]; then
 fi
 
 # The official Python SDK (neatlogs 1.3.7 and 1.4.27, pinned, installed from
-# PyPI into venvs under target/parity) and examples/parity_scenario.rs run
+# PyPI into venvs under target/parity) and neatlogs/examples/parity_scenario.rs run
 # the same scenario; every attribute key one writes and the other does not
 # must be declared in scripts/parity/compare.py. A few minutes; the timeout
 # only guards against a hang.
@@ -43,7 +43,7 @@ for version in 1.3.7 1.4; do
 done
 
 # A real Arize Phoenix (pinned, from PyPI into target/phoenix/venv), with
-# authentication on: examples/backends.rs sends with
+# authentication on: neatlogs/examples/backends.rs sends with
 # NEATLOGS_CONVENTIONS=openinference and the OTEL_EXPORTER_OTLP_* variables,
 # and scripts/phoenix/check.py reads the spans, sessions and users back
 # through Phoenix's own API. A few minutes cold.

@@ -5,6 +5,7 @@
 
 mod common;
 
+use neatlogs::SpanHandle;
 use std::process::Command;
 
 use common::TestServer;
@@ -14,22 +15,20 @@ use neatlogs_cli::store::{Store, UserSort};
 use serde_json::json;
 
 fn retrieve(query: &str) -> String {
-    let span = neatlogs::span(SpanKind::Retriever, "search-docs")
-        .input(query.to_owned())
-        .enter();
+    let mut span = neatlogs::span(SpanKind::Retriever, "search-docs").enter();
+    span.set_input(query.to_owned());
     let docs = "Refunds are issued within 14 days.".to_owned();
     span.set_output(docs.clone());
     docs
 }
 
 fn complete(prompt: &str) -> String {
-    let llm = neatlogs::span(SpanKind::Llm, "chat-completion")
-        .model("gpt-4o-mini")
-        .input(prompt.to_owned())
-        .enter();
+    let mut llm = neatlogs::span(SpanKind::Llm, "chat-completion").enter();
+    llm.set_model("gpt-4o-mini");
+    llm.set_input(prompt.to_owned());
     let output = format!("Based on our docs: {prompt}");
     llm.set_output(output.clone());
-    llm.set_usage(42, 17);
+    llm.set_usage(neatlogs::llm::Usage::new(42, 17));
     output
 }
 
@@ -41,7 +40,7 @@ fn quickstart_exports_to_the_collector_and_filters_by_end_user() {
             .endpoint(format!("http://{}", server.addr))
             .api_key("local-key")
             .workflow_name("quickstart")
-            .user_id("dev-laptop")
+            .operator_id("dev-laptop")
             .end_user_id("u_812")
             .end_user_metadata(json!({"plan": "pro", "region": "eu"}))
             .auto_session(true),

@@ -2,6 +2,7 @@
 //! directly by `neatlogs traces --file` and `neatlogs users --file`, with no
 //! server.
 
+use neatlogs::SpanHandle;
 use std::process::Command;
 
 use neatlogs::SpanKind;
@@ -28,7 +29,7 @@ fn the_sdk_file_is_read_without_a_server() {
         neatlogs::Config::new()
             .local_file(&file)
             .workflow_name("support-chat")
-            .user_id("svc-support"),
+            .operator_id("svc-support"),
     )
     .expect("init");
     for (user, plan, turns) in [
@@ -42,10 +43,9 @@ fn the_sdk_file_is_read_without_a_server() {
                 .end_user_metadata(json!({ "plan": plan }))
                 .session_id(format!("chat-{user}"))
                 .in_scope(|| {
-                    let llm = neatlogs::span(SpanKind::Llm, "reply")
-                        .model("gpt-4o")
-                        .enter();
-                    llm.set_usage(10 + turn, 5);
+                    let mut llm = neatlogs::span(SpanKind::Llm, "reply").enter();
+                    llm.set_model("gpt-4o");
+                    llm.set_usage(neatlogs::llm::Usage::new(10 + turn, 5));
                 });
         }
     }

@@ -409,7 +409,7 @@ impl Gen<'_> {
                 let #builder = if #private::capturing(&#builder) {
                     #uses
                     let __neatlogs_value = (&&&#private_at::Capture(&(#value))).__neatlogs_capture();
-                    #private::SpanBuilder::input(#builder, __neatlogs_value)
+                    #private::input(#builder, __neatlogs_value)
                 } else {
                     #builder
                 };
@@ -539,7 +539,7 @@ impl Gen<'_> {
             self.check_error(
                 &result,
                 &error,
-                |message| quote!(#private::SpanGuard::record_error(&#guard, &#message);),
+                |message| quote!(#private::guard_error(&#guard, &#message);),
             )
         } else {
             TokenStream::new()

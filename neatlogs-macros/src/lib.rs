@@ -209,7 +209,7 @@ mod kinds;
 /// let (_, spans) = neatlogs::testing::with_capture(|| complete("hi"));
 /// assert_eq!(
 ///     spans[0].status(),
-///     &neatlogs::Status::Error("QuotaExceeded { limit: 3 }".into())
+///     &neatlogs::export::Status::Error("QuotaExceeded { limit: 3 }".into())
 /// );
 /// ```
 ///

@@ -14,7 +14,6 @@ use crate::id;
 use crate::identity::{self, EndUserId, Given, IdInput, IntoEndUserId, Problem};
 use crate::instrument::{Instrumented, Span};
 use crate::kind::SpanKind;
-use crate::llm::{Message, ToolDefinition};
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
 use crate::record::SpanName;
@@ -369,65 +368,8 @@ impl SpanBuilder {
 
     /// The input: text, or a `serde_json::Value` (written as JSON on the
     /// export thread).
-    pub fn input(self, input: impl Into<Captured>) -> Self {
+    pub(crate) fn input(self, input: impl Into<Captured>) -> Self {
         self.fact(Fact::Input(input.into()))
-    }
-
-    /// The output, when known before the span opens.
-    pub fn output(self, output: impl Into<Captured>) -> Self {
-        self.fact(Fact::Output(output.into()))
-    }
-
-    /// The model asked for (an LLM span).
-    pub fn model(self, model: impl Into<Cow<'static, str>>) -> Self {
-        self.fact(Fact::RequestModel(model.into()))
-    }
-
-    /// The model that answered.
-    pub fn response_model(self, model: impl Into<Cow<'static, str>>) -> Self {
-        self.fact(Fact::ResponseModel(model.into()))
-    }
-
-    /// The provider: `openai`, `anthropic`, ...
-    pub fn provider(self, provider: impl Into<Cow<'static, str>>) -> Self {
-        self.fact(Fact::Provider(provider.into()))
-    }
-
-    /// The AI system, when it differs from the provider.
-    pub fn system(self, system: impl Into<Cow<'static, str>>) -> Self {
-        self.fact(Fact::System(system.into()))
-    }
-
-    /// One message of the prompt.
-    pub fn input_message(self, message: Message) -> Self {
-        self.fact(Fact::InputMessage(message))
-    }
-
-    /// The prompt's messages.
-    pub fn input_messages(self, messages: impl IntoIterator<Item = Message>) -> Self {
-        self.fact(Fact::InputMessages(messages.into_iter().collect()))
-    }
-
-    /// A tool offered to the model in the request.
-    pub fn tool_definition(self, tool: ToolDefinition) -> Self {
-        self.fact(Fact::Tool(tool))
-    }
-
-    /// What this span does (`tool.description` on a TOOL span,
-    /// `neatlogs.description` on others).
-    pub fn description(self, description: impl Into<Cow<'static, str>>) -> Self {
-        self.fact(Fact::Description(description.into()))
-    }
-
-    /// The invocation parameters (temperature, max tokens, ...), a JSON
-    /// object.
-    pub fn invocation_parameters(self, parameters: serde_json::Value) -> Self {
-        self.fact(Fact::InvocationParameters(parameters))
-    }
-
-    /// Whether the reply will be streamed.
-    pub fn streaming(self, streaming: bool) -> Self {
-        self.fact(Fact::Streaming(streaming))
     }
 
     /// Open the span on this thread; it ends when the guard drops.

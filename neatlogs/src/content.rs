@@ -16,7 +16,7 @@ use crate::value::{Attributes, SpanEvent, Status, Value};
 /// JSON text, with `application/json` as its MIME type).
 ///
 /// ```
-/// use neatlogs::Captured;
+/// use neatlogs::export::Captured;
 /// let text = Captured::from("hello");
 /// assert_eq!((text.as_str(), text.mime_type()), (Some("hello"), "text/plain"));
 /// let json = Captured::from(serde_json::json!({"q": "refunds"}));

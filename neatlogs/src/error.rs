@@ -30,7 +30,7 @@ pub enum InitError {
     },
     /// `NEATLOGS_PROTOCOL` names no supported protocol.
     #[error("invalid NEATLOGS_PROTOCOL: {0}")]
-    InvalidProtocol(ParseProtocolError),
+    InvalidProtocol(ParseError),
     /// An environment variable's value cannot be used (see
     /// [`Config::from_env`](crate::Config::from_env)).
     #[error("invalid {name}: {reason}")]
@@ -59,9 +59,34 @@ pub enum InitError {
     Exporter(String),
 }
 
-/// The error for a protocol name other than `http/protobuf` or `http/json`.
+/// A name that parses to none of the values of a [`SpanKind`](crate::SpanKind),
+/// [`Protocol`](crate::export::Protocol), [`Compression`](crate::export::Compression)
+/// or [`Conventions`](crate::export::Conventions): the one error every
+/// `FromStr` of this crate returns.
+///
+/// ```
+/// let err = "gzipp".parse::<neatlogs::export::Compression>().unwrap_err();
+/// assert_eq!(err.to_string(), "unknown compression `gzipp`; expected gzip or none");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown OTLP protocol `{0}`; expected `http/protobuf` or `http/json` (gRPC is not supported)"
-)]
-pub struct ParseProtocolError(pub String);
+#[error("unknown {what} `{value}`; expected {expected}")]
+pub struct ParseError {
+    what: &'static str,
+    value: String,
+    expected: &'static str,
+}
+
+impl ParseError {
+    pub(crate) fn new(what: &'static str, value: &str, expected: &'static str) -> ParseError {
+        ParseError {
+            what,
+            value: value.to_owned(),
+            expected,
+        }
+    }
+
+    /// The text that did not parse.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}

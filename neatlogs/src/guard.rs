@@ -2,18 +2,12 @@
 //! `enter()`, and [`ActiveSpan`], the innermost span reached from code that
 //! did not open it.
 //!
-//! Every handle on an open span ([`SpanGuard`], [`ActiveSpan`],
-//! [`Instrumented`](crate::Instrumented)) offers the same recording methods:
-//! `is_recording`, `set_attribute`, `set_input`, `set_output`, the LLM call's
-//! facts (`set_model`, `set_response_model`, `set_provider`, `set_system`,
-//! `add_input_message(s)`, `add_output_message`, `add_tool_call`,
-//! `set_finish_reason`, `set_usage`, `set_token_usage`,
-//! `set_invocation_parameters`, `set_response_id`, `set_streaming`,
-//! `record_first_token`), `set_ok` and `record_error`.
+//! Both record through [`SpanHandle`](crate::SpanHandle).
 
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::handle::{sealed::Holder, SpanHandle};
 use crate::local;
 use crate::open::OpenSpan;
 
@@ -68,20 +62,30 @@ impl SpanGuard {
     pub(crate) fn disabled() -> SpanGuard {
         SpanGuard::new(0)
     }
+}
 
-    fn with_open(&self, f: impl FnOnce(&mut OpenSpan)) {
+impl SpanGuard {
+    /// [`Holder::with_open`] through a shared reference (the span lives on
+    /// this thread's stack, not in the guard): for generated code that holds
+    /// `&SpanGuard`.
+    pub(crate) fn with_open_shared(&self, f: impl FnOnce(&mut OpenSpan)) {
         if self.token != 0 {
             local::with(|l| l.open_mut(self.token).map(f));
         }
     }
+}
 
-    /// Whether this span is being recorded.
-    pub fn is_recording(&self) -> bool {
+impl Holder for SpanGuard {
+    fn holds_span(&self) -> bool {
         self.token != 0
     }
 
-    crate::open::recording_methods!(&);
+    fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
+        self.with_open_shared(f);
+    }
 }
+
+impl SpanHandle for SpanGuard {}
 
 impl Drop for SpanGuard {
     #[inline(always)]
@@ -107,18 +111,20 @@ impl fmt::Debug for ActiveSpan<'_> {
     }
 }
 
-impl ActiveSpan<'_> {
+impl Holder for ActiveSpan<'_> {
     /// Always `true`: an `ActiveSpan` exists only for a recorded span.
-    pub fn is_recording(&self) -> bool {
+    fn holds_span(&self) -> bool {
         true
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
         f(self.open);
     }
+}
 
-    crate::open::recording_methods!(&mut);
+impl SpanHandle for ActiveSpan<'_> {}
 
+impl ActiveSpan<'_> {
     /// The span's name.
     pub fn name(&self) -> &str {
         self.open.name.as_str()
@@ -131,9 +137,10 @@ impl ActiveSpan<'_> {
 /// Do not open spans inside `f`: they would not be recorded.
 ///
 /// ```
+/// use neatlogs::SpanHandle;
 /// # neatlogs::testing::with_capture(|| {
 /// let _llm = neatlogs::span(neatlogs::SpanKind::Llm, "completion").enter();
-/// neatlogs::with_current_span(|s| s.set_usage(120, 48));
+/// neatlogs::with_current_span(|s| s.set_usage(neatlogs::llm::Usage::new(120, 48)));
 /// # });
 /// ```
 pub fn with_current_span<R>(f: impl FnOnce(&mut ActiveSpan<'_>) -> R) -> Option<R> {

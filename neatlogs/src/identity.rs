@@ -210,7 +210,7 @@ impl AsRef<str> for EndUserId {
 }
 
 /// The operator: the developer or service account running the SDK (`init`'s
-/// `user_id`). Never an end-user; exported on the resource as `user.id`.
+/// `operator_id`). Never an end-user; exported on the resource as `user.id`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct OperatorId(Arc<str>);
 

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use crate::handle::{sealed::Holder, SpanHandle};
 use crate::local::{self, Frame};
 use crate::open::OpenSpan;
 use crate::value::Status;
@@ -18,11 +19,12 @@ pin_project_lite::pin_project! {
     /// [`SpanBuilder::instrument`](crate::SpanBuilder::instrument).
     ///
     /// `Send` when the inner future is. Before the first poll, the span can
-    /// be given attributes with the same methods as a
-    /// [`SpanGuard`](crate::SpanGuard); inside the future, use
+    /// be given attributes through [`SpanHandle`](crate::SpanHandle); inside
+    /// the future, use
     /// [`with_current_span`](crate::with_current_span).
     ///
     /// ```
+    /// use neatlogs::SpanHandle;
     /// # neatlogs::testing::with_capture(|| {
     /// let mut fut = neatlogs::span(neatlogs::SpanKind::Llm, "completion")
     ///     .instrument(async { 42 });
@@ -59,9 +61,10 @@ impl<F> Instrumented<F> {
     pub(crate) fn new(inner: F, span: Option<OpenSpan>) -> Self {
         Instrumented { inner, span }
     }
+}
 
-    /// Whether this span is being recorded.
-    pub fn is_recording(&self) -> bool {
+impl<F> Holder for Instrumented<F> {
+    fn holds_span(&self) -> bool {
         self.span.is_some()
     }
 
@@ -70,9 +73,9 @@ impl<F> Instrumented<F> {
             f(span);
         }
     }
-
-    crate::open::recording_methods!(&mut);
 }
+
+impl<F> SpanHandle for Instrumented<F> {}
 
 /// Puts a span taken out of its owner back when a scope ends, including
 /// when the scope unwinds.
@@ -136,10 +139,10 @@ impl<F: Future> Future for Instrumented<F> {
 /// (spans opened there are its children, and
 /// [`current_end_user`](crate::current_end_user) answers its trace's
 /// end-user); the span ends when the value is dropped or
-/// [`end`](Span::end)ed. It has the same recording methods as a
-/// [`SpanGuard`](crate::SpanGuard).
+/// [`end`](Span::end)ed. It records through [`SpanHandle`](crate::SpanHandle).
 ///
 /// ```
+/// use neatlogs::SpanHandle;
 /// # neatlogs::testing::with_capture(|| {
 /// let mut span = neatlogs::span(neatlogs::SpanKind::Llm, "chat").start();
 /// span.set_model("gpt-4o-mini");
@@ -178,11 +181,6 @@ impl Span {
         Span { open: None }
     }
 
-    /// Whether this span is being recorded.
-    pub fn is_recording(&self) -> bool {
-        self.open.is_some()
-    }
-
     /// Run `f` inside this span, on this thread.
     pub fn in_scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
         scoped(&mut self.open, f)
@@ -200,15 +198,21 @@ impl Span {
             local::end_detached(span);
         }
     }
+}
+
+impl Holder for Span {
+    fn holds_span(&self) -> bool {
+        self.open.is_some()
+    }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
         if let Some(span) = &mut self.open {
             f(span);
         }
     }
-
-    crate::open::recording_methods!(&mut);
 }
+
+impl SpanHandle for Span {}
 
 impl Drop for Span {
     fn drop(&mut self) {

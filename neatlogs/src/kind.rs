@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::ParseError;
+
 /// What a span represents. Exported as `openinference.span.kind` (upper case)
 /// and `neatlogs.span.kind` (lower case).
 ///
@@ -85,19 +87,20 @@ impl fmt::Display for SpanKind {
     }
 }
 
-/// The error for a string that names no [`SpanKind`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown span kind `{0}`; expected one of WORKFLOW, AGENT, CHAIN, TOOL, RETRIEVER, EMBEDDING, GUARDRAIL, MCP_TOOL, LLM")]
-pub struct ParseSpanKindError(pub String);
-
 impl FromStr for SpanKind {
-    type Err = ParseSpanKindError;
+    type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         SpanKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| ParseSpanKindError(s.to_owned()))
+            .ok_or_else(|| {
+                ParseError::new(
+                    "span kind",
+                    s,
+                    "one of WORKFLOW, AGENT, CHAIN, TOOL, RETRIEVER, EMBEDDING, GUARDRAIL, MCP_TOOL, LLM",
+                )
+            })
     }
 }
 

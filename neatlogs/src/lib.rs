@@ -12,7 +12,7 @@
 //! 3. An end-user given to a **nested** span has no effect (a warning says
 //!    so, once per call site).
 //! 4. The **end-user** ([`EndUserId`], wire key `neatlogs.end_user.id`) is the
-//!    person using your product; the **operator** (`Config::user_id`, wire key
+//!    person using your product; the **operator** (`Config::operator_id`, wire key
 //!    `user.id`) is whoever runs the SDK. They never mix.
 //! 5. The source of the id is the source of its metadata; a bad id is dropped
 //!    with a warning and the trace has no end-user (never someone else's).
@@ -21,7 +21,7 @@
 //! use serde_json::json;
 //!
 //! // Once per process (here: a multi-tenant service with no default user).
-//! neatlogs::init(neatlogs::Config::from_env().workflow_name("support-chat").disable_export(true))?;
+//! neatlogs::init(neatlogs::Config::from_env().workflow_name("support-chat").default_destination(false))?;
 //!
 //! fn handle(user_id: &str, plan: &str, message: &str) -> String {
 //!     // The root: this request's trace belongs to `user_id`.
@@ -162,6 +162,7 @@ mod error;
 pub mod export;
 mod global;
 mod guard;
+mod handle;
 mod id;
 mod identity;
 mod instrument;
@@ -185,34 +186,28 @@ pub mod tracing;
 mod value;
 pub mod wire;
 
-/// A `tracing_subscriber::Layer` that records `tracing` spans as neatlogs
-/// spans (feature `tracing`): see [`tracing`](mod@tracing).
-#[cfg(feature = "tracing")]
-pub use crate::tracing::layer as tracing_layer;
 pub use builder::{new_trace, span, trace, SpanBuilder};
 pub use config::Config;
-pub use content::{Captured, CodeLocation, MASK_FAILED};
 pub use context::{
     current_end_user, current_session_id, current_span_id, current_trace_id, Context, ContextGuard,
     FutureExt, WithContext,
 };
-pub use error::InitError;
+pub use error::{InitError, ParseError};
 pub use guard::{with_current_span, ActiveSpan, SpanGuard};
+pub use handle::SpanHandle;
 pub use id::{SpanId, TraceId};
 pub use identity::{
     EndUser, EndUserId, IdentityError, IntoEndUserId, OperatorId, MAX_END_USER_ID_CHARS,
     MAX_END_USER_METADATA_BYTES, MAX_SESSION_ID_CHARS,
 };
 pub use instrument::{Instrumented, Span};
-pub use kind::{ParseSpanKindError, SpanKind};
-pub use record::SpanRecord;
+pub use kind::SpanKind;
 pub use runtime::{
     flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
     DEFAULT_FLUSH_TIMEOUT,
 };
 pub use session::generate_session_id;
 pub use stats::Stats;
-pub use value::{SpanEvent, Status, Value};
 
 // The attribute macro lives in the macro namespace, beside the function
 // `span` in the value namespace: both are reached as `neatlogs::span`.

@@ -1,21 +1,21 @@
 //! What an LLM call is made of, typed: messages, tool calls and token usage,
-//! recorded on any span handle or builder and written on the export thread
-//! under the keys of the wire contract ([`wire::llm`](crate::wire::llm)).
+//! recorded through [`SpanHandle`](crate::SpanHandle) and written on the
+//! export thread under the keys of the wire contract
+//! ([`wire::llm`](crate::wire::llm)).
 //!
 //! ```
 //! use neatlogs::llm::{Message, ToolCall, Usage};
-//! use neatlogs::SpanKind;
+//! use neatlogs::{SpanHandle, SpanKind};
 //!
 //! let (_, spans) = neatlogs::testing::with_capture(|| {
-//!     let call = neatlogs::span(SpanKind::Llm, "chat gpt-4o")
-//!         .model("gpt-4o")
-//!         .provider("openai")
-//!         .input_message(Message::system("Be brief."))
-//!         .input_message(Message::user("Refund status?"))
-//!         .enter();
+//!     let mut call = neatlogs::span(SpanKind::Llm, "chat gpt-4o").enter();
+//!     call.set_model("gpt-4o");
+//!     call.set_provider("openai");
+//!     call.add_input_message(Message::system("Be brief."));
+//!     call.add_input_message(Message::user("Refund status?"));
 //!     call.set_response_model("gpt-4o-2024-08-06");
 //!     call.add_output_message(Message::assistant("It was sent on Monday."));
-//!     call.set_token_usage(Usage::new(12, 7).cache_read(4));
+//!     call.set_usage(Usage::new(12, 7).cache_read(4));
 //!     call.set_finish_reason("stop");
 //! });
 //! let llm = spans[0].llm().unwrap();
@@ -331,7 +331,7 @@ impl From<(u64, u64)> for Usage {
 }
 
 /// Everything recorded about an LLM call on one span, as exporters and test
-/// captures read it from [`SpanRecord::llm`](crate::SpanRecord::llm).
+/// captures read it from [`SpanRecord::llm`](crate::export::SpanRecord::llm).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LlmCall {
     pub(crate) request_model: Option<Text>,

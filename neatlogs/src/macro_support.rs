@@ -8,6 +8,7 @@
 pub use crate::builder::{span, span_at, trace, SpanBuilder};
 pub use crate::content::Site;
 pub use crate::guard::SpanGuard;
+use crate::handle::SpanHandle as _;
 pub use crate::SpanKind;
 pub use core::fmt;
 pub use core::option::Option::{self, None, Some};
@@ -18,6 +19,11 @@ pub use std::string::String;
 /// Mark the innermost span as failed with `message`.
 pub fn record_error_message(message: &dyn fmt::Display) {
     crate::with_current_span(|s| s.record_error(message));
+}
+
+/// Mark `guard`'s span as failed with `message`.
+pub fn guard_error(guard: &SpanGuard, message: &dyn fmt::Display) {
+    guard.with_open_shared(|s| s.record_error(message));
 }
 
 /// Whether the macro should capture inputs and outputs for a span opened
@@ -33,6 +39,11 @@ pub fn insert(args: &mut Map<String, Json>, name: &'static str, value: Json) {
     args.insert(String::from(name), value);
 }
 
+/// Set a captured value (`input = expr`) as the builder's input.
+pub fn input(builder: SpanBuilder, value: Json) -> SpanBuilder {
+    builder.input(value)
+}
+
 /// Set the captured arguments, a JSON object, as the builder's input.
 pub fn with_input(builder: SpanBuilder, args: Map<String, Json>) -> SpanBuilder {
     builder.input(Json::Object(args))
@@ -43,7 +54,7 @@ pub fn with_input(builder: SpanBuilder, args: Map<String, Json>) -> SpanBuilder 
 pub fn guard_output(guard: &SpanGuard, output: impl FnOnce() -> Option<Json>) {
     if guard.is_recording() && crate::content::capture_enabled() {
         if let Some(value) = output() {
-            guard.set_output(value);
+            guard.with_open_shared(|s| crate::open::Fact::Output(value.into()).apply(s.details()));
         }
     }
 }

@@ -85,6 +85,7 @@
 //! atomic load and the wrappers' moves. On, it pays what a root costs, plus
 //! the header parsing, the identity function, and one formatted name.
 
+use crate::SpanHandle;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;

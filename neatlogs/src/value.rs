@@ -8,7 +8,7 @@ use crate::clock::{self, Instant};
 /// An attribute value: the OTLP `AnyValue` types this SDK writes.
 ///
 /// ```
-/// use neatlogs::Value;
+/// use neatlogs::export::Value;
 /// assert_eq!(Value::from(3_u32).as_i64(), Some(3));
 /// assert_eq!(Value::from("pro").as_str(), Some("pro"));
 /// ```
@@ -141,7 +141,7 @@ impl From<usize> for Value {
 /// A span's outcome.
 ///
 /// ```
-/// assert_eq!(neatlogs::Status::default(), neatlogs::Status::Unset);
+/// assert_eq!(neatlogs::export::Status::default(), neatlogs::export::Status::Unset);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]

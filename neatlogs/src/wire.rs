@@ -31,7 +31,7 @@ pub mod resource {
     pub const SDK_LANGUAGE_VALUE: &str = "rust";
     /// The crate version.
     pub const SDK_VERSION: &str = "telemetry.sdk.version";
-    /// The **operator** running the SDK (`Config::user_id`), never the end-user.
+    /// The **operator** running the SDK (`Config::operator_id`), never the end-user.
     pub const OPERATOR: &str = "user.id";
     /// The process-wide session (`Config::session_id`, `auto_session`).
     pub const SESSION: &str = "session.id";
@@ -110,6 +110,7 @@ pub mod span {
 
 /// The span emitted after each root ends, which tells the Neatlogs backend
 /// that the trace is complete.
+#[doc(hidden)]
 pub mod trace_complete {
     /// Its name.
     pub const NAME: &str = "neatlogs.trace.complete";
@@ -236,28 +237,6 @@ pub mod metrics {
     pub const DURATION_MS: &str = "neatlogs.metrics.duration_ms";
 }
 
-/// Keys of other vocabularies that the `neatlogs` collector also reads.
-pub mod other {
-    /// GenAI: the model asked for.
-    pub const GENAI_REQUEST_MODEL: &str = "gen_ai.request.model";
-    /// GenAI: the model that answered.
-    pub const GENAI_RESPONSE_MODEL: &str = "gen_ai.response.model";
-    /// GenAI: prompt tokens.
-    pub const GENAI_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
-    /// GenAI: completion tokens.
-    pub const GENAI_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
-    /// Older GenAI name of [`GENAI_INPUT_TOKENS`].
-    pub const GENAI_PROMPT_TOKENS_LEGACY: &str = "gen_ai.usage.prompt_tokens";
-    /// Older GenAI name of [`GENAI_OUTPUT_TOKENS`].
-    pub const GENAI_COMPLETION_TOKENS_LEGACY: &str = "gen_ai.usage.completion_tokens";
-    /// OpenInference: the model.
-    pub const OPENINFERENCE_MODEL: &str = "llm.model_name";
-    /// OpenInference: prompt tokens.
-    pub const OPENINFERENCE_PROMPT_TOKENS: &str = "llm.token_count.prompt";
-    /// OpenInference: completion tokens.
-    pub const OPENINFERENCE_COMPLETION_TOKENS: &str = "llm.token_count.completion";
-}
-
 /// The OpenInference vocabulary ([`Conventions::OPENINFERENCE`]), what
 /// Arize Phoenix reads. Keys it shares with the Neatlogs vocabulary
 /// (`openinference.span.kind`, `input.value`, `tool.name`, `tag.tags`) are
@@ -344,6 +323,11 @@ pub mod genai {
     pub const INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
     /// Completion tokens.
     pub const OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+    /// The older name of [`INPUT_TOKENS`], still written by some libraries
+    /// (read by the collector, never written here).
+    pub const PROMPT_TOKENS_LEGACY: &str = "gen_ai.usage.prompt_tokens";
+    /// The older name of [`OUTPUT_TOKENS`] (read, never written).
+    pub const COMPLETION_TOKENS_LEGACY: &str = "gen_ai.usage.completion_tokens";
     /// The prompt: a JSON array of `{role, parts: [{type, content}]}`.
     pub const INPUT_MESSAGES: &str = "gen_ai.input.messages";
     /// The reply, in the same form (with `finish_reason`).

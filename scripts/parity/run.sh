@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The parity comparison: what the official Python SDK and this SDK put on the
 # wire for the same scenario (scripts/parity/scenario.py and
-# examples/parity_scenario.rs), key by key.
+# neatlogs/examples/parity_scenario.rs), key by key.
 #
 #   scripts/parity/run.sh                 both sides, then compare each pinned
 #                                         Python version with Rust
@@ -149,7 +149,7 @@ echo "== Python side done in $((SECONDS - started)) s"
 if [ "$RUN_RUST" = 1 ]; then
   started=$SECONDS
   if [ "$RUST_CMD" = "$DEFAULT_RUST_CMD" ]; then
-    echo "== building examples/parity_scenario.rs"
+    echo "== building neatlogs/examples/parity_scenario.rs"
     timeout 1800 cargo build -q --locked -p neatlogs --example parity_scenario
   fi
   echo "== Rust: $RUST_CMD -> $OUT/rust.jsonl"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Read back from a running Arize Phoenix what examples/backends.rs sent it,
+"""Read back from a running Arize Phoenix what neatlogs/examples/backends.rs sent it,
 and check that Phoenix understood it: the project, the LLM spans (model,
 token counts, messages), the end-user of every trace, the chat session, and
 that the operator is never shown as a user.

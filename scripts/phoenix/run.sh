@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Phoenix check: send examples/backends.rs to a real Arize Phoenix over
+# The Phoenix check: send neatlogs/examples/backends.rs to a real Arize Phoenix over
 # OTLP/HTTP with the OpenInference vocabulary, then read it back through
 # Phoenix's own API (scripts/phoenix/check.py).
 #
@@ -96,7 +96,7 @@ dir=$(venv)
 echo "== venv ready in $((SECONDS - started)) s"
 
 if [ "$EXAMPLE_CMD" = "$DEFAULT_EXAMPLE_CMD" ]; then
-  echo "== building examples/backends.rs"
+  echo "== building neatlogs/examples/backends.rs"
   timeout 1800 cargo build -q --locked -p neatlogs --example backends
 fi
 

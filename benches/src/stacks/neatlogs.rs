@@ -2,11 +2,13 @@
 //! custom exporter that encodes every batch as an OTLP protobuf request and
 //! then discards it.
 
+use neatlogs::SpanHandle;
 use std::hint::black_box;
 
+use neatlogs::export::SpanRecord;
 use neatlogs::export::{ExportError, Exporter, OtlpEncoder, Resource};
 use neatlogs::llm::Message;
-use neatlogs::{Config, SpanKind, SpanRecord};
+use neatlogs::{Config, SpanKind};
 
 use super::Pipeline;
 use crate::driver::{LlmSpans, Stack};
@@ -49,7 +51,7 @@ impl Exporter for OtlpDiscard {
 /// costs the export thread).
 pub fn config(pipeline: &Pipeline) -> Config {
     let config = Config::new()
-        .disable_export(true)
+        .default_destination(false)
         .exporter(OtlpDiscard::new(pipeline.sink.clone()))
         .queue_size(pipeline.queue_size)
         .batch_size(pipeline.batch_size);
@@ -83,20 +85,21 @@ pub fn request_root(req: &Request) {
         .enter();
 }
 
-/// One LLM call, recorded with the typed API: the request on the builder,
-/// the response on the guard. Everything is stored typed on this thread; the
+/// One LLM call, recorded with the typed API on the guard. Everything is stored typed on this thread; the
 /// `neatlogs.llm.*` keys are written on the export thread.
 #[inline]
 pub fn llm_call(chat: &Chat) {
-    let call = neatlogs::span(SpanKind::Llm, LLM_SPAN_NAME)
-        .model(REQUEST_MODEL)
-        .provider(PROVIDER)
-        .input_message(Message::system(chat.system.clone()))
-        .input_message(Message::user(chat.user.clone()))
-        .enter();
+    let mut call = neatlogs::span(SpanKind::Llm, LLM_SPAN_NAME).enter();
+    call.set_model(REQUEST_MODEL);
+    call.set_provider(PROVIDER);
+    call.add_input_message(Message::system(chat.system.clone()));
+    call.add_input_message(Message::user(chat.user.clone()));
     call.set_response_model(RESPONSE_MODEL);
     call.add_output_message(Message::assistant(chat.reply.clone()));
-    call.set_usage(chat.prompt_tokens, chat.completion_tokens);
+    call.set_usage(neatlogs::llm::Usage::new(
+        chat.prompt_tokens,
+        chat.completion_tokens,
+    ));
     call.set_finish_reason(FINISH_REASON);
 }
 

@@ -8,7 +8,7 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
 };
 
-use neatlogs::wire::{llm, other, span};
+use neatlogs::wire::{genai, llm, span};
 
 use super::Pipeline;
 use crate::driver::{LlmSpans, Stack};
@@ -93,7 +93,7 @@ pub fn llm_call<T: Tracer>(tracer: &T, chat: &Chat) {
         .span_builder(LLM_SPAN_NAME)
         .with_attributes([
             KeyValue::new(span::OPENINFERENCE_KIND, "LLM"),
-            KeyValue::new(other::GENAI_REQUEST_MODEL, REQUEST_MODEL),
+            KeyValue::new(genai::REQUEST_MODEL, REQUEST_MODEL),
             KeyValue::new(llm::PROVIDER, PROVIDER),
             KeyValue::new(SYSTEM_ROLE, "system"),
             KeyValue::new(SYSTEM_CONTENT, chat.system.clone()),
@@ -246,7 +246,7 @@ mod tests {
         let int = |n: u64| Value::I64(tokens(n));
         let expected = [
             (span::OPENINFERENCE_KIND, text("LLM")),
-            (other::GENAI_REQUEST_MODEL, text(REQUEST_MODEL)),
+            (genai::REQUEST_MODEL, text(REQUEST_MODEL)),
             (llm::PROVIDER, text(PROVIDER)),
             (SYSTEM_ROLE, text("system")),
             (SYSTEM_CONTENT, text(&chat.system)),

@@ -1,6 +1,6 @@
 //! The same `tracing` spans as [`tracing_otel`](super::tracing_otel),
 //! recorded by a `tracing-subscriber` `Registry` with neatlogs' layer
-//! (`neatlogs::tracing_layer()`), exported as neatlogs spans through the
+//! (`neatlogs::tracing::layer()`), exported as neatlogs spans through the
 //! same pipeline as the neatlogs stack (OTLP protobuf encoding, then
 //! discard).
 
@@ -54,7 +54,7 @@ impl Stack for TracingNeatlogs {
             _ => LevelFilter::TRACE,
         };
         let subscriber =
-            tracing_subscriber::registry().with(neatlogs::tracing_layer().with_filter(filter));
+            tracing_subscriber::registry().with(neatlogs::tracing::layer().with_filter(filter));
         if let Err(e) = tracing::subscriber::set_global_default(subscriber) {
             panic!("could not install the subscriber: {e}");
         }
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn the_scenario_is_one_trace_of_eleven_spans_with_the_end_user_on_the_root() {
-        let subscriber = tracing_subscriber::registry().with(neatlogs::tracing_layer());
+        let subscriber = tracing_subscriber::registry().with(neatlogs::tracing::layer());
         let mut reqs = Requests::new(2);
         let req = reqs.next();
         let ((), spans) = neatlogs::testing::with_capture(|| {

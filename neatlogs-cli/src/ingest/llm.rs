@@ -25,7 +25,7 @@
 //! Messages, tool calls and TTFT are not extracted here: they stay in the
 //! span's attributes, and the trace page builds its transcript from them.
 
-use neatlogs::wire::other as wire;
+use neatlogs::wire::{genai, openinference};
 use serde_json::{Map, Value};
 
 use crate::pricing::{usd_to_nanos, Nanos};
@@ -46,18 +46,16 @@ pub mod neatlogs_keys {
     pub const REASONING_TOKENS: &str = "neatlogs.llm.token_count.reasoning";
 }
 
-/// OpenInference keys (`llm.*`) beyond those in [`neatlogs::wire::other`].
+/// OpenInference keys (`llm.*`) beyond those in [`neatlogs::wire::openinference`].
 pub mod openinference_keys {
     /// The model that answered.
     pub const RESPONSE_MODEL: &str = "llm.response.model_name";
     /// The model asked for.
     pub const REQUEST_MODEL: &str = "llm.request.model_name";
-    /// Prompt tokens read from a cache.
-    pub const CACHE_READ_TOKENS: &str = "llm.token_count.prompt_details.cache_read";
-    /// Prompt tokens written to a cache.
-    pub const CACHE_WRITE_TOKENS: &str = "llm.token_count.prompt_details.cache_write";
-    /// Reasoning tokens.
-    pub const REASONING_TOKENS: &str = "llm.token_count.completion_details.reasoning";
+    pub use neatlogs::wire::openinference::{
+        TOKENS_CACHE_READ as CACHE_READ_TOKENS, TOKENS_CACHE_WRITE as CACHE_WRITE_TOKENS,
+        TOKENS_REASONING as REASONING_TOKENS,
+    };
     /// The call's cost in USD.
     pub const COST_TOTAL: &str = "llm.cost.total";
     /// The prompt's cost in USD (added to the completion's when there is
@@ -68,7 +66,7 @@ pub mod openinference_keys {
 }
 
 /// OpenTelemetry GenAI keys (`gen_ai.*`) beyond those in
-/// [`neatlogs::wire::other`].
+/// [`neatlogs::wire::genai`].
 pub mod genai_keys {
     /// Prompt tokens read from a cache (semantic conventions 1.37).
     pub const CACHE_READ_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
@@ -83,24 +81,24 @@ pub mod genai_keys {
 pub const MODEL: &[&str] = &[
     neatlogs_keys::MODEL_NAME,
     openinference_keys::RESPONSE_MODEL,
-    wire::GENAI_RESPONSE_MODEL,
-    wire::OPENINFERENCE_MODEL,
+    genai::RESPONSE_MODEL,
+    openinference::MODEL_NAME,
     openinference_keys::REQUEST_MODEL,
-    wire::GENAI_REQUEST_MODEL,
+    genai::REQUEST_MODEL,
 ];
 /// Prompt tokens.
 pub const INPUT_TOKENS: &[&str] = &[
     neatlogs_keys::PROMPT_TOKENS,
-    wire::OPENINFERENCE_PROMPT_TOKENS,
-    wire::GENAI_INPUT_TOKENS,
-    wire::GENAI_PROMPT_TOKENS_LEGACY,
+    openinference::TOKENS_PROMPT,
+    genai::INPUT_TOKENS,
+    genai::PROMPT_TOKENS_LEGACY,
 ];
 /// Completion tokens.
 pub const OUTPUT_TOKENS: &[&str] = &[
     neatlogs_keys::COMPLETION_TOKENS,
-    wire::OPENINFERENCE_COMPLETION_TOKENS,
-    wire::GENAI_OUTPUT_TOKENS,
-    wire::GENAI_COMPLETION_TOKENS_LEGACY,
+    openinference::TOKENS_COMPLETION,
+    genai::OUTPUT_TOKENS,
+    genai::COMPLETION_TOKENS_LEGACY,
 ];
 /// Prompt tokens read from a cache.
 pub const CACHE_READ_TOKENS: &[&str] = &[

@@ -148,7 +148,7 @@ pub(crate) fn read_otel(config: &mut Config, var: impl Fn(&str) -> Option<String
                     } else if OWN_RESOURCE_KEYS.contains(&k.as_str()) || k.starts_with("neatlogs.")
                     {
                         log::warn!(
-                            "neatlogs: {RESOURCE_ATTRIBUTES}: `{k}` is written by the SDK and was ignored (the operator is Config::user_id, the session Config::session_id)"
+                            "neatlogs: {RESOURCE_ATTRIBUTES}: `{k}` is written by the SDK and was ignored (the operator is Config::operator_id, the session Config::session_id)"
                         );
                     } else {
                         config.resource_attributes.push((k, v));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::content::Policy;
-use crate::error::{InitError, ParseProtocolError};
+use crate::error::{InitError, ParseError};
 use crate::export::{
     traces_url, Compression, Conventions, Exporter, Protocol, Transport, DEFAULT_ENDPOINT,
 };
@@ -22,7 +22,7 @@ use env::{Problem, Setting};
 /// neatlogs::init(
 ///     neatlogs::Config::from_env()
 ///         .workflow_name("batch-job")
-///         .user_id("svc-batch")          // the operator, not the end-user
+///         .operator_id("svc-batch")      // the operator, not the end-user
 ///         .end_user_id("u_812")          // process-wide default end-user
 ///         .end_user_metadata(json!({"plan": "pro"}))
 ///         .session_id("s_1")
@@ -58,7 +58,7 @@ pub struct Config {
     pub(crate) batch_size: usize,
     pub(crate) schedule_delay: Duration,
     pub(crate) export_timeout: Duration,
-    pub(crate) protocol: Option<Result<Protocol, ParseProtocolError>>,
+    pub(crate) protocol: Option<Result<Protocol, ParseError>>,
     pub(crate) local_file: Option<PathBuf>,
     pub(crate) content: Policy,
     /// `NEATLOGS_TRACE_CONTENT` when it is neither true nor false.
@@ -85,7 +85,7 @@ impl std::fmt::Debug for Config {
             .field("sdk_disabled", &self.sdk_disabled)
             .field("disable_export", &self.disable_export)
             .field("workflow_name", &self.workflow_name)
-            .field("user_id", &self.operator)
+            .field("operator_id", &self.operator)
             .field("session_id", &self.session_id)
             .field("auto_session", &self.auto_session)
             .field("tags", &self.tags)
@@ -325,10 +325,13 @@ impl Config {
         self
     }
 
-    /// Turn export off: spans are still recorded for test captures and the
-    /// console, but nothing leaves the process.
-    pub fn disable_export(mut self, disable: bool) -> Self {
-        self.disable_export = disable;
+    /// Whether spans go to the default destination: the OTLP endpoint with
+    /// an API key or an endpoint, else the local file. On by default (off
+    /// with `NEATLOGS_DISABLE_EXPORT=true`). With it off, spans still reach
+    /// the console, test captures and exporters given with
+    /// [`exporter`](Config::exporter); nothing else leaves the process.
+    pub fn default_destination(mut self, on: bool) -> Self {
+        self.disable_export = !on;
         self
     }
 
@@ -345,7 +348,7 @@ impl Config {
     /// [`conventions`](Config::conventions)); also `neatlogs.user.id` on
     /// every span with the Neatlogs vocabulary. This is not the end-user;
     /// use [`end_user_id`](Config::end_user_id) for that.
-    pub fn user_id(mut self, operator: impl Into<String>) -> Self {
+    pub fn operator_id(mut self, operator: impl Into<String>) -> Self {
         self.operator = Some(operator.into());
         self
     }
@@ -483,7 +486,7 @@ impl Config {
     /// export thread, before any exporter sees a span. Never masked: ids
     /// (trace, span, end-user, session), attribute keys, span names, kinds,
     /// models and token counts. A mask that panics replaces the value with
-    /// [`MASK_FAILED`](crate::MASK_FAILED), never the raw value.
+    /// [`MASK_FAILED`](crate::export::MASK_FAILED), never the raw value.
     ///
     /// ```
     /// let config = neatlogs::Config::new().mask(|text| {
@@ -503,7 +506,7 @@ impl Config {
     }
 
     /// [`mask`](Config::mask) with a function that may fail: an `Err`
-    /// replaces the value with [`MASK_FAILED`](crate::MASK_FAILED).
+    /// replaces the value with [`MASK_FAILED`](crate::export::MASK_FAILED).
     pub fn try_mask<F, E>(mut self, mask: F) -> Self
     where
         F: Fn(&str) -> Result<String, E> + Send + Sync + 'static,

@@ -5,6 +5,8 @@ use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 use std::str::FromStr;
 
+use crate::error::ParseError;
+
 /// The attribute vocabularies written on each span, chosen per destination.
 /// The hot path records each fact once; the vocabularies are applied when
 /// a batch is encoded, on the export thread. Several can be combined (a key
@@ -94,13 +96,8 @@ impl fmt::Debug for Conventions {
     }
 }
 
-/// A list of vocabularies that names an unknown one, or none.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}`: expected a comma-separated list of neatlogs, openinference, genai")]
-pub struct ParseConventionsError(pub String);
-
 impl FromStr for Conventions {
-    type Err = ParseConventionsError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut out = Conventions(0);
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -108,11 +105,11 @@ impl FromStr for Conventions {
             let (c, _) = Conventions::NAMES
                 .into_iter()
                 .find(|(_, name)| *name == lower)
-                .ok_or_else(|| ParseConventionsError(part.to_owned()))?;
+                .ok_or_else(|| ParseError::new("vocabulary", part, VOCABULARIES))?;
             out |= c;
         }
         if out.0 == 0 {
-            return Err(ParseConventionsError(s.to_owned()));
+            return Err(ParseError::new("vocabulary", s, VOCABULARIES));
         }
         Ok(out)
     }
@@ -147,18 +144,15 @@ impl Compression {
     }
 }
 
-/// A compression name other than `gzip` and `none`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}`: expected gzip or none")]
-pub struct ParseCompressionError(pub String);
+const VOCABULARIES: &str = "a comma-separated list of neatlogs, openinference, genai";
 
 impl FromStr for Compression {
-    type Err = ParseCompressionError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "gzip" => Ok(Compression::Gzip),
             "none" => Ok(Compression::None),
-            _ => Err(ParseCompressionError(s.to_owned())),
+            _ => Err(ParseError::new("compression", s, "gzip or none")),
         }
     }
 }

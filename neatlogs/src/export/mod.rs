@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use crate::error::InitError;
 use crate::identity::OperatorId;
-use crate::record::SpanRecord;
 
 mod console;
 mod conventions;
@@ -29,9 +28,11 @@ mod http;
 mod otlp;
 pub(crate) mod pipeline;
 
-pub use crate::error::ParseProtocolError;
+pub use crate::content::{Captured, CodeLocation, MASK_FAILED};
+pub use crate::record::SpanRecord;
+pub use crate::value::{SpanEvent, Status, Value};
 pub use console::ConsoleExporter;
-pub use conventions::{Compression, Conventions, ParseCompressionError, ParseConventionsError};
+pub use conventions::{Compression, Conventions};
 pub use file::{FileExporter, DEFAULT_LOCAL_FILE};
 pub use otlp::{OtlpEncoder, Protocol};
 
@@ -113,7 +114,7 @@ impl ExportError {
 ///     fn export(
 ///         &mut self,
 ///         _resource: &Resource,
-///         batch: &[neatlogs::SpanRecord],
+///         batch: &[neatlogs::export::SpanRecord],
 ///     ) -> Result<(), ExportError> {
 ///         self.0 += batch.len();
 ///         Ok(())

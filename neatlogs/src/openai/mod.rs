@@ -82,6 +82,7 @@ mod reply;
 mod request;
 mod stream;
 
+use crate::SpanHandle;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -199,18 +200,17 @@ impl<C: Config> TracedClient<C> {
         self.client
     }
 
-    /// An LLM or EMBEDDING span named `name`, with the provider and system;
-    /// `None` when it would not be recorded.
-    fn builder(&self, kind: SpanKind, name: &'static str) -> Option<crate::SpanBuilder> {
-        let builder = crate::span(kind, name);
-        if !builder.is_enabled() {
-            return None;
+    /// An LLM or EMBEDDING span named `name`, open, with the provider and
+    /// system (a span that records nothing when tracing is off).
+    fn start(&self, kind: SpanKind, name: &'static str) -> Span {
+        let mut span = crate::span(kind, name).start();
+        if span.is_recording() {
+            span.set_provider(self.provider.clone());
+            if let Some(system) = &self.system {
+                span.set_system(system.clone());
+            }
         }
-        let builder = builder.provider(self.provider.clone());
-        Some(match &self.system {
-            Some(system) => builder.system(system.clone()),
-            None => builder,
-        })
+        span
     }
 }
 
@@ -292,12 +292,12 @@ impl<C: Config> TracedChat<'_, C> {
 
     /// The span of a chat completion, open, with the request recorded.
     fn span(&self, request: &CreateChatCompletionRequest, streaming: bool) -> Span {
-        let Some(builder) = self.traced.builder(SpanKind::Llm, CHAT_SPAN) else {
-            return Span::none();
-        };
-        request::describe(builder, request)
-            .streaming(streaming)
-            .start()
+        let mut span = self.traced.start(SpanKind::Llm, CHAT_SPAN);
+        if span.is_recording() {
+            request::describe(&mut span, request);
+            span.set_streaming(streaming);
+        }
+        span
     }
 }
 
@@ -381,10 +381,11 @@ impl<C: Config> TracedEmbeddings<'_, C> {
     }
 
     fn span(&self, model: &str) -> Span {
-        match self.traced.builder(SpanKind::Embedding, EMBEDDINGS_SPAN) {
-            Some(builder) => builder.model(model.to_owned()).start(),
-            None => Span::none(),
+        let mut span = self.traced.start(SpanKind::Embedding, EMBEDDINGS_SPAN);
+        if span.is_recording() {
+            span.set_model(model.to_owned());
         }
+        span
     }
 }
 

@@ -1,6 +1,7 @@
 //! What came back, recorded on the call's span: a chat completion whole,
 //! a streamed one chunk by chunk ([`StreamedReply`]), an embedding call.
 
+use crate::SpanHandle;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
     ChatCompletionMessageToolCalls, CompletionUsage, CreateChatCompletionResponse,
@@ -95,7 +96,7 @@ pub(super) fn record_response(span: &mut Span, response: &CreateChatCompletionRe
         }
     }
     if let Some(u) = &response.usage {
-        span.set_token_usage(usage(u));
+        span.set_usage(usage(u));
     }
 }
 
@@ -249,7 +250,7 @@ impl StreamedReply {
             }
         }
         if let Some(usage) = self.usage {
-            span.set_token_usage(usage);
+            span.set_usage(usage);
         }
     }
 }
@@ -281,7 +282,7 @@ pub(super) fn record_embeddings(
                 e.model
             };
             span.set_attribute(wire::embedding::MODEL_NAME, model.to_owned());
-            span.set_token_usage(Usage {
+            span.set_usage(Usage {
                 prompt: Some(u64::from(e.usage.prompt_tokens)),
                 total: Some(u64::from(e.usage.total_tokens)),
                 ..Usage::default()

@@ -12,23 +12,21 @@ use async_openai::types::chat::{
 };
 use serde_json::{Map, Value};
 
-use crate::builder::SpanBuilder;
+use crate::instrument::Span;
 use crate::llm::{Message, ToolDefinition};
+use crate::SpanHandle;
 
-/// `builder` with the request's model, messages, tools and parameters.
-pub(super) fn describe(
-    mut builder: SpanBuilder,
-    request: &CreateChatCompletionRequest,
-) -> SpanBuilder {
-    builder = builder
-        .model(request.model.clone())
-        .input_messages(request.messages.iter().map(message));
-    for tool in tools(request) {
-        builder = builder.tool_definition(tool);
+/// Record the request's model, messages, tools and parameters on `span`.
+pub(super) fn describe(span: &mut Span, request: &CreateChatCompletionRequest) {
+    span.set_model(request.model.clone());
+    for m in &request.messages {
+        span.add_input_message(message(m));
     }
-    match parameters(request) {
-        Some(parameters) => builder.invocation_parameters(parameters),
-        None => builder,
+    for tool in tools(request) {
+        span.add_tool_definition(tool);
+    }
+    if let Some(parameters) = parameters(request) {
+        span.set_invocation_parameters(parameters);
     }
 }
 

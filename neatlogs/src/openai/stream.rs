@@ -1,6 +1,7 @@
 //! A streamed chat completion that carries its span: each poll runs inside
 //! it, and it ends when the stream ends or is dropped.
 
+use crate::SpanHandle;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 

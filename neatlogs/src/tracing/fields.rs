@@ -519,9 +519,9 @@ mod tests {
     use super::*;
 
     /// The spans `f` makes, through the layer alone.
-    fn layer_spans(f: impl FnOnce()) -> Vec<crate::SpanRecord> {
+    fn layer_spans(f: impl FnOnce()) -> Vec<crate::export::SpanRecord> {
         use tracing_subscriber::layer::SubscriberExt;
-        let subscriber = tracing_subscriber::registry().with(crate::tracing_layer());
+        let subscriber = tracing_subscriber::registry().with(crate::tracing::layer());
         tracing::subscriber::with_default(subscriber, || crate::testing::with_capture(f)).1
     }
 

@@ -20,7 +20,7 @@ use crate::local;
 /// use tracing_subscriber::prelude::*;
 ///
 /// tracing_subscriber::registry()
-///     .with(neatlogs::tracing_layer())
+///     .with(neatlogs::tracing::layer())
 ///     .with(tracing_subscriber::fmt::layer().event_format(neatlogs::tracing::TraceContextFormat::default()))
 ///     .init();
 /// # neatlogs::testing::with_capture(|| {

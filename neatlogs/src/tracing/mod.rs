@@ -7,7 +7,7 @@
 //! ```
 //! use tracing_subscriber::prelude::*;
 //!
-//! tracing_subscriber::registry().with(neatlogs::tracing_layer()).init();
+//! tracing_subscriber::registry().with(neatlogs::tracing::layer()).init();
 //! # neatlogs::testing::with_capture(|| {
 //! let _root = neatlogs::trace("chat").end_user_id("u_1").enter();
 //! let span = tracing::info_span!("lookup", order = 42);
@@ -43,7 +43,7 @@
 //!   `otel.status_message` set its status, as with `tracing-opentelemetry`.
 //! - **GenAI fields** (the OpenTelemetry semantic conventions' names, as
 //!   `rig-core` and `genai` write them) become the typed LLM call
-//!   ([`SpanRecord::llm`](crate::SpanRecord::llm)), written on the wire in
+//!   ([`SpanRecord::llm`](crate::export::SpanRecord::llm)), written on the wire in
 //!   every configured vocabulary: `gen_ai.request.model`,
 //!   `gen_ai.response.model`, `gen_ai.provider.name`, `gen_ai.system`,
 //!   `gen_ai.usage.input_tokens` / `output_tokens` (and `prompt_tokens` /
@@ -54,7 +54,7 @@
 //!   the chat completions' `content` form), and `gen_ai.request.*` parameters
 //!   (`temperature`, `max_tokens`, ...) as the invocation parameters.
 //! - **Events** inside it become span events (OTLP `Span.events`,
-//!   [`SpanRecord::events`](crate::SpanRecord::events)): the message is the
+//!   [`SpanRecord::events`](crate::export::SpanRecord::events)): the message is the
 //!   name, the fields are attributes, plus `level` and `target`. An
 //!   ERROR-level event marks the span failed, with its message
 //!   ([`NeatlogsLayer::error_events_set_status`] turns that off). Events
@@ -108,7 +108,7 @@ use fields::{EventRecorder, Recorder};
 ///
 /// ```
 /// use tracing_subscriber::prelude::*;
-/// let subscriber = tracing_subscriber::registry().with(neatlogs::tracing_layer());
+/// let subscriber = tracing_subscriber::registry().with(neatlogs::tracing::layer());
 /// # drop(subscriber);
 /// ```
 pub fn layer() -> NeatlogsLayer {
@@ -136,7 +136,7 @@ impl NeatlogsLayer {
     /// with the event's message (default: `true`).
     ///
     /// ```
-    /// let layer = neatlogs::tracing_layer().error_events_set_status(false);
+    /// let layer = neatlogs::tracing::layer().error_events_set_status(false);
     /// # drop(layer);
     /// ```
     pub fn error_events_set_status(mut self, on: bool) -> Self {

@@ -15,7 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::{Conventions, Resource};
-use crate::error::ParseProtocolError;
+use crate::error::ParseError;
 use crate::id::SpanId;
 use crate::kind::SpanKind;
 use crate::record::SpanRecord;
@@ -71,13 +71,17 @@ impl fmt::Display for Protocol {
 }
 
 impl FromStr for Protocol {
-    type Err = ParseProtocolError;
+    type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "http/protobuf" | "protobuf" => Ok(Protocol::HttpProtobuf),
             "http/json" | "json" => Ok(Protocol::HttpJson),
-            _ => Err(ParseProtocolError(s.to_owned())),
+            _ => Err(ParseError::new(
+                "OTLP protocol",
+                s,
+                "`http/protobuf` or `http/json` (gRPC is not supported)",
+            )),
         }
     }
 }
@@ -105,7 +109,7 @@ impl FromStr for Protocol {
 /// }
 ///
 /// impl Exporter for Ship {
-///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::SpanRecord]) -> Result<(), ExportError> {
+///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::export::SpanRecord]) -> Result<(), ExportError> {
 ///         let body = self.encoder.protobuf(resource, batch);
 ///         // a real exporter would POST `body` as application/x-protobuf
 ///         self.sent.lock().unwrap().push(body.to_vec());
@@ -115,7 +119,7 @@ impl FromStr for Protocol {
 ///
 /// let sent = Arc::new(Mutex::new(Vec::new()));
 /// let ship = Ship { encoder: OtlpEncoder::new(), sent: sent.clone() };
-/// neatlogs::init(neatlogs::Config::new().disable_export(true).exporter(ship))?;
+/// neatlogs::init(neatlogs::Config::new().default_destination(false).exporter(ship))?;
 /// drop(neatlogs::trace("chat").end_user_id("u_1").enter());
 /// neatlogs::shutdown();
 /// assert!(!sent.lock().unwrap().is_empty());
@@ -146,14 +150,14 @@ impl OtlpEncoder {
     ///
     /// struct FirstByte(OtlpEncoder);
     /// impl Exporter for FirstByte {
-    ///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::SpanRecord]) -> Result<(), ExportError> {
+    ///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::export::SpanRecord]) -> Result<(), ExportError> {
     ///         let bytes = self.0.protobuf(resource, batch);
     ///         // field 1 (resource_spans), length-delimited
     ///         assert_eq!(bytes[0], 0x0a);
     ///         Ok(())
     ///     }
     /// }
-    /// neatlogs::init(neatlogs::Config::new().disable_export(true).exporter(FirstByte(OtlpEncoder::new())))?;
+    /// neatlogs::init(neatlogs::Config::new().default_destination(false).exporter(FirstByte(OtlpEncoder::new())))?;
     /// drop(neatlogs::trace("chat").enter());
     /// neatlogs::shutdown();
     /// # Ok::<(), neatlogs::InitError>(())
@@ -174,7 +178,7 @@ impl OtlpEncoder {
     ///
     /// struct Lines(OtlpEncoder, Arc<Mutex<Vec<String>>>);
     /// impl Exporter for Lines {
-    ///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::SpanRecord]) -> Result<(), ExportError> {
+    ///     fn export(&mut self, resource: &Resource, batch: &[neatlogs::export::SpanRecord]) -> Result<(), ExportError> {
     ///         let json = self.0.json(resource, batch);
     ///         self.1.lock().unwrap().push(json.to_owned());
     ///         Ok(())
@@ -182,7 +186,7 @@ impl OtlpEncoder {
     /// }
     /// let lines = Arc::new(Mutex::new(Vec::new()));
     /// let exporter = Lines(OtlpEncoder::new(), lines.clone());
-    /// neatlogs::init(neatlogs::Config::new().disable_export(true).exporter(exporter))?;
+    /// neatlogs::init(neatlogs::Config::new().default_destination(false).exporter(exporter))?;
     /// drop(neatlogs::trace("chat").end_user_id("u_1").enter());
     /// neatlogs::shutdown();
     ///

@@ -5,6 +5,7 @@
 //! reference model below (the message-tree filling of the earlier encoder,
 //! with the wire contract's keys written out as literals).
 
+use crate::handle::SpanHandle;
 use std::borrow::Cow;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -937,19 +938,19 @@ fn recorded() -> Vec<SpanRecord> {
             .session_id("s_1")
             .tags(["t1"])
             .enter();
-        let llm = crate::span(SpanKind::Llm, "completion")
-            .model("gpt")
-            .provider("openai")
-            .input_message(crate::llm::Message::system("Be brief \"é\"."))
-            .input_message(crate::llm::Message::tool("42", "call_1").with_name("calc"))
-            .invocation_parameters(
-                serde_json::json!({"temperature": 0.5, "max_tokens": 64, "stop": ["x"]}),
-            )
-            .streaming(true)
+        let mut llm = crate::span(SpanKind::Llm, "completion")
             .attribute("enduser.id", "forged")
             .attribute("k", 1)
             .attribute("k", 2)
             .enter();
+        llm.set_model("gpt");
+        llm.set_provider("openai");
+        llm.add_input_message(crate::llm::Message::system("Be brief \"é\"."));
+        llm.add_input_message(crate::llm::Message::tool("42", "call_1").with_name("calc"));
+        llm.set_invocation_parameters(
+            serde_json::json!({"temperature": 0.5, "max_tokens": 64, "stop": ["x"]}),
+        );
+        llm.set_streaming(true);
         llm.set_input(serde_json::json!({"q": ["a", 1]}));
         llm.record_first_token();
         llm.set_response_model("gpt-2024");
@@ -963,12 +964,11 @@ fn recorded() -> Vec<SpanRecord> {
         llm.set_description("not a tool");
         llm.set_finish_reason("tool_calls");
         llm.set_response_id("resp_1");
-        llm.set_token_usage(crate::llm::Usage::new(3, 4).cache_read(1).reasoning(2));
+        llm.set_usage(crate::llm::Usage::new(3, 4).cache_read(1).reasoning(2));
         llm.record_error(&"boom");
         drop(llm);
-        let tool = crate::span(SpanKind::Tool, "search")
-            .description("Find documents")
-            .enter();
+        let mut tool = crate::span(SpanKind::Tool, "search").enter();
+        tool.set_description("Find documents");
         tool.set_output("3 documents");
     }
     let mut spans = capture.spans();
