@@ -17,7 +17,7 @@ use crate::kind::SpanKind;
 use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
 use crate::record::SpanName;
-use crate::record::{Link, Remote, SpanContext, Trace};
+use crate::record::{Link, Remote, Sink, SpanContext, Trace};
 use crate::value::{Attributes, SpanEvent, Value};
 
 /// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
@@ -647,7 +647,12 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
             None => given_at.unwrap_or("given to the trace builder").to_owned(),
         }
     };
-    let resolved = identity::resolve(given, global::defaults(), |problem| {
+    let sink = capture::sink_for_new_root();
+    let defaults = match &sink {
+        Sink::Instance(instance) => Some(instance.defaults()),
+        Sink::Export | Sink::Capture(_) => global::defaults(),
+    };
+    let resolved = identity::resolve(given, defaults, |problem| {
         match problem {
         Problem::EndUserId(e) => log::warn!(
             "neatlogs: trace `{name}`: the end_user_id {} is invalid ({e}); the id is dropped and the trace is kept without an end-user (no fallback to the default)",
@@ -676,7 +681,7 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
         end_user: resolved.end_user,
         session: resolved.session,
         tags,
-        sink: capture::sink_for_new_root(),
+        sink,
         remote,
         link,
     })

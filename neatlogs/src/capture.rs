@@ -1,13 +1,16 @@
-//! The test-capture sink: where the spans of a trace whose root opened
-//! under a [`Capture`](crate::testing::Capture) go, in addition to export.
+//! Where a root opened on this thread reports, besides the process's
+//! pipeline: a test [`Capture`](crate::testing::Capture) (in addition to
+//! export), or a [`Neatlogs`](crate::Neatlogs) instance made the thread's
+//! default (instead of it).
 //!
-//! A capture is chosen once, when a root opens (from this thread's ambient
-//! capture), and travels with the trace; production traces carry
+//! The choice is made once, when a root opens (from this thread's ambient),
+//! and travels with the trace; production traces carry
 //! [`Sink::Export`](crate::record::Sink::Export) and never look here.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
+use crate::instance::Instance;
 use crate::record::{Sink, SpanRecord, SpanSink};
 
 /// Spans collected by one capture.
@@ -41,26 +44,36 @@ impl CaptureSink {
     }
 }
 
+/// What roots opened on a thread report to, beside the process's pipeline.
+#[derive(Clone)]
+pub(crate) enum Ambient {
+    /// A test capture (the spans are exported too, if `init` ran).
+    Capture(Arc<CaptureSink>),
+    /// An instance made the default: its pipeline instead of the process's.
+    Instance(Arc<Instance>),
+}
+
 thread_local! {
-    /// The capture that roots opened on this thread report to.
-    static AMBIENT: RefCell<Option<Arc<CaptureSink>>> = const { RefCell::new(None) };
+    /// What roots opened on this thread report to.
+    static AMBIENT: RefCell<Option<Ambient>> = const { RefCell::new(None) };
 }
 
 /// The sink for a root opening on this thread now.
 #[inline]
 pub(crate) fn sink_for_new_root() -> Sink {
     match ambient() {
-        Some(capture) => Sink::Capture(capture),
+        Some(Ambient::Capture(capture)) => Sink::Capture(capture),
+        Some(Ambient::Instance(instance)) => Sink::Instance(instance),
         None => Sink::Export,
     }
 }
 
-/// This thread's capture, if any.
-pub(crate) fn ambient() -> Option<Arc<CaptureSink>> {
+/// This thread's ambient, if any.
+pub(crate) fn ambient() -> Option<Ambient> {
     AMBIENT.try_with(|c| c.borrow().clone()).ok().flatten()
 }
 
-/// Make `capture` this thread's capture; returns the previous one.
-pub(crate) fn replace_ambient(capture: Option<Arc<CaptureSink>>) -> Option<Arc<CaptureSink>> {
-    AMBIENT.try_with(|a| a.replace(capture)).ok().flatten()
+/// Make `ambient` this thread's; returns the previous one.
+pub(crate) fn replace_ambient(ambient: Option<Ambient>) -> Option<Ambient> {
+    AMBIENT.try_with(|a| a.replace(ambient)).ok().flatten()
 }

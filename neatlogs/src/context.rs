@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::capture::{self, CaptureSink};
+use crate::capture::{self, Ambient};
 use crate::id::{SpanId, TraceId};
 use crate::identity::EndUser;
 use crate::local::{self, Frame, Parent};
@@ -83,9 +83,9 @@ pub fn current_span_id() -> Option<SpanId> {
 #[derive(Clone, Default)]
 pub struct Context {
     at: Option<Position>,
-    /// The test capture active where this context was taken, so that a root
-    /// opened under an empty attached context reports to the same capture.
-    capture: Option<Arc<CaptureSink>>,
+    /// The test capture or instance where this context was taken, so that
+    /// a root opened under an attached context reports to the same one.
+    capture: Option<Ambient>,
 }
 
 /// Where a [`Context`] is.
@@ -213,7 +213,7 @@ impl Context {
 #[must_use = "the context is current only while the guard is alive"]
 pub struct ContextGuard {
     token: Option<u64>,
-    prev_capture: Option<Option<Arc<CaptureSink>>>,
+    prev_capture: Option<Option<Ambient>>,
     _not_send: PhantomData<*const ()>,
 }
 

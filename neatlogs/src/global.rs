@@ -1,31 +1,26 @@
 //! The process's tracing switch and what `init` installed: all the hot path
 //! reads (one relaxed load when off), below everything that records.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::export::pipeline::Pipeline;
 use crate::identity::Resolved;
+use crate::instance::Instance;
 use crate::record::SpanRecord;
 
 /// How many things want spans recorded: 1 for `init` (until `shutdown`), plus
-/// one per live test capture. Zero means every tracing call is a no-op, and
+/// one per live test capture and per thread an instance is the default on. Zero means every tracing call is a no-op, and
 /// checking it is one relaxed load.
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
-static GLOBAL: OnceLock<Global> = OnceLock::new();
+/// What `init` installed, once per process.
+static GLOBAL: OnceLock<Arc<Instance>> = OnceLock::new();
 
-/// What `init` installs, once per process.
-pub(crate) struct Global {
-    /// The `init` default identity, the fallback of every root.
-    pub(crate) defaults: Resolved,
-    pub(crate) pipeline: Pipeline,
-    pub(crate) shut_down: AtomicBool,
-}
-
-/// Install `global` (`false` when one already is) and turn recording on.
-pub(crate) fn install(global: Global) -> bool {
-    if GLOBAL.set(global).is_err() {
+/// Install `instance` as the process's (`false` when one already is) and
+/// turn recording on.
+pub(crate) fn install(instance: Arc<Instance>) -> bool {
+    if GLOBAL.set(instance).is_err() {
         return false;
     }
     ACTIVE.fetch_add(1, Ordering::Relaxed);
@@ -33,7 +28,7 @@ pub(crate) fn install(global: Global) -> bool {
 }
 
 /// What `init` installed, if it ran.
-pub(crate) fn installed() -> Option<&'static Global> {
+pub(crate) fn installed() -> Option<&'static Arc<Instance>> {
     GLOBAL.get()
 }
 
@@ -47,11 +42,13 @@ pub(crate) fn enabled() -> bool {
     ACTIVE.load(Ordering::Relaxed) != 0
 }
 
-pub(crate) fn capture_started() {
+/// A test capture started, or an instance was made a thread's default.
+pub(crate) fn scope_started() {
     ACTIVE.fetch_add(1, Ordering::Relaxed);
 }
 
-pub(crate) fn capture_ended() {
+/// The capture or the instance's default ended.
+pub(crate) fn scope_ended() {
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
@@ -61,10 +58,7 @@ pub(crate) fn defaults() -> Option<&'static Resolved> {
 
 #[inline]
 fn pipeline() -> Option<&'static Pipeline> {
-    GLOBAL
-        .get()
-        .filter(|g| !g.shut_down.load(Ordering::Relaxed))
-        .map(|g| &g.pipeline)
+    GLOBAL.get().filter(|g| g.is_running()).map(|g| &g.pipeline)
 }
 
 /// Whether ended spans are exported: `init` ran and `shutdown` has not.

@@ -165,6 +165,7 @@ mod guard;
 mod handle;
 mod id;
 mod identity;
+mod instance;
 mod instrument;
 mod kind;
 pub mod llm;
@@ -204,7 +205,7 @@ pub use instrument::{Instrumented, Span};
 pub use kind::SpanKind;
 pub use runtime::{
     flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
-    DEFAULT_FLUSH_TIMEOUT,
+    DefaultGuard, Neatlogs, DEFAULT_FLUSH_TIMEOUT,
 };
 pub use session::generate_session_id;
 pub use stats::Stats;

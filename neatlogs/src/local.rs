@@ -105,8 +105,10 @@ impl Local {
     /// batch if it is exported.
     #[inline(always)]
     pub(crate) fn take_ended(&mut self, record: SpanRecord) {
-        if let Sink::Capture(capture) = &record.trace.sink {
-            capture.push(&record);
+        match &record.trace.sink {
+            Sink::Export => {}
+            Sink::Capture(capture) => capture.push(&record),
+            Sink::Instance(_) => return to_instance(record),
         }
         if global::exporting() {
             self.ended.push(record);
@@ -288,10 +290,23 @@ pub(crate) fn end_detached(span: OpenSpan) {
     });
     if let Some(span) = slot {
         let record = span.end();
-        if let Sink::Capture(capture) = &record.trace.sink {
-            capture.push(&record);
+        match &record.trace.sink {
+            Sink::Export => {}
+            Sink::Capture(capture) => capture.push(&record),
+            Sink::Instance(_) => return to_instance(record),
         }
         global::enqueue(vec![record]);
+    }
+}
+
+/// A span of a trace rooted under a [`Neatlogs`](crate::Neatlogs) instance:
+/// to that instance's queue now (not the thread's batch, which goes to the
+/// process's pipeline).
+#[cold]
+fn to_instance(record: SpanRecord) {
+    if let Sink::Instance(instance) = &record.trace.sink {
+        let instance = instance.clone();
+        instance.send(record);
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::clock::{self, Instant};
 use crate::content::{Captured, CodeLocation, Details, Site};
 use crate::id::{SpanId, TraceId};
-use crate::identity::{EndUser, EndUserId, IdInput};
+use crate::identity::{EndUser, EndUserId, IdInput, Resolved};
 use crate::kind::SpanKind;
 use crate::llm::LlmCall;
 use crate::session::SessionId;
@@ -251,11 +251,14 @@ pub(crate) struct Remote {
 
 /// Where the finished spans of a trace go, chosen once at the root.
 pub(crate) enum Sink {
-    /// The export pipeline (if `init` ran; dropped otherwise).
+    /// The export pipeline `init` installed (dropped if there is none).
     Export,
     /// A test capture, opened on the thread where the root opened; the spans
     /// are also exported if `init` ran.
     Capture(Arc<dyn SpanSink>),
+    /// A [`Neatlogs`](crate::Neatlogs) instance made the default where the
+    /// root opened: its pipeline alone, with its defaults.
+    Instance(Arc<dyn Destination>),
 }
 
 impl std::fmt::Debug for Sink {
@@ -263,8 +266,19 @@ impl std::fmt::Debug for Sink {
         f.write_str(match self {
             Sink::Export => "Export",
             Sink::Capture(_) => "Capture",
+            Sink::Instance(_) => "Instance",
         })
     }
+}
+
+/// A pipeline of its own that takes a trace's finished spans (a
+/// [`Neatlogs`](crate::Neatlogs) instance), and the defaults its roots
+/// resolve their identity against.
+pub(crate) trait Destination:
+    Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe
+{
+    fn send(&self, record: SpanRecord);
+    fn defaults(&self) -> &Resolved;
 }
 
 /// Takes a copy of each finished span of a trace that reports to it (a test

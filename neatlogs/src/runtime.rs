@@ -1,17 +1,19 @@
 //! `init`, `flush`, `shutdown` and `stats`: starting and stopping what
 //! [`global`](crate::global) holds.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::capture::{self, Ambient};
 use crate::config::Config;
 use crate::error::InitError;
 use crate::export::pipeline::{Counters, Pipeline, Settings};
 use crate::export::ConsoleExporter;
 use crate::export::Resource;
-use crate::global::{self, Global};
+use crate::global;
 use crate::identity::{self, Given, OperatorId, Problem, Resolved};
+use crate::instance::Instance;
 use crate::local;
 use crate::session;
 use crate::stats::Stats;
@@ -34,10 +36,24 @@ pub fn init(config: Config) -> Result<(), InitError> {
     if global::installed().is_some() {
         return Err(InitError::AlreadyInitialized);
     }
+    let capture_content = config.content.capture;
+    let Some(instance) = build(config)? else {
+        return Ok(());
+    };
+    crate::content::set_capture(capture_content);
+    if !global::install(Arc::new(instance)) {
+        return Err(InitError::AlreadyInitialized);
+    }
+    Ok(())
+}
+
+/// The pipeline and defaults `config` describes, started; `None` when
+/// `OTEL_SDK_DISABLED` turns tracing off.
+fn build(config: Config) -> Result<Option<Instance>, InitError> {
     if config.sdk_disabled {
         // Off means off: nothing else is read or checked.
         log::info!("neatlogs: OTEL_SDK_DISABLED=true; tracing stays off");
-        return Ok(());
+        return Ok(None);
     }
     let transport = config.transport()?;
     let Config {
@@ -119,7 +135,6 @@ pub fn init(config: Config) -> Result<(), InitError> {
         )?);
     }
 
-    crate::content::set_capture(content.capture);
     content.genai = conventions.contains(crate::export::Conventions::GENAI);
     let pipeline = Pipeline::start(
         Settings {
@@ -133,20 +148,12 @@ pub fn init(config: Config) -> Result<(), InitError> {
         exporters,
         counters,
     )?;
-    let installed = global::install(Global {
-        defaults,
-        pipeline,
-        shut_down: AtomicBool::new(false),
-    });
-    if !installed {
-        return Err(InitError::AlreadyInitialized);
-    }
-    Ok(())
+    Ok(Some(Instance::new(defaults, pipeline)))
 }
 
 /// Whether [`init`] has run (and [`shutdown`] has not).
 pub fn is_initialized() -> bool {
-    global::installed().is_some_and(|g| !g.shut_down.load(Ordering::Relaxed))
+    global::installed().is_some_and(|g| g.is_running())
 }
 
 /// The default timeout of [`flush`] and [`shutdown`].
@@ -166,9 +173,9 @@ pub fn flush() -> bool {
 #[must_use = "`false` means some spans were not exported in time"]
 pub fn flush_with_timeout(timeout: Duration) -> bool {
     match global::installed() {
-        Some(g) if !g.shut_down.load(Ordering::Relaxed) => {
+        Some(g) if g.is_running() => {
             crate::local::hand_off_this_thread();
-            g.pipeline.flush(timeout)
+            g.flush(timeout)
         }
         _ => true,
     }
@@ -191,16 +198,158 @@ pub fn shutdown_with_timeout(timeout: Duration) -> bool {
     // Spans this thread finished but has not handed off yet go out too (the
     // hand-off is a no-op once export has shut down).
     crate::local::hand_off_this_thread();
-    if g.shut_down.swap(true, Ordering::AcqRel) {
-        return g.pipeline.all_exported();
+    match g.shutdown(timeout) {
+        Some(all) => {
+            global::deactivate();
+            all
+        }
+        None => g.pipeline.all_exported(),
     }
-    global::deactivate();
-    g.pipeline.shutdown(timeout)
 }
 
 /// Export counters since `init`.
 pub fn stats() -> Stats {
-    global::installed()
-        .map(|g| g.pipeline.stats())
-        .unwrap_or_default()
+    global::installed().map(|g| g.stats()).unwrap_or_default()
+}
+
+/// A pipeline and its defaults as a value: what [`init`] starts and installs
+/// for the whole process, made here without installing it. Spans go to it
+/// from the traces whose root opens on a thread where it is the default
+/// ([`set_default`](Neatlogs::set_default), [`in_scope`](Neatlogs::in_scope))
+/// — with their children on any task or thread that carries the trace's
+/// [`Context`](crate::Context) — and to nothing else.
+///
+/// For tests above all: each builds its own, with its own configuration,
+/// and the tests of one binary run side by side.
+///
+/// ```
+/// use neatlogs::{Config, Neatlogs};
+///
+/// # let dir = std::env::temp_dir().join(format!("neatlogs-doc-{}", std::process::id()));
+/// let file = dir.join("traces.jsonl");
+/// let tracer = Neatlogs::new(Config::new().local_file(&file).end_user_id("u_default"))?;
+/// tracer.in_scope(|| {
+///     let _root = neatlogs::trace("chat").enter();
+///     assert_eq!(neatlogs::current_end_user().unwrap().id().as_str(), "u_default");
+/// });
+/// assert!(tracer.shutdown());
+/// assert_eq!(tracer.stats().exported, 1);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), neatlogs::InitError>(())
+/// ```
+///
+/// Dropping it shuts it down (waiting at most 15 seconds for the export).
+/// Spans sent to an instance skip the per-thread batching of the process's
+/// pipeline: each goes to its queue as it ends.
+pub struct Neatlogs {
+    /// `None` when `OTEL_SDK_DISABLED` turned it off.
+    instance: Option<Arc<Instance>>,
+}
+
+impl std::fmt::Debug for Neatlogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Neatlogs")
+            .field(
+                "running",
+                &self.instance.as_ref().is_some_and(|i| i.is_running()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Neatlogs {
+    /// Start the pipeline `config` describes (its export thread included),
+    /// with the same checks and errors as [`init`], without installing it.
+    pub fn new(config: Config) -> Result<Neatlogs, InitError> {
+        Ok(Neatlogs {
+            instance: build(config)?.map(Arc::new),
+        })
+    }
+
+    /// Make this the default on this thread until the guard drops: roots
+    /// opened here report to it, with its default identity.
+    #[must_use = "the instance is the default only while the guard is alive"]
+    pub fn set_default(&self) -> DefaultGuard {
+        let Some(instance) = &self.instance else {
+            return DefaultGuard {
+                prev: None,
+                _not_send: PhantomData,
+            };
+        };
+        global::scope_started();
+        let prev = capture::replace_ambient(Some(Ambient::Instance(instance.clone())));
+        DefaultGuard {
+            prev: Some(prev),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Run `f` with this as the default on this thread.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _default = self.set_default();
+        f()
+    }
+
+    /// Export everything it was sent; wait at most 15 seconds. Returns
+    /// whether everything was exported.
+    #[must_use = "`false` means some spans were not exported in time"]
+    pub fn flush(&self) -> bool {
+        match &self.instance {
+            Some(i) => i.flush(DEFAULT_FLUSH_TIMEOUT),
+            None => true,
+        }
+    }
+
+    /// Export everything it was sent and stop its export thread (spans
+    /// that end later are not exported). Waits at most 15 seconds; returns
+    /// whether everything was exported. Calling it again is harmless.
+    #[must_use = "`false` means some spans were not exported"]
+    pub fn shutdown(&self) -> bool {
+        match &self.instance {
+            Some(i) => i
+                .shutdown(DEFAULT_FLUSH_TIMEOUT)
+                .unwrap_or_else(|| i.pipeline.all_exported()),
+            None => true,
+        }
+    }
+
+    /// Its export counters.
+    pub fn stats(&self) -> Stats {
+        self.instance
+            .as_ref()
+            .map(|i| i.stats())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Neatlogs {
+    fn drop(&mut self) {
+        if let Some(i) = &self.instance {
+            let _ = i.shutdown(DEFAULT_FLUSH_TIMEOUT);
+        }
+    }
+}
+
+/// Keeps a [`Neatlogs`] instance the default on this thread; restores the
+/// previous default on drop. `!Send`.
+#[must_use = "the instance is the default only while the guard is alive"]
+pub struct DefaultGuard {
+    /// The thread's previous ambient; `None` when nothing was set.
+    prev: Option<Option<Ambient>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for DefaultGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DefaultGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for DefaultGuard {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev.take() {
+            capture::replace_ambient(prev);
+            global::scope_ended();
+        }
+    }
 }

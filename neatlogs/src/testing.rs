@@ -22,7 +22,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::capture::{self, CaptureSink};
+use crate::capture::{self, Ambient, CaptureSink};
 use crate::global;
 use crate::record::SpanRecord;
 
@@ -30,7 +30,7 @@ use crate::record::SpanRecord;
 #[must_use = "spans are captured only while the capture is alive"]
 pub struct Capture {
     sink: Arc<CaptureSink>,
-    prev: Option<Arc<CaptureSink>>,
+    prev: Option<Ambient>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -46,8 +46,8 @@ impl Capture {
     /// Start capturing on this thread.
     pub fn start() -> Capture {
         let sink = Arc::new(CaptureSink::default());
-        let prev = capture::replace_ambient(Some(sink.clone()));
-        global::capture_started();
+        let prev = capture::replace_ambient(Some(Ambient::Capture(sink.clone())));
+        global::scope_started();
         Capture {
             sink,
             prev,
@@ -69,7 +69,7 @@ impl Capture {
 impl Drop for Capture {
     fn drop(&mut self) {
         capture::replace_ambient(self.prev.take());
-        global::capture_ended();
+        global::scope_ended();
     }
 }
 
