@@ -516,13 +516,40 @@ impl Pending {
     }
 }
 
-/// Open a span under `parent`, or as a trace root (then with `identity`
-/// resolved against the `init` default, exactly as [`trace`] does): for
-/// integrations that find the parent themselves, such as the `tracing`
-/// layer. On a child, `identity` has no effect. `Parent::Unknown` opens a
-/// root.
-#[cfg(feature = "tracing")]
-pub(crate) fn open_span(
+/// A root's builder with everything decided by the caller: `parent` for a
+/// continued trace, `link` for a linked one, and the identity. Disabled
+/// when tracing is off, or on a thread that must not be traced (the
+/// exporter's).
+pub(crate) fn root_builder(
+    name: SpanName,
+    kind: SpanKind,
+    remote: Option<Arc<Remote>>,
+    link: Option<Link>,
+    identity: Given,
+) -> SpanBuilder {
+    if !global::enabled() || matches!(local::parent(), Parent::Unknown) {
+        return SpanBuilder {
+            state: State::Disabled,
+        };
+    }
+    SpanBuilder {
+        state: State::Enabled(Pending {
+            name,
+            kind,
+            parent: None,
+            extras: Some(Box::new(Extras {
+                identity,
+                remote,
+                link,
+                ..Extras::default()
+            })),
+        }),
+    }
+}
+
+/// Open a span under `parent` (a root for `Root`, `Unknown` and `Remote`),
+/// with `identity` (a root's only), attributes and details given up front.
+pub(crate) fn open_under(
     parent: Parent,
     name: SpanName,
     kind: SpanKind,
@@ -548,39 +575,6 @@ pub(crate) fn open_span(
         })),
     }
     .open()
-}
-
-/// The root of a request this process answers: it continues the caller's
-/// trace when `caller` is given (read from the request's headers), else
-/// starts a trace of its own (linked to `link`, an untrusted caller's span,
-/// when given), whatever span is current on this thread, so the request's
-/// identity is always its own. Records nothing when tracing is off, or on a
-/// thread that must not be traced (the exporter's).
-#[cfg(feature = "tower")]
-pub(crate) fn request_root(
-    name: SpanName,
-    caller: Option<Arc<Remote>>,
-    link: Option<Link>,
-    identity: Given,
-) -> SpanBuilder {
-    if !global::enabled() || matches!(local::parent(), Parent::Unknown) {
-        return SpanBuilder {
-            state: State::Disabled,
-        };
-    }
-    SpanBuilder {
-        state: State::Enabled(Pending {
-            name,
-            kind: SpanKind::Workflow,
-            parent: None,
-            extras: Some(Box::new(Extras {
-                identity,
-                remote: caller,
-                link,
-                ..Extras::default()
-            })),
-        }),
-    }
 }
 
 /// What a root's trace is made from.

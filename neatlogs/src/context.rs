@@ -130,7 +130,6 @@ impl Context {
     }
 
     /// A context at a caller's span in another process.
-    #[cfg(feature = "http")]
     pub(crate) fn remote(remote: Arc<Remote>) -> Context {
         Context {
             at: Some(Position::Remote(remote)),
@@ -138,7 +137,7 @@ impl Context {
         }
     }
 
-    #[cfg(feature = "http")]
+    /// Where this context is, if in a trace.
     pub(crate) fn position(&self) -> Option<&Position> {
         self.at.as_ref()
     }

@@ -141,7 +141,7 @@
 //!    [`Instrumented`] future between polls (`instrument.rs`). Children
 //!    find their parent through the stack; other threads and tasks through a
 //!    [`Context`] (`context.rs`).
-//! 3. **Ended** — it becomes an immutable [`SpanRecord`] (`record.rs`), goes
+//! 3. **Ended** — it becomes an immutable [`SpanRecord`](export::SpanRecord) (`record.rs`), goes
 //!    into its thread's batch (`local.rs`), and the batch is handed to the
 //!    bounded export queue when the thread's stack empties.
 //! 4. **Exported** — the `neatlogs-export` thread packs batches and wakes
@@ -177,6 +177,7 @@ pub mod openai;
 pub mod propagation;
 mod record;
 mod runtime;
+mod seam;
 mod session;
 mod stats;
 pub mod testing;

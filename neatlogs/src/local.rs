@@ -169,7 +169,6 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&SpanContext) -> R) -> Option<R> {
 
 /// Run `f` on this thread's innermost frame (`None` when the stack is
 /// empty); `None` when the stack is out of reach.
-#[cfg(feature = "tracing")]
 pub(crate) fn with_top<R>(f: impl FnOnce(Option<&mut Frame>) -> R) -> Option<R> {
     with(|l| f(l.stack.last_mut().map(|s| &mut s.frame)))
 }

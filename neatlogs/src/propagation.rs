@@ -59,15 +59,13 @@
 //!
 //! Neatlogs records every continued trace, whatever the caller's sampled
 //! flag, and sends `01` (sampled) on.
-//!
+
 use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderValue};
 
-use crate::context::{Context, Position};
-use crate::id::{SpanId, TraceId};
-use crate::identity::{EndUserId, IdInput};
-use crate::record::Remote;
+use crate::seam::{self, Context, EndUserId, IdInput, Position, Remote};
+use crate::{SpanId, TraceId};
 
 /// The W3C Trace Context header with the caller's trace and span ids.
 pub const TRACEPARENT: &str = "traceparent";
@@ -125,7 +123,7 @@ pub fn inject(headers: &mut HeaderMap) -> bool {
 /// assert!(cx.end_user().is_none(), "baggage is not believed");
 /// ```
 pub fn extract(headers: &HeaderMap) -> Context {
-    read_caller(headers, false).map_or_else(Context::default, Context::remote)
+    read_caller(headers, false).map_or_else(Context::default, seam::remote_context)
 }
 
 /// [`extract`], and believe the end-user the caller asserts in `baggage`
@@ -141,7 +139,7 @@ pub fn extract(headers: &HeaderMap) -> Context {
 /// dropped with a warning and the trace has no end-user: never the `init`
 /// default.
 pub fn extract_trusting_end_user(headers: &HeaderMap) -> Context {
-    read_caller(headers, true).map_or_else(Context::default, Context::remote)
+    read_caller(headers, true).map_or_else(Context::default, seam::remote_context)
 }
 
 /// The caller's position in `headers`, with its baggage end-user when
@@ -213,7 +211,7 @@ impl Propagator {
     /// `neatlogs.end_user.id` (other members are kept). `false` (and
     /// `headers` untouched) when `cx` is not in a trace.
     pub fn inject_context(&self, cx: &Context, headers: &mut HeaderMap) -> bool {
-        let (trace_id, span_id, state, end_user) = match cx.position() {
+        let (trace_id, span_id, state, end_user) = match seam::position(cx) {
             None => return false,
             Some(Position::Local(at)) => (
                 at.trace.trace_id,
@@ -413,7 +411,7 @@ fn baggage_end_user(headers: &HeaderMap) -> Option<IdInput<EndUserId>> {
                     Ok(None) => None,
                     Err(e) => Some(IdInput::Invalid(e)),
                 },
-                Err(_) => Some(IdInput::Invalid(crate::identity::IdentityError::NotUtf8 {
+                Err(_) => Some(IdInput::Invalid(crate::IdentityError::NotUtf8 {
                     what: "end_user_id",
                 })),
             };

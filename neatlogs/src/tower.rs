@@ -85,7 +85,6 @@
 //! atomic load and the wrappers' moves. On, it pays what a root costs, plus
 //! the header parsing, the identity function, and one formatted name.
 
-use crate::SpanHandle;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -97,14 +96,10 @@ use http::request::Parts;
 use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 
-use crate::builder::request_root;
-use crate::global;
-use crate::identity::{self, Given, IntoEndUserId};
-use crate::instrument::Span;
 use crate::propagation;
-use crate::record::Link;
-use crate::record::SpanName;
+use crate::seam::{self, request_root, Given, IntoEndUserId, Link};
 use crate::wire;
+use crate::{Span, SpanHandle};
 
 /// The end-user (and session) of one request, as the application knows it:
 /// what the [`identity`](TraceLayer::identity) function returns. The same
@@ -158,13 +153,13 @@ impl RequestIdentity {
     /// The end-user's metadata, a JSON object: see
     /// [`SpanBuilder::end_user_metadata`](crate::SpanBuilder::end_user_metadata).
     pub fn end_user_metadata<T: serde::Serialize>(mut self, metadata: T) -> Self {
-        self.given.metadata = Some(identity::metadata_from(&metadata));
+        self.given.metadata = Some(seam::metadata_from(&metadata));
         self
     }
 
     /// The request's session (beats the `init` session).
     pub fn session_id(mut self, session: impl AsRef<str>) -> Self {
-        self.given.session = Some(identity::parse_session(session.as_ref()));
+        self.given.session = Some(seam::parse_session(session.as_ref()));
         self
     }
 }
@@ -290,7 +285,7 @@ impl TraceLayer {
 
     /// The request's root, open (and not yet current anywhere).
     fn start<B>(&self, request: Request<B>) -> (Request<B>, Span) {
-        if !global::enabled() {
+        if !seam::enabled() {
             return (request, Span::none());
         }
         let (parts, body) = request.into_parts();
@@ -320,7 +315,7 @@ impl TraceLayer {
             Some(route) => format!("{} {route}", name_method(method)),
             None => name_method(method).to_owned(),
         };
-        let mut root = request_root(SpanName::from(Cow::Owned(name)), caller, link, identity)
+        let mut root = request_root(Cow::Owned(name), caller, link, identity)
             .attribute(wire::http::REQUEST_METHOD, method)
             .attribute(wire::http::URL_PATH, parts.uri.path().to_owned());
         if original {

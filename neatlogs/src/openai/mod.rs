@@ -99,8 +99,8 @@ use async_openai::types::embeddings::{
 };
 use async_openai::{Chat, Client, Embeddings, RequestOptions};
 
-use crate::instrument::Span;
-use crate::kind::SpanKind;
+use crate::Span;
+use crate::SpanKind;
 
 /// The name of a chat completion's span, as the Python SDK's OpenAI
 /// wrapper names it.

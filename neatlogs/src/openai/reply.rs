@@ -9,9 +9,9 @@ use async_openai::types::chat::{
 };
 use async_openai::types::embeddings::EmbeddingUsage;
 
-use crate::instrument::Span;
 use crate::llm::{Message, ToolCall, Usage};
 use crate::wire;
+use crate::Span;
 
 fn role(role: Role) -> &'static str {
     match role {

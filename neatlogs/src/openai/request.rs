@@ -12,8 +12,8 @@ use async_openai::types::chat::{
 };
 use serde_json::{Map, Value};
 
-use crate::instrument::Span;
 use crate::llm::{Message, ToolDefinition};
+use crate::Span;
 use crate::SpanHandle;
 
 /// Record the request's model, messages, tools and parameters on `span`.

@@ -10,8 +10,8 @@ use async_openai::types::chat::{ChatCompletionResponseStream, CreateChatCompleti
 use futures_core::Stream;
 
 use super::reply::StreamedReply;
-use crate::instrument::Span;
 use crate::wire;
+use crate::Span;
 
 /// async-openai's stream, with the call's span and what has arrived.
 pub(super) struct TracedStream {

@@ -9,12 +9,9 @@ use std::fmt;
 use serde_json::Value as Json;
 use tracing_core::field::{Field, Visit};
 
-use crate::content::Details;
-use crate::identity::{self, Given, IntoEndUserId};
-use crate::kind::SpanKind;
-use crate::llm::{Message, Params, ToolCall};
-use crate::open::Fact;
-use crate::value::{Attributes, Status, Value};
+use crate::llm::{Message, ToolCall};
+use crate::seam::{self, Attributes, Details, Fact, Given, IntoEndUserId, Params, Status, Value};
+use crate::SpanKind;
 
 /// The field that sets a span's kind: `neatlogs.span.kind = "TOOL"`.
 pub(crate) const KIND_FIELD: &str = "neatlogs.span.kind";
@@ -140,7 +137,7 @@ impl Recorder<'_> {
                             field.callsite().hash(&mut h);
                             h.finish()
                         };
-                        if identity::first_time_at(site) {
+                        if seam::first_time_at(site) {
                             log::warn!(
                                 "neatlogs: tracing field `{name}` on a nested span or after the span opened has no effect; the trace root owns the identity (further occurrences at this callsite are logged at debug)"
                             );
@@ -156,16 +153,16 @@ impl Recorder<'_> {
                 if let Some(given) = self.identity.as_deref_mut() {
                     let metadata = serde_json::from_str::<Json>(value)
                         .map_err(|_| ())
-                        .and_then(|v| identity::metadata_from(&v).map_err(|_| ()));
+                        .and_then(|v| seam::metadata_from(&v).map_err(|_| ()));
                     given.metadata = Some(match metadata {
                         Ok(m) => Ok(m),
-                        Err(()) => identity::metadata_from(&value),
+                        Err(()) => seam::metadata_from(&value),
                     });
                 }
             }
             crate::wire::span::SESSION => {
                 if let Some(given) = self.identity.as_deref_mut() {
-                    given.session = Some(identity::parse_session(value));
+                    given.session = Some(seam::parse_session(value));
                 }
             }
             _ => return false,

@@ -8,11 +8,11 @@ use tracing_subscriber::fmt::format::{Format, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::local;
+use crate::seam;
 
 /// Wraps a `tracing_subscriber::fmt` event formatter: a line written inside
 /// a neatlogs trace (a neatlogs span, or a `tracing` span recorded by the
-/// [layer](crate::tracing_layer)) starts with `trace_id=<32 hex>` and, when
+/// [layer](crate::tracing::layer)) starts with `trace_id=<32 hex>` and, when
 /// the trace has one, `end_user=<id>`; other lines are as the inner
 /// formatter writes them. The log line and the trace join on the trace id.
 ///
@@ -66,7 +66,7 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let current = local::with_current(|cx| (cx.trace.trace_id, cx.trace.end_user.clone()));
+        let current = seam::with_current(|cx| (cx.trace.trace_id, cx.trace.end_user.clone()));
         if let Some((trace_id, end_user)) = current {
             write!(writer, "trace_id={trace_id} ")?;
             if let Some(user) = end_user {

@@ -91,15 +91,10 @@ use tracing_subscriber::registry::LookupSpan;
 
 pub use format::TraceContextFormat;
 
-use crate::builder::open_span;
-use crate::global;
-use crate::identity::Given;
-use crate::kind::SpanKind;
-use crate::local::{self, Frame, Parent};
-use crate::open::OpenSpan;
-use crate::record::SpanContext;
-use crate::record::SpanName;
-use crate::value::{SpanEvent, Status};
+use crate::seam::{
+    self, open_span, Frame, Given, OpenSpan, Parent, SpanContext, SpanEvent, SpanName, Status,
+};
+use crate::SpanKind;
 
 use fields::{EventRecorder, Recorder};
 
@@ -117,7 +112,7 @@ pub fn layer() -> NeatlogsLayer {
 
 /// A `tracing_subscriber::Layer` that records `tracing` spans as neatlogs
 /// spans: see [the module documentation](self). Made by
-/// [`tracing_layer`](crate::tracing_layer).
+/// [`layer`].
 #[derive(Debug, Clone)]
 pub struct NeatlogsLayer {
     error_events_set_status: bool,
@@ -172,7 +167,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !global::enabled() {
+        if !seam::enabled() {
             return;
         }
         let parent = if attrs.is_root() {
@@ -182,7 +177,7 @@ where
             // recorded, else wherever this thread is.
             match recorded_ancestor(&ctx, parent) {
                 Some(cx) => Parent::Child(cx),
-                None => match local::parent() {
+                None => match seam::parent() {
                     Parent::Unknown => return,
                     parent => parent,
                 },
@@ -190,7 +185,7 @@ where
         } else {
             // Contextual: entered `tracing` spans are on the neatlogs stack
             // too, so its top is the nearer of the two.
-            match local::parent() {
+            match seam::parent() {
                 Parent::Unknown => return,
                 parent => parent,
             }
@@ -261,7 +256,7 @@ where
             Some(Recorded(open)) => open.cx.clone(),
             None => return,
         };
-        if let Ok(token) = local::push(Frame::Attached(cx)) {
+        if let Ok(token) = seam::push(Frame::Attached(cx)) {
             ENTERED.with(|e| e.borrow_mut().push((id.into_u64(), token)));
         }
     }
@@ -277,12 +272,12 @@ where
             .ok()
             .flatten();
         if let Some(token) = token {
-            local::pop(token);
+            seam::pop(token);
         }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !global::enabled() {
+        if !seam::enabled() {
             return;
         }
         let metadata = event.metadata();
@@ -326,7 +321,7 @@ where
         }
         // Contextual: the innermost span on this thread; a neatlogs span open
         // here directly, an entered `tracing` span through the registry.
-        let attached = local::with_top(|top| match top {
+        let attached = seam::with_top(|top| match top {
             Some(Frame::Open(open)) => {
                 add(open, make());
                 None
@@ -356,7 +351,7 @@ where
         let Some(span) = ctx.span(&id) else { return };
         let recorded = span.extensions_mut().remove::<Recorded>();
         if let Some(Recorded(open)) = recorded {
-            local::end_detached(open);
+            seam::end_detached(open);
         }
     }
 }
