@@ -45,6 +45,30 @@
 //! # Ok::<(), neatlogs::InitError>(())
 //! ```
 //!
+//! # Recording on an open span
+//!
+//! Whatever holds the open span — the [`SpanGuard`] of `enter()`, the
+//! [`Span`] of `start()`, the [`Instrumented`] future before its first poll,
+//! the current span in [`with_current_span`] — records through one trait,
+//! [`SpanHandle`], every method `&mut self`:
+//!
+//! ```
+//! use neatlogs::{llm::Usage, SpanHandle, SpanKind};
+//! # neatlogs::testing::with_capture(|| {
+//! let mut call = neatlogs::span(SpanKind::Llm, "chat gpt-4o").enter();
+//! call.set_model("gpt-4o");
+//! call.set_usage(Usage::new(120, 48));
+//! neatlogs::with_current_span(|s| s.set_finish_reason("stop"));
+//! # });
+//! ```
+//!
+//! # A pipeline as a value
+//!
+//! [`init`] starts a pipeline and installs it for the process.
+//! [`Neatlogs::new`] starts the same pipeline without installing it: roots
+//! opened where it is the thread's default report to it. Tests build one
+//! each, with their own configuration, in one binary.
+//!
 //! # Three ways to open a span
 //!
 //! ```
@@ -134,11 +158,14 @@
 //!
 //! 1. **Configured** — [`trace`] / [`span()`](fn@span) make a [`SpanBuilder`] (`builder.rs`).
 //!    A root resolves its identity once (`identity.rs`: one function serves
-//!    roots and [`init`]) into the trace's shared state (`trace.rs`), which
-//!    also fixes where its spans go: export, or a test capture (`capture.rs`).
+//!    roots and [`init`]) into the trace's shared state (`record.rs`), which
+//!    also fixes where its spans go: the process's pipeline, a test capture
+//!    besides, or a [`Neatlogs`] instance instead (`capture.rs`,
+//!    `instance.rs`).
 //! 2. **Open** — an open span (`open.rs`) lives on its thread's stack
 //!    (`local.rs`) behind a [`SpanGuard`] (`guard.rs`), or inside an
-//!    [`Instrumented`] future between polls (`instrument.rs`). Children
+//!    [`Instrumented`] future between polls (`instrument.rs`); every holder
+//!    records through [`SpanHandle`] (`handle.rs`). Children
 //!    find their parent through the stack; other threads and tasks through a
 //!    [`Context`] (`context.rs`).
 //! 3. **Ended** — it becomes an immutable [`SpanRecord`](export::SpanRecord) (`record.rs`), goes
@@ -149,6 +176,10 @@
 //!    or JSON straight from the records (`export/otlp/`), with the keys of
 //!    the wire contract ([`wire`]), and sends them (`export/http.rs`,
 //!    `export/file.rs`, or your own [`export::Exporter`]).
+//!
+//! The integrations (`tracing/`, `tower.rs`, `propagation.rs`, `openai/`)
+//! sit on top: they use the public API and `seam.rs`, the one module that
+//! names what else of the core they need; no core module names them.
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 

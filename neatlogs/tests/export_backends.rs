@@ -164,6 +164,7 @@ fn common_checks(spans: &[Span], resource: &[KeyValue]) {
 
 #[test]
 fn openinference_for_phoenix() {
+    // In a child process: it configures through NEATLOGS_CONVENTIONS and OTEL_* variables, process environment read by `Config::from_env`.
     if !in_child(
         "openinference_for_phoenix",
         &[
@@ -267,6 +268,7 @@ fn openinference_for_phoenix() {
 
 #[test]
 fn genai_for_langfuse() {
+    // In a child process: it configures through NEATLOGS_CONVENTIONS and OTEL_* variables, process environment read by `Config::from_env`.
     if !in_child(
         "genai_for_langfuse",
         &[
@@ -399,6 +401,7 @@ fn genai_for_langfuse() {
 /// only, the Neatlogs span names and completion markers kept.
 #[test]
 fn all_vocabularies_at_once() {
+    // In a child process: NEATLOGS_CONVENTIONS and OTEL_EXPORTER_OTLP_ENDPOINT are process environment read by `Config::from_env`.
     if !in_child(
         "all_vocabularies_at_once",
         &[("NEATLOGS_CONVENTIONS", "genai,openinference,neatlogs")],
@@ -438,6 +441,7 @@ fn all_vocabularies_at_once() {
 /// configuration then still works (nothing was half set up).
 #[test]
 fn a_bad_variable_fails_init_with_its_name() {
+    // In a child process: OTEL_* variables are process environment, and it tests `init` and `is_initialized`.
     if !in_child(
         "a_bad_variable_fails_init_with_its_name",
         &[
@@ -460,6 +464,7 @@ fn a_bad_variable_fails_init_with_its_name() {
 /// `OTEL_SDK_DISABLED=true`: `init` succeeds and tracing stays off.
 #[test]
 fn otel_sdk_disabled_keeps_tracing_off() {
+    // In a child process: OTEL_SDK_DISABLED is process environment, and it tests `init` and `is_initialized`.
     if !in_child(
         "otel_sdk_disabled_keeps_tracing_off",
         &[("OTEL_SDK_DISABLED", "true")],

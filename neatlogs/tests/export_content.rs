@@ -1,7 +1,9 @@
 //! What captured content leaves the process: with `NEATLOGS_TRACE_CONTENT=false`
 //! and with a mask, every exported byte — the protobuf a real receiver got
-//! and the local JSON-lines file — is searched for the raw secrets. Each
-//! test runs in a child process of its own (`init` is once per process).
+//! and the local JSON-lines file — is searched for the raw secrets. The
+//! masks run on a `Neatlogs` instance each; what `NEATLOGS_TRACE_CONTENT`
+//! does runs in a child process (the environment, and `init`'s
+//! process-wide capture switch).
 
 mod export_support;
 
@@ -72,9 +74,8 @@ fn everything(receiver: &Receiver, file: &std::path::Path) -> Vec<u8> {
     all
 }
 
-fn config(receiver: &Receiver, file: &std::path::Path) -> neatlogs::Config {
-    neatlogs::Config::from_env()
-        .endpoint(receiver.url())
+fn config(base: neatlogs::Config, receiver: &Receiver, file: &std::path::Path) -> neatlogs::Config {
+    base.endpoint(receiver.url())
         .local_file(file)
         .schedule_delay(std::time::Duration::from_millis(20))
 }
@@ -91,6 +92,7 @@ fn int_attr(spans: &[opentelemetry_proto::tonic::trace::v1::Span], key: &str) ->
 
 #[test]
 fn trace_content_false_drops_every_prompt_input_and_output() {
+    // In a child process: NEATLOGS_TRACE_CONTENT is process environment, and only `init` sets the process-wide macro capture switch.
     if !in_child(
         "trace_content_false_drops_every_prompt_input_and_output",
         &[("NEATLOGS_TRACE_CONTENT", "false")],
@@ -100,7 +102,7 @@ fn trace_content_false_drops_every_prompt_input_and_output() {
     let dir = tempdir();
     let file = dir.join("traces.jsonl");
     let receiver = Receiver::start();
-    neatlogs::init(config(&receiver, &file)).unwrap();
+    neatlogs::init(config(neatlogs::Config::from_env(), &receiver, &file)).unwrap();
     traffic(false);
     assert!(neatlogs::shutdown());
 
@@ -127,20 +129,17 @@ fn trace_content_false_drops_every_prompt_input_and_output() {
 
 #[test]
 fn a_mask_runs_on_every_captured_string_before_export() {
-    if !in_child("a_mask_runs_on_every_captured_string_before_export", &[]) {
-        return;
-    }
     let dir = tempdir();
     let file = dir.join("traces.jsonl");
     let receiver = Receiver::start();
-    neatlogs::init(
-        config(&receiver, &file)
+    let tracer = neatlogs::Neatlogs::new(
+        config(neatlogs::Config::new(), &receiver, &file)
             .mask(mask)
             .mask_attributes(["app.note"]),
     )
     .unwrap();
-    traffic(true);
-    assert!(neatlogs::shutdown());
+    tracer.in_scope(|| traffic(true));
+    assert!(tracer.shutdown());
 
     let bytes = everything(&receiver, &file);
     for secret in [EMAIL, CARD, SECRET_ARG] {
@@ -166,28 +165,24 @@ fn a_mask_runs_on_every_captured_string_before_export() {
 
 #[test]
 fn a_mask_that_panics_or_fails_never_lets_the_raw_value_through() {
-    if !in_child(
-        "a_mask_that_panics_or_fails_never_lets_the_raw_value_through",
-        &[],
-    ) {
-        return;
-    }
     let dir = tempdir();
     let file = dir.join("traces.jsonl");
     let receiver = Receiver::start();
-    neatlogs::init(config(&receiver, &file).try_mask(|text: &str| {
-        if text.contains(CARD) {
-            panic!("mask bug");
-        }
-        if text.contains(EMAIL) {
-            return Err("cannot mask this");
-        }
-        Ok(text.to_owned())
-    }))
+    let tracer = neatlogs::Neatlogs::new(
+        config(neatlogs::Config::new(), &receiver, &file).try_mask(|text: &str| {
+            if text.contains(CARD) {
+                panic!("mask bug");
+            }
+            if text.contains(EMAIL) {
+                return Err("cannot mask this");
+            }
+            Ok(text.to_owned())
+        }),
+    )
     .unwrap();
-    traffic(false);
-    assert!(neatlogs::shutdown());
-    assert_eq!(neatlogs::stats().failed, 0, "the spans still went out");
+    tracer.in_scope(|| traffic(false));
+    assert!(tracer.shutdown());
+    assert_eq!(tracer.stats().failed, 0, "the spans still went out");
 
     let bytes = everything(&receiver, &file);
     for secret in [EMAIL, CARD] {
@@ -199,6 +194,7 @@ fn a_mask_that_panics_or_fails_never_lets_the_raw_value_through() {
 
 #[test]
 fn an_invalid_trace_content_value_fails_init_naming_it() {
+    // In a child process: NEATLOGS_TRACE_CONTENT is process environment read by `Config::from_env`, and it tests `init`.
     if !in_child(
         "an_invalid_trace_content_value_fails_init_naming_it",
         &[("NEATLOGS_TRACE_CONTENT", "maybe")],

@@ -3,8 +3,10 @@
 //! middle of a retry. The application must never notice more than a
 //! counter.
 //!
-//! Each test runs in a child process of its own (one `init` per process),
-//! killed as a failure if it outlives `CHILD_LIMIT`. No test asserts how long
+//! Most tests run on a `Neatlogs` instance of their own; those that need
+//! the process-global pipeline (`flush_with_timeout`/`shutdown_with_timeout`,
+//! the process's memory, or its threads) run in a child process, killed as a
+//! failure if it outlives `CHILD_LIMIT`. No test asserts how long
 //! a call took (figures are printed as `[report]` lines only): what must not
 //! wait is set up so that waiting would outlast that limit, or would change
 //! a count the test checks.
@@ -15,7 +17,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use neatlogs::{Config, SpanKind};
+use neatlogs::{Config, Neatlogs, SpanKind};
 use support::*;
 
 fn config(endpoint: &str) -> Config {
@@ -23,6 +25,14 @@ fn config(endpoint: &str) -> Config {
         .endpoint(endpoint)
         .api_key("k")
         .schedule_delay(Duration::from_millis(10))
+}
+
+/// An instance with `config`, whose timer is an hour away: spans reach an
+/// instance one by one as they end (no per-thread batch per trace), so a
+/// timer export could split a trace over two requests; here only `flush`
+/// and `shutdown` export, and the request counts stay exact.
+fn instance(config: Config) -> Neatlogs {
+    Neatlogs::new(config.schedule_delay(Duration::from_secs(3600))).unwrap()
 }
 
 /// One trace of `n` spans (a root and `n - 1` tools).
@@ -35,13 +45,10 @@ fn one_trace(name: &'static str, n: usize) {
 
 #[test]
 fn server_error_then_ok_is_retried_and_nothing_is_lost() {
-    if !in_child("server_error_then_ok_is_retried_and_nothing_is_lost", &[]) {
-        return;
-    }
     let receiver = Receiver::with_policy(|n, _| Reply::status(if n == 0 { 500 } else { 200 }));
-    neatlogs::init(config(&receiver.url())).unwrap();
-    one_trace("retried", 10);
-    assert!(neatlogs::shutdown(), "{:?}", neatlogs::stats());
+    let tracer = instance(config(&receiver.url()));
+    tracer.in_scope(|| one_trace("retried", 10));
+    assert!(tracer.shutdown(), "{:?}", tracer.stats());
 
     let requests = receiver.requests();
     assert_eq!(requests.len(), 2);
@@ -53,7 +60,7 @@ fn server_error_then_ok_is_retried_and_nothing_is_lost() {
     let spans = app_spans(&receiver.accepted_spans());
     assert_eq!(spans.len(), 10);
     assert_eq!(id_counts(&spans).len(), 10, "no duplicates");
-    let stats = neatlogs::stats();
+    let stats = tracer.stats();
     assert_eq!(
         (stats.queued, stats.exported, stats.failed, stats.retried),
         (10, 10, 0, 1)
@@ -62,9 +69,6 @@ fn server_error_then_ok_is_retried_and_nothing_is_lost() {
 
 #[test]
 fn too_many_requests_honours_retry_after() {
-    if !in_child("too_many_requests_honours_retry_after", &[]) {
-        return;
-    }
     // 1. `Retry-After: 1`, well inside the export timeout: retried once,
     //    with the same payload, and delivered.
     let receiver = Receiver::with_policy(|n, _| {
@@ -74,16 +78,16 @@ fn too_many_requests_honours_retry_after() {
             Reply::ok()
         }
     });
-    neatlogs::init(config(&receiver.url())).unwrap();
-    one_trace("throttled", 3);
-    assert!(neatlogs::flush(), "{:?}", neatlogs::stats());
+    let tracer = instance(config(&receiver.url()));
+    tracer.in_scope(|| one_trace("throttled", 3));
+    assert!(tracer.flush(), "{:?}", tracer.stats());
 
     let requests = receiver.requests();
     let answers: Vec<u16> = requests.iter().map(|r| r.answered).collect();
     assert_eq!(answers, [429, 200]);
     assert_eq!(requests[0].raw, requests[1].raw, "the same payload again");
     assert_eq!(app_spans(&receiver.accepted_spans()).len(), 3);
-    assert_eq!(neatlogs::stats().retried, 1);
+    assert_eq!(tracer.stats().retried, 1);
     let waited = requests[1].at - requests[0].at;
 
     // 2. A `Retry-After` past the export timeout (10 s): the batch is given
@@ -96,15 +100,15 @@ fn too_many_requests_honours_retry_after() {
             Reply::ok()
         }
     });
-    one_trace("throttled-for-an-hour", 3);
-    assert!(!neatlogs::flush(), "{:?}", neatlogs::stats());
+    tracer.in_scope(|| one_trace("throttled-for-an-hour", 3));
+    assert!(!tracer.flush(), "{:?}", tracer.stats());
     assert_eq!(receiver.request_count(), 3, "no retry");
-    let stats = neatlogs::stats();
+    let stats = tracer.stats();
     assert_eq!(
         (stats.queued, stats.exported, stats.failed, stats.retried),
         (6, 3, 3, 1)
     );
-    let _ = neatlogs::shutdown();
+    let _ = tracer.shutdown();
     println!(
         "[report] 429 Retry-After: 1 -> retried after {waited:?}; Retry-After: 3600 -> given up"
     );
@@ -112,9 +116,8 @@ fn too_many_requests_honours_retry_after() {
 
 #[test]
 fn bad_request_is_not_retried_and_is_counted_failed() {
-    if !in_child("bad_request_is_not_retried_and_is_counted_failed", &[]) {
-        return;
-    }
+    // The capture is process-wide: the message looked for is this
+    // receiver's own.
     capture_logs();
     let receiver = Receiver::with_policy(|_, _| {
         Reply::status(400).json_body(serde_json::json!({
@@ -122,15 +125,12 @@ fn bad_request_is_not_retried_and_is_counted_failed() {
             "message": "span name must not be empty"
         }))
     });
-    neatlogs::init(config(&receiver.url())).unwrap();
-    one_trace("rejected", 3);
-    assert!(
-        !neatlogs::shutdown(),
-        "a rejected batch is not `all exported`"
-    );
+    let tracer = instance(config(&receiver.url()));
+    tracer.in_scope(|| one_trace("rejected", 3));
+    assert!(!tracer.shutdown(), "a rejected batch is not `all exported`");
 
     assert_eq!(receiver.request_count(), 1, "400 is not retried");
-    let stats = neatlogs::stats();
+    let stats = tracer.stats();
     assert_eq!(
         (stats.queued, stats.exported, stats.failed, stats.retried),
         (3, 0, 3, 0)
@@ -145,22 +145,21 @@ fn bad_request_is_not_retried_and_is_counted_failed() {
 
 #[test]
 fn payload_too_large_splits_the_batch_in_halves() {
-    if !in_child("payload_too_large_splits_the_batch_in_halves", &[]) {
-        return;
-    }
     // At most 4 OTLP spans (2 roots and their markers) per request.
     let receiver =
         Receiver::with_policy(|_, r| Reply::status(if r.spans().len() > 4 { 413 } else { 200 }));
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         config(&receiver.url())
             .batch_size(64)
             .schedule_delay(Duration::from_secs(30)),
     )
     .unwrap();
-    for _ in 0..16 {
-        one_trace("small", 1);
-    }
-    assert!(neatlogs::flush(), "{:?}", neatlogs::stats());
+    tracer.in_scope(|| {
+        for _ in 0..16 {
+            one_trace("small", 1);
+        }
+    });
+    assert!(tracer.flush(), "{:?}", tracer.stats());
 
     let requests = receiver.requests();
     let sizes: Vec<(usize, u16)> = requests
@@ -193,19 +192,20 @@ fn payload_too_large_splits_the_batch_in_halves() {
             assert!(spans.iter().any(|s| s.span_id == m.parent_span_id));
         }
     }
-    let stats = neatlogs::stats();
+    let stats = tracer.stats();
     assert_eq!((stats.exported, stats.failed, stats.retried), (16, 0, 0));
 
     // A single span the receiver still refuses is lost, and counted.
     receiver.set_policy(|_, _| Reply::status(413));
-    one_trace("huge", 1);
-    assert!(!neatlogs::flush());
-    assert_eq!(neatlogs::stats().failed, 1);
+    tracer.in_scope(|| one_trace("huge", 1));
+    assert!(!tracer.flush());
+    assert_eq!(tracer.stats().failed, 1);
     println!("[report] 413 split: requests (spans, status) = {sizes:?}");
 }
 
 #[test]
 fn receiver_down_costs_bounded_memory_and_no_latency() {
+    // In a child process: it measures the whole process's RSS, uses `shutdown_with_timeout`, and checks every thread of the process.
     if !in_child("receiver_down_costs_bounded_memory_and_no_latency", &[]) {
         return;
     }
@@ -275,6 +275,7 @@ fn receiver_down_costs_bounded_memory_and_no_latency() {
 
 #[test]
 fn slow_receiver_beyond_the_export_timeout() {
+    // In a child process: `flush_with_timeout` is the global pipeline's, and `export_thread_alive` checks every thread of the process.
     if !in_child("slow_receiver_beyond_the_export_timeout", &[]) {
         return;
     }
@@ -299,6 +300,7 @@ fn slow_receiver_beyond_the_export_timeout() {
 
 #[test]
 fn shutdown_while_a_retry_is_pending() {
+    // In a child process: `shutdown_with_timeout` is the global pipeline's, and `export_thread_alive` checks every thread of the process.
     if !in_child("shutdown_while_a_retry_is_pending", &[]) {
         return;
     }
@@ -336,13 +338,12 @@ fn shutdown_while_a_retry_is_pending() {
 
 #[test]
 fn partial_success_counts_the_rejected_spans() {
-    if !in_child("partial_success_counts_the_rejected_spans", &[]) {
-        return;
-    }
     use opentelemetry_proto::tonic::collector::trace::v1::{
         ExportTracePartialSuccess, ExportTraceServiceResponse,
     };
     use prost::Message;
+    // The capture is process-wide: the message looked for is this
+    // receiver's own.
     capture_logs();
     let response = ExportTraceServiceResponse {
         partial_success: Some(ExportTracePartialSuccess {
@@ -352,10 +353,10 @@ fn partial_success_counts_the_rejected_spans() {
     };
     let receiver =
         Receiver::with_policy(move |_, _| Reply::ok().protobuf_body(response.encode_to_vec()));
-    neatlogs::init(config(&receiver.url())).unwrap();
-    one_trace("partly", 5);
-    assert!(!neatlogs::shutdown());
-    let stats = neatlogs::stats();
+    let tracer = instance(config(&receiver.url()));
+    tracer.in_scope(|| one_trace("partly", 5));
+    assert!(!tracer.shutdown());
+    let stats = tracer.stats();
     assert_eq!(
         (stats.queued, stats.exported, stats.failed),
         (5, 3, 2),
@@ -396,6 +397,7 @@ impl neatlogs::export::Exporter for PanicsOnFlush {
 /// and nothing else: the export thread lives on and later spans are exported.
 #[test]
 fn a_panicking_flush_or_shutdown_does_not_end_the_export_thread() {
+    // In a child process: `export_thread_alive` checks every thread of the process (other tests' export threads would make it pass).
     if !in_child(
         "a_panicking_flush_or_shutdown_does_not_end_the_export_thread",
         &[],

@@ -1,22 +1,25 @@
 //! Load: many threads, a live receiver, exact accounting.
 //!
-//! Each test runs in a child process of its own (one `init` per process).
+//! Each test runs on a `Neatlogs` instance of its own, the default on every
+//! recording thread.
 
 #[path = "export_support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
-use neatlogs::{Config, SpanKind};
+use neatlogs::{Config, Neatlogs, SpanKind};
 use support::*;
 
 const THREADS: usize = 8;
 
-/// `traces` traces of `per_trace` spans on each of `THREADS` threads.
-fn record_from_threads(traces: usize, per_trace: usize) {
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
-            std::thread::spawn(move || {
+/// `traces` traces of `per_trace` spans on each of `THREADS` threads, each
+/// with `tracer` as its default.
+fn record_from_threads(tracer: &Neatlogs, traces: usize, per_trace: usize) {
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            s.spawn(move || {
+                let _default = tracer.set_default();
                 let user = format!("u_{t}");
                 for _ in 0..traces {
                     let _root = neatlogs::trace("load").end_user_id(&user).enter();
@@ -24,27 +27,18 @@ fn record_from_threads(traces: usize, per_trace: usize) {
                         let _s = neatlogs::span(SpanKind::Tool, "step").enter();
                     }
                 }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
+            });
+        }
+    });
 }
 
 #[test]
 fn two_hundred_thousand_spans_from_eight_threads_all_arrive_once() {
-    if !in_child(
-        "two_hundred_thousand_spans_from_eight_threads_all_arrive_once",
-        &[],
-    ) {
-        return;
-    }
     const TRACES: usize = 5_000;
     const PER_TRACE: usize = 5;
     const TOTAL: usize = THREADS * TRACES * PER_TRACE;
     let receiver = Receiver::start();
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         Config::new()
             .endpoint(receiver.url())
             .queue_size(TOTAL + 1)
@@ -53,19 +47,20 @@ fn two_hundred_thousand_spans_from_eight_threads_all_arrive_once() {
     )
     .unwrap();
     let started = Instant::now();
-    record_from_threads(TRACES, PER_TRACE);
+    record_from_threads(&tracer, TRACES, PER_TRACE);
     let recorded_in = started.elapsed();
     let t = Instant::now();
-    // `shutdown()` with room for a debug build on a busy 2-core machine (the
-    // default 15 s is ample in release builds).
-    assert!(
-        neatlogs::shutdown_with_timeout(Duration::from_secs(45)),
-        "{:?}",
-        neatlogs::stats()
-    );
+    // Room for a debug build on a busy 2-core machine (an instance's
+    // `shutdown` waits at most 15 s, ample in release builds): let the
+    // export catch up for up to 45 s first.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while tracer.stats().exported < TOTAL as u64 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(tracer.shutdown(), "{:?}", tracer.stats());
     let shutdown_in = t.elapsed();
 
-    let stats = neatlogs::stats();
+    let stats = tracer.stats();
     assert_eq!(stats.queued, TOTAL as u64);
     assert_eq!(
         (stats.exported, stats.dropped, stats.failed),
@@ -92,14 +87,11 @@ fn two_hundred_thousand_spans_from_eight_threads_all_arrive_once() {
 
 #[test]
 fn small_queue_counts_every_drop_exactly() {
-    if !in_child("small_queue_counts_every_drop_exactly", &[]) {
-        return;
-    }
     const TRACES: usize = 5_000;
     const PER_TRACE: usize = 2;
     const TOTAL: u64 = (THREADS * TRACES * PER_TRACE) as u64;
     let receiver = Receiver::with_policy(|_, _| Reply::ok().delay(Duration::from_millis(2)));
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         Config::new()
             .endpoint(receiver.url())
             .queue_size(64)
@@ -107,9 +99,9 @@ fn small_queue_counts_every_drop_exactly() {
             .schedule_delay(Duration::from_millis(5)),
     )
     .unwrap();
-    record_from_threads(TRACES, PER_TRACE);
-    let all_out = neatlogs::shutdown();
-    let stats = neatlogs::stats();
+    record_from_threads(&tracer, TRACES, PER_TRACE);
+    let all_out = tracer.shutdown();
+    let stats = tracer.stats();
     assert!(!all_out, "spans were dropped, so not everything went out");
     assert!(stats.dropped > 0, "the queue was forced small: {stats:?}");
     assert_eq!(stats.queued + stats.dropped, TOTAL, "{stats:?}");

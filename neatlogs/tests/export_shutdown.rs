@@ -25,6 +25,7 @@ fn config(endpoint: &str) -> Config {
 
 #[test]
 fn shutdown_from_sync_main() {
+    // In a child process: it tests the global `flush`/`shutdown`, and `export_thread_alive` checks every thread of the process.
     if !in_child("shutdown_from_sync_main", &[]) {
         return;
     }
@@ -48,6 +49,7 @@ fn shutdown_from_sync_main() {
 
 #[test]
 fn shutdown_twice_in_a_row() {
+    // In a child process: it tests the global `shutdown`/`shutdown_with_timeout`/`flush` and that tracing is off for the process after.
     if !in_child("shutdown_twice_in_a_row", &[]) {
         return;
     }
@@ -120,6 +122,7 @@ async fn flush_and_shutdown_from_async_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_inside_a_multi_thread_runtime() {
+    // In a child process: it tests the global `flush`/`shutdown` from async code, and `export_thread_alive` checks every thread of the process.
     if !in_child("shutdown_inside_a_multi_thread_runtime", &[]) {
         return;
     }
@@ -128,6 +131,7 @@ async fn shutdown_inside_a_multi_thread_runtime() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn shutdown_inside_a_current_thread_runtime() {
+    // In a child process: it tests the global `flush`/`shutdown` from async code, and `export_thread_alive` checks every thread of the process.
     if !in_child("shutdown_inside_a_current_thread_runtime", &[]) {
         return;
     }
@@ -136,6 +140,7 @@ async fn shutdown_inside_a_current_thread_runtime() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn shutdown_inside_a_current_thread_runtime_with_the_receiver_down() {
+    // In a child process: `shutdown_with_timeout` is the global pipeline's, and `export_thread_alive` checks every thread of the process.
     if !in_child(
         "shutdown_inside_a_current_thread_runtime_with_the_receiver_down",
         &[],

@@ -4,7 +4,9 @@
 //! JSON; the local-file default; endpoint and protocol errors at `init`; and
 //! that the exporter's own traffic never becomes spans.
 //!
-//! Each test runs in a child process of its own (one `init` per process).
+//! Tests that need process-global state (`init`, the environment, the
+//! current directory) run in a child process of their own; the others use a
+//! `Neatlogs` instance.
 
 #[path = "export_support/mod.rs"]
 mod support;
@@ -282,9 +284,6 @@ fn samples_dir() -> Option<PathBuf> {
 
 #[test]
 fn wire_table_over_protobuf() {
-    if !in_child("wire_table_over_protobuf", &[]) {
-        return;
-    }
     let receiver = Receiver::start();
     let mut config = scenario_config()
         .endpoint(receiver.url())
@@ -293,9 +292,9 @@ fn wire_table_over_protobuf() {
         // The same spans, also as the local file's JSON lines.
         config = config.local_file(dir.join("traces.jsonl"));
     }
-    neatlogs::init(config).unwrap();
-    record_scenario();
-    assert!(neatlogs::shutdown(), "{:?}", neatlogs::stats());
+    let tracer = neatlogs::Neatlogs::new(config).unwrap();
+    tracer.in_scope(record_scenario);
+    assert!(tracer.shutdown(), "{:?}", tracer.stats());
 
     let requests = receiver.requests();
     for r in &requests {
@@ -310,7 +309,7 @@ fn wire_table_over_protobuf() {
         .map(|r| r.request.clone().expect("decodes"))
         .collect();
     assert_wire_table(&decoded);
-    let stats = neatlogs::stats();
+    let stats = tracer.stats();
     assert_eq!(
         (stats.queued, stats.exported, stats.failed, stats.dropped),
         (8, 8, 0, 0)
@@ -324,6 +323,7 @@ fn wire_table_over_protobuf() {
 
 #[test]
 fn wire_table_over_json_from_env() {
+    // In a child process: it sets NEATLOGS_PROTOCOL/ENDPOINT/API_KEY, process environment read by `Config::from_env`.
     if !in_child(
         "wire_table_over_json_from_env",
         &[("NEATLOGS_PROTOCOL", "http/json")],
@@ -399,6 +399,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn no_key_no_endpoint_writes_local_jsonl() {
+    // In a child process: the default file is under the process's current directory (`set_current_dir`).
     if !in_child("no_key_no_endpoint_writes_local_jsonl", &[]) {
         return;
     }
@@ -415,6 +416,7 @@ fn no_key_no_endpoint_writes_local_jsonl() {
 
 #[test]
 fn neatlogs_file_env_sets_the_path_and_appends() {
+    // In a child process: NEATLOGS_FILE is read from the process environment, and it changes the current directory.
     if !is_child("neatlogs_file_env_sets_the_path_and_appends") {
         let dir = temp_dir("file-env");
         let file = dir.join("nested/dir/out.jsonl");
@@ -461,6 +463,7 @@ fn neatlogs_file_env_sets_the_path_and_appends() {
 fn disable_export_env_writes_nothing() {
     let dir = temp_dir("disabled");
     let dir_str = dir.to_str().unwrap().to_owned();
+    // In a child process: NEATLOGS_DISABLE_EXPORT is process environment, and it changes the current directory.
     if !in_child(
         "disable_export_env_writes_nothing",
         &[
@@ -483,6 +486,7 @@ fn disable_export_env_writes_nothing() {
 
 #[test]
 fn endpoint_and_protocol_errors_at_init() {
+    // In a child process: it tests `neatlogs::init` itself (errors, `is_initialized`) with NEATLOGS_PROTOCOL in the environment.
     if !in_child(
         "endpoint_and_protocol_errors_at_init",
         &[("NEATLOGS_PROTOCOL", "grpc")],
@@ -544,6 +548,7 @@ impl neatlogs::export::Exporter for SpanOpeningExporter {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exporter_traffic_is_never_traced() {
+    // In a child process: the export thread's suppression only shows when a process-global `init` would record spans opened there.
     if !in_child("exporter_traffic_is_never_traced", &[]) {
         return;
     }

@@ -124,6 +124,7 @@ fn warnings_with(needle: &str) -> usize {
 
 #[test]
 fn an_invalid_id_at_every_entry_point_gives_no_end_user_never_the_default() {
+    // In a child process: checks `init` itself (its errors, its process default, servers on worker threads).
     if !in_child(
         "an_invalid_id_at_every_entry_point_gives_no_end_user_never_the_default",
         &[],

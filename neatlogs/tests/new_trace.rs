@@ -20,6 +20,7 @@ fn end_user(span: &WireSpan) -> Option<&str> {
 
 #[test]
 fn a_spawned_job_is_its_own_trace_linked_to_the_request() {
+    // In a child process: asserts the first warning of a warn-once (per call site, per process) latch.
     if !in_child("a_spawned_job_is_its_own_trace_linked_to_the_request", &[]) {
         return;
     }

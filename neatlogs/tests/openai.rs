@@ -6,7 +6,7 @@
 mod export_support;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use async_openai::config::OpenAIConfig;
@@ -26,11 +26,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use neatlogs::openai::TracedClient;
+use neatlogs::Neatlogs;
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::{status::StatusCode as Code, Span};
 use serde_json::{json, Value};
 
-use export_support::{attr, bool_attr, in_child, int_attr, runtime, str_attr, Receiver};
+use export_support::{attr, bool_attr, int_attr, runtime, str_attr, Receiver};
 
 /// The model the client asks for.
 const MODEL: &str = "gpt-4o-mini";
@@ -326,16 +327,23 @@ fn text_of(chunks: &[CreateChatCompletionStreamResponse]) -> String {
 
 // ------------------------------------------------------------------ setup
 
-fn init(config: neatlogs::Config) -> Receiver {
+/// A thread with an instance as its default turns recording on for the
+/// whole process (the switch every call checks first): the tests with an
+/// instance hold this shared, the test of tracing off holds it alone.
+static RECORDING: RwLock<()> = RwLock::new(());
+
+/// An instance exporting to a fresh receiver, and a share of [`RECORDING`].
+fn instance(config: neatlogs::Config) -> (Receiver, Neatlogs, RwLockReadGuard<'static, ()>) {
+    let recording = RECORDING.read().unwrap_or_else(|e| e.into_inner());
     let receiver = Receiver::start();
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         config
             .api_key("k")
             .endpoint(receiver.url())
             .schedule_delay(Duration::from_millis(20)),
     )
     .unwrap();
-    receiver
+    (receiver, tracer, recording)
 }
 
 /// The spans named `name`.
@@ -385,20 +393,16 @@ const EMBEDDINGS: &str = "openai.embeddings.create";
 
 #[test]
 fn a_plain_chat_completion_is_an_llm_span_with_the_request_and_the_reply() {
-    if !in_child(
-        "a_plain_chat_completion_is_an_llm_span_with_the_request_and_the_reply",
-        &[],
-    ) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new());
-    let reply = runtime().block_on(async {
-        let (addr, _) = fake_openai().await;
-        client_for(addr).chat().create(plain_request()).await
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new());
+    let reply = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, _) = fake_openai().await;
+            client_for(addr).chat().create(plain_request()).await
+        })
     });
     let reply = reply.expect("the reply comes back");
     assert_eq!(reply.id, "chatcmpl-plain-1");
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     let spans = receiver.app_spans();
     let call = the_one(&spans, CHAT);
@@ -497,19 +501,15 @@ fn a_plain_chat_completion_is_an_llm_span_with_the_request_and_the_reply() {
 
 #[test]
 fn a_stream_records_ttft_and_usage_and_keeps_the_usage_chunk_it_asked_for() {
-    if !in_child(
-        "a_stream_records_ttft_and_usage_and_keeps_the_usage_chunk_it_asked_for",
-        &[],
-    ) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new());
-    let (chunks, bodies) = runtime().block_on(async {
-        let (addr, seen) = fake_openai().await;
-        let chunks = drain(&client_for(addr), stream_request(None)).await;
-        (chunks, seen.bodies())
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new());
+    let (chunks, bodies) = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, seen) = fake_openai().await;
+            let chunks = drain(&client_for(addr), stream_request(None)).await;
+            (chunks, seen.bodies())
+        })
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     // The server was asked for the usage...
     assert_eq!(bodies.len(), 1);
@@ -564,16 +564,15 @@ fn a_stream_records_ttft_and_usage_and_keeps_the_usage_chunk_it_asked_for() {
 
 #[test]
 fn a_caller_who_asked_for_the_usage_gets_the_usage_chunk() {
-    if !in_child("a_caller_who_asked_for_the_usage_gets_the_usage_chunk", &[]) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new());
-    let (chunks, bodies) = runtime().block_on(async {
-        let (addr, seen) = fake_openai().await;
-        let chunks = drain(&client_for(addr), stream_request(Some(true))).await;
-        (chunks, seen.bodies())
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new());
+    let (chunks, bodies) = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, seen) = fake_openai().await;
+            let chunks = drain(&client_for(addr), stream_request(Some(true))).await;
+            (chunks, seen.bodies())
+        })
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     assert_eq!(bodies[0]["stream_options"]["include_usage"], true);
     assert_eq!(chunks.len(), PIECES.len() + 2, "the pieces, finish, usage");
@@ -593,29 +592,28 @@ fn a_caller_who_asked_for_the_usage_gets_the_usage_chunk() {
 
 #[test]
 fn errors_mark_the_span_and_come_back_unchanged() {
-    if !in_child("errors_mark_the_span_and_come_back_unchanged", &[]) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new());
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new());
     let request = |model: &str| {
         let mut r = stream_request(None);
         r.model = model.to_owned();
         r
     };
-    let (server_error, bad_request, bad_stream, attempts) = runtime().block_on(async {
-        let (addr, seen) = fake_openai().await;
-        let client = client_for(addr);
-        let server_error = client.chat().create(request(MODEL_500)).await;
-        let bad_request = client.chat().create(request(MODEL_400)).await;
-        let bad_stream = client.chat().create_stream(request(MODEL_400)).await;
-        (
-            server_error,
-            bad_request,
-            bad_stream.err(),
-            seen.bodies().len(),
-        )
+    let (server_error, bad_request, bad_stream, attempts) = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, seen) = fake_openai().await;
+            let client = client_for(addr);
+            let server_error = client.chat().create(request(MODEL_500)).await;
+            let bad_request = client.chat().create(request(MODEL_400)).await;
+            let bad_stream = client.chat().create_stream(request(MODEL_400)).await;
+            (
+                server_error,
+                bad_request,
+                bad_stream.err(),
+                seen.bodies().len(),
+            )
+        })
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     // async-openai's own behaviour, unchanged: a 500 is retried (3 times),
     // then returned; a 400 is not retried.
@@ -660,26 +658,22 @@ fn errors_mark_the_span_and_come_back_unchanged() {
 
 #[test]
 fn a_stream_dropped_early_ends_its_span_with_what_arrived() {
-    if !in_child(
-        "a_stream_dropped_early_ends_its_span_with_what_arrived",
-        &[],
-    ) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new());
-    let first = runtime().block_on(async {
-        let (addr, _) = fake_openai().await;
-        let client = client_for(addr);
-        let mut stream = client
-            .chat()
-            .create_stream(stream_request(None))
-            .await
-            .expect("stream opened");
-        let first = stream.next().await.expect("one chunk").expect("a chunk");
-        drop(stream);
-        first
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new());
+    let first = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, _) = fake_openai().await;
+            let client = client_for(addr);
+            let mut stream = client
+                .chat()
+                .create_stream(stream_request(None))
+                .await
+                .expect("stream opened");
+            let first = stream.next().await.expect("one chunk").expect("a chunk");
+            drop(stream);
+            first
+        })
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
     assert_eq!(first.choices[0].delta.content.as_deref(), Some(PIECES[0]));
 
     let spans = receiver.app_spans();
@@ -708,33 +702,32 @@ fn a_stream_dropped_early_ends_its_span_with_what_arrived() {
 
 #[test]
 fn calls_inside_a_trace_are_its_children() {
-    if !in_child("calls_inside_a_trace_are_its_children", &[]) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new().end_user_id("u_default"));
-    let text = runtime().block_on(async {
-        let (addr, _) = fake_openai().await;
-        let client = client_for(addr);
-        neatlogs::trace("chat")
-            .end_user_id("u_1")
-            .instrument(async {
-                client.chat().create(plain_request()).await.expect("plain");
-                let embedding = CreateEmbeddingRequestArgs::default()
-                    .model(EMBEDDING_MODEL)
-                    .input("refunds")
-                    .build()
-                    .unwrap();
-                client
-                    .embeddings()
-                    .create(embedding)
-                    .await
-                    .expect("embedding");
-                text_of(&drain(&client, stream_request(None)).await)
-            })
-            .await
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new().end_user_id("u_default"));
+    let text = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, _) = fake_openai().await;
+            let client = client_for(addr);
+            neatlogs::trace("chat")
+                .end_user_id("u_1")
+                .instrument(async {
+                    client.chat().create(plain_request()).await.expect("plain");
+                    let embedding = CreateEmbeddingRequestArgs::default()
+                        .model(EMBEDDING_MODEL)
+                        .input("refunds")
+                        .build()
+                        .unwrap();
+                    client
+                        .embeddings()
+                        .create(embedding)
+                        .await
+                        .expect("embedding");
+                    text_of(&drain(&client, stream_request(None)).await)
+                })
+                .await
+        })
     });
     assert_eq!(text, PIECES.concat());
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     let spans = receiver.app_spans();
     let root = the_one(&spans, "chat");
@@ -752,20 +745,16 @@ fn calls_inside_a_trace_are_its_children() {
 
 #[test]
 fn a_call_outside_any_trace_is_a_root_with_the_default_end_user() {
-    if !in_child(
-        "a_call_outside_any_trace_is_a_root_with_the_default_end_user",
-        &[],
-    ) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new().end_user_id("u_default"));
-    runtime().block_on(async {
-        let (addr, _) = fake_openai().await;
-        let client = client_for(addr).provider("vllm");
-        client.chat().create(plain_request()).await.expect("plain");
-        drain(&client, stream_request(None)).await;
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new().end_user_id("u_default"));
+    tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, _) = fake_openai().await;
+            let client = client_for(addr).provider("vllm");
+            client.chat().create(plain_request()).await.expect("plain");
+            drain(&client, stream_request(None)).await;
+        })
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     let spans = receiver.app_spans();
     let calls = named(&spans, CHAT);
@@ -781,33 +770,32 @@ fn a_call_outside_any_trace_is_a_root_with_the_default_end_user() {
 
 #[test]
 fn an_embedding_call_is_an_embedding_span() {
-    if !in_child("an_embedding_call_is_an_embedding_span", &[]) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new());
-    let (ok, failed) = runtime().block_on(async {
-        let (addr, _) = fake_openai().await;
-        let client = client_for(addr);
-        let request = CreateEmbeddingRequestArgs::default()
-            .model(EMBEDDING_MODEL)
-            .input(["refunds", "returns"])
-            .build()
-            .unwrap();
-        let ok = client.embeddings().create(request).await;
-        // The wrong method for base64: async-openai refuses it before
-        // sending, and the span says so.
-        let base64 = CreateEmbeddingRequestArgs::default()
-            .model(EMBEDDING_MODEL)
-            .input("refunds")
-            .encoding_format(async_openai::types::embeddings::EncodingFormat::Base64)
-            .build()
-            .unwrap();
-        let failed = client.embeddings().create(base64).await;
-        (ok, failed)
+    let (receiver, tracer, _recording) = instance(neatlogs::Config::new());
+    let (ok, failed) = tracer.in_scope(|| {
+        runtime().block_on(async {
+            let (addr, _) = fake_openai().await;
+            let client = client_for(addr);
+            let request = CreateEmbeddingRequestArgs::default()
+                .model(EMBEDDING_MODEL)
+                .input(["refunds", "returns"])
+                .build()
+                .unwrap();
+            let ok = client.embeddings().create(request).await;
+            // The wrong method for base64: async-openai refuses it before
+            // sending, and the span says so.
+            let base64 = CreateEmbeddingRequestArgs::default()
+                .model(EMBEDDING_MODEL)
+                .input("refunds")
+                .encoding_format(async_openai::types::embeddings::EncodingFormat::Base64)
+                .build()
+                .unwrap();
+            let failed = client.embeddings().create(base64).await;
+            (ok, failed)
+        })
     });
     assert_eq!(ok.expect("embeddings").data.len(), 2);
     let failed = failed.expect_err("base64 through create");
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     let spans = receiver.app_spans();
     let calls = named(&spans, EMBEDDINGS);
@@ -843,10 +831,12 @@ fn an_embedding_call_is_an_embedding_span() {
     );
 }
 
-/// With tracing off (this process never calls `init`), the request goes
-/// out as the caller built it and the stream is async-openai's own.
+/// With tracing off (this process never calls `init`, and no instance is
+/// any thread's default meanwhile), the request goes out as the caller
+/// built it and the stream is async-openai's own.
 #[test]
 fn with_tracing_off_the_request_and_the_stream_are_untouched() {
+    let _alone = RECORDING.write().unwrap_or_else(|e| e.into_inner());
     let (chunks, bodies) = runtime().block_on(async {
         let (addr, seen) = fake_openai().await;
         let chunks = drain(&client_for(addr), stream_request(None)).await;

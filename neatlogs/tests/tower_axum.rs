@@ -2,7 +2,7 @@
 //! 127.0.0.1: a thousand concurrent requests of fifty end-users keep their
 //! end-users; roots named by route; 5xx is ERROR and 4xx is not; a streamed
 //! body keeps the root open until its last chunk; a request without an
-//! end-user gets the `init` default; a service's or a body's error marks
+//! end-user gets the default; a service's or a body's error marks
 //! the root; the caller's trace is continued; a request is always a root.
 
 #[path = "common_collect.rs"]
@@ -91,6 +91,7 @@ const SPANS_PER_REQUEST: usize = 3;
 
 #[test]
 fn a_thousand_concurrent_requests_keep_their_end_users() {
+    // In a child process: roots open in axum's tasks moving between 4 worker threads (what is checked), so `init`.
     if !in_child("a_thousand_concurrent_requests_keep_their_end_users", &[]) {
         return;
     }
@@ -248,14 +249,8 @@ const STATUS_ERROR: i32 = 2;
 
 #[test]
 fn routes_statuses_streams_and_the_default_end_user_on_the_wire() {
-    if !in_child(
-        "routes_statuses_streams_and_the_default_end_user_on_the_wire",
-        &[],
-    ) {
-        return;
-    }
     let receiver = Receiver::start();
-    neatlogs::init(
+    let tracer = neatlogs::Neatlogs::new(
         neatlogs::Config::new()
             .api_key("k")
             .endpoint(receiver.url())
@@ -263,8 +258,10 @@ fn routes_statuses_streams_and_the_default_end_user_on_the_wire() {
             .end_user_id("u_default"),
     )
     .unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // The instance is this thread's default, and the server's tasks run on
+    // this thread's runtime.
+    let default = tracer.set_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
@@ -306,7 +303,8 @@ fn routes_statuses_streams_and_the_default_end_user_on_the_wire() {
         )
     );
     drop(runtime);
-    assert!(neatlogs::shutdown(), "everything exported");
+    drop(default);
+    assert!(tracer.shutdown(), "everything exported");
     let spans = app_spans(&receiver.accepted_spans());
 
     // Named by the route, never the raw path; the attributes of the
@@ -331,7 +329,7 @@ fn routes_statuses_streams_and_the_default_end_user_on_the_wire() {
     );
     assert_ne!(user.status.as_ref().map_or(0, |s| s.code), STATUS_ERROR);
 
-    // No end-user from the application: the `init` default.
+    // No end-user from the application: the default (the instance's).
     let anonymous = wire_root(&spans, "/users/7");
     assert_eq!(
         str_attr(&anonymous.attributes, "neatlogs.end_user.id"),

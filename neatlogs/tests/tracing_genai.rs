@@ -3,7 +3,10 @@
 //! calls a fake OpenAI-compatible server on 127.0.0.1, and its calls reach
 //! a real OTLP receiver as LLM spans in the Neatlogs vocabulary, inside the
 //! trace that made them (with that trace's end-user on the root), or as
-//! roots with the `init` default end-user outside any trace.
+//! roots with the default end-user outside any trace. Each test has a
+//! `Neatlogs` instance of its own, the default on its thread, which drives
+//! a current-thread runtime (so the fake server's tasks and genai's run
+//! there too), with the layer as that thread's subscriber.
 
 mod export_support;
 
@@ -18,10 +21,11 @@ use genai::adapter::AdapterKind;
 use genai::chat::{ChatMessage, ChatOptions, ChatRequest, ChatStreamEvent};
 use genai::resolver::{AuthData, Endpoint, ServiceTargetResolver};
 use genai::{Client, ModelIden, ServiceTarget};
+use neatlogs::Neatlogs;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use tracing_subscriber::layer::SubscriberExt;
 
-use export_support::{bool_attr, in_child, int_attr, runtime, str_attr, Receiver};
+use export_support::{bool_attr, int_attr, str_attr, Receiver};
 
 /// The model the client asks for.
 const MODEL: &str = "gpt-4o-mini";
@@ -154,22 +158,32 @@ async fn streamed_call(client: &Client) -> String {
     text
 }
 
-/// Init neatlogs against a fresh receiver, with the layer as the global
-/// subscriber (the runtime's workers need it too).
-fn init(config: neatlogs::Config) -> Receiver {
+/// An instance exporting to a fresh receiver.
+fn instance(config: neatlogs::Config) -> (Receiver, Neatlogs) {
     let receiver = Receiver::start();
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         config
             .api_key("k")
             .endpoint(receiver.url())
             .schedule_delay(Duration::from_millis(20)),
     )
     .unwrap();
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::registry().with(neatlogs::tracing::layer()),
-    )
-    .unwrap();
-    receiver
+    (receiver, tracer)
+}
+
+/// Run `f` to completion with `tracer` the default on this thread and the
+/// layer its subscriber, on a current-thread runtime (every task it spawns
+/// runs here too).
+fn run_with<F: std::future::Future>(tracer: &Neatlogs, f: F) -> F::Output {
+    let _default = tracer.set_default();
+    let subscriber = tracing_subscriber::registry().with(neatlogs::tracing::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    })
 }
 
 /// The LLM spans genai made, plain first then streamed (by their
@@ -214,12 +228,8 @@ fn assert_call(span: &Span, model: &str, usage: (i64, i64)) {
 
 #[test]
 fn genai_calls_in_a_trace_are_its_llm_spans_on_the_wire() {
-    if !in_child("genai_calls_in_a_trace_are_its_llm_spans_on_the_wire", &[]) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new().end_user_id("u_default"));
-    let runtime = runtime();
-    let (plain, streamed) = runtime.block_on(async {
+    let (receiver, tracer) = instance(neatlogs::Config::new().end_user_id("u_default"));
+    let (plain, streamed) = run_with(&tracer, async {
         let client = client_for(fake_openai().await);
         neatlogs::trace("chat")
             .end_user_id("u_1")
@@ -228,7 +238,7 @@ fn genai_calls_in_a_trace_are_its_llm_spans_on_the_wire() {
     });
     assert_eq!(plain, "Hello there");
     assert_eq!(streamed, "Hello there");
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     let spans = receiver.app_spans();
     let root = spans.iter().find(|s| s.name == "chat").expect("the root");
@@ -255,20 +265,13 @@ fn genai_calls_in_a_trace_are_its_llm_spans_on_the_wire() {
 
 #[test]
 fn a_genai_call_outside_any_trace_is_a_root_with_the_default_end_user() {
-    if !in_child(
-        "a_genai_call_outside_any_trace_is_a_root_with_the_default_end_user",
-        &[],
-    ) {
-        return;
-    }
-    let receiver = init(neatlogs::Config::new().end_user_id("u_default"));
-    let runtime = runtime();
-    runtime.block_on(async {
+    let (receiver, tracer) = instance(neatlogs::Config::new().end_user_id("u_default"));
+    run_with(&tracer, async {
         let client = client_for(fake_openai().await);
         plain_call(&client).await;
         streamed_call(&client).await;
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
 
     let spans = receiver.app_spans();
     let (plain, streamed) = genai_calls(&spans);

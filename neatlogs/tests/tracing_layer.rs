@@ -1,6 +1,6 @@
 //! The `tracing` integration: `tracing` spans inside neatlogs traces and the
 //! reverse, across `.await`, tasks and threads; fields, `record()`, events,
-//! GenAI fields as LLM spans on the wire, roots with the `init` default
+//! GenAI fields as LLM spans on the wire, roots with the default
 //! end-user, and log lines that carry the trace id.
 
 #[path = "common_collect.rs"]
@@ -21,6 +21,7 @@ use tracing_subscriber::Layer;
 
 use common_collect::Collect;
 use export_support::{app_spans, in_child, int_attr, str_attr, Receiver};
+use neatlogs::Neatlogs;
 
 /// A subscriber with the neatlogs layer alone.
 fn subscriber() -> impl tracing::Subscriber + Send + Sync {
@@ -309,16 +310,23 @@ fn a_bad_kind_or_bad_messages_are_kept_as_data_not_a_panic() {
 
 #[test]
 fn tracing_instrument_and_in_current_trace_carry_the_trace_into_tasks() {
-    // The runtime's workers need the subscriber too: a global one, so in a
-    // child process of its own.
-    let name = "tracing_instrument_and_in_current_trace_carry_the_trace_into_tasks";
-    if !in_child(name, &[]) {
-        return;
+    // The runtime's workers need the subscriber too: the same one as this
+    // thread's, their default from their start to their end.
+    thread_local! {
+        static WORKER_DEFAULT: std::cell::RefCell<Option<tracing::dispatcher::DefaultGuard>> =
+            const { std::cell::RefCell::new(None) };
     }
-    tracing::subscriber::set_global_default(subscriber()).unwrap();
+    let dispatch = tracing::Dispatch::new(subscriber());
+    let _this_thread = tracing::dispatcher::set_default(&dispatch);
+    let for_workers = dispatch.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
+        .on_thread_start(move || {
+            let guard = tracing::dispatcher::set_default(&for_workers);
+            WORKER_DEFAULT.with(|d| *d.borrow_mut() = Some(guard));
+        })
+        .on_thread_stop(|| drop(WORKER_DEFAULT.with(|d| d.borrow_mut().take())))
         .build()
         .unwrap();
     let ((), spans) = neatlogs::testing::with_capture(|| {
@@ -408,7 +416,7 @@ fn log_lines_carry_the_trace_id_and_end_user() {
     assert!(lines[1].contains("inside"), "{}", lines[1]);
 }
 
-// ------------------------------------------------------------ in children
+// ------------------------------------------- across tasks and threads
 
 #[tracing::instrument(skip_all, fields(request = i))]
 async fn tracing_step(i: usize, user: String) {
@@ -490,6 +498,7 @@ const TRACING_ROOTED: usize = 3;
 
 #[test]
 fn a_thousand_concurrent_requests_keep_their_end_users() {
+    // In a child process: roots open in tasks moving between 4 worker threads (what is checked), so `init` and a global subscriber.
     if !in_child("a_thousand_concurrent_requests_keep_their_end_users", &[]) {
         return;
     }
@@ -581,33 +590,30 @@ fn a_thousand_concurrent_requests_keep_their_end_users() {
 
 #[test]
 fn a_tracing_span_outside_any_trace_is_a_root_with_the_default_end_user() {
-    if !in_child(
-        "a_tracing_span_outside_any_trace_is_a_root_with_the_default_end_user",
-        &[],
-    ) {
-        return;
-    }
     let collect = Collect::default();
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         neatlogs::Config::new()
             .default_destination(false)
             .end_user_id("u_default")
             .exporter(collect.clone()),
     )
     .unwrap();
-    tracing::subscriber::set_global_default(subscriber()).unwrap();
-    tracing::info_span!("background job").in_scope(|| {
-        tracing::info_span!("step").in_scope(|| {
-            assert_eq!(
-                neatlogs::current_end_user().unwrap().id().as_str(),
-                "u_default"
-            );
-        });
+    tracer.in_scope(|| {
+        tracing::subscriber::with_default(subscriber(), || {
+            tracing::info_span!("background job").in_scope(|| {
+                tracing::info_span!("step").in_scope(|| {
+                    assert_eq!(
+                        neatlogs::current_end_user().unwrap().id().as_str(),
+                        "u_default"
+                    );
+                });
+            });
+            neatlogs::trace("chat")
+                .end_user_id("u_1")
+                .in_scope(|| tracing::info_span!("inside").in_scope(|| {}));
+        })
     });
-    neatlogs::trace("chat")
-        .end_user_id("u_1")
-        .in_scope(|| tracing::info_span!("inside").in_scope(|| {}));
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
     let spans = collect.take();
     let job = by_name(&spans, "background job");
     assert!(job.is_root());
@@ -619,18 +625,16 @@ fn a_tracing_span_outside_any_trace_is_a_root_with_the_default_end_user() {
 
 #[test]
 fn a_genai_span_is_an_llm_span_on_the_wire() {
-    if !in_child("a_genai_span_is_an_llm_span_on_the_wire", &[]) {
-        return;
-    }
     let receiver = Receiver::start();
-    neatlogs::init(
+    let tracer = Neatlogs::new(
         neatlogs::Config::new()
             .api_key("k")
             .endpoint(receiver.url())
             .schedule_delay(Duration::from_millis(20)),
     )
     .unwrap();
-    tracing::subscriber::set_global_default(subscriber()).unwrap();
+    let _default = tracer.set_default();
+    let _subscriber = tracing::subscriber::set_default(subscriber());
     neatlogs::trace("chat").end_user_id("u_1").in_scope(|| {
         let call = tracing::info_span!(
             "chat gpt-4o-mini",
@@ -644,7 +648,7 @@ fn a_genai_span_is_an_llm_span_on_the_wire() {
         call.record("gen_ai.usage.prompt_tokens", 20_u64);
         call.record("gen_ai.usage.completion_tokens", 5_u64);
     });
-    assert!(neatlogs::shutdown());
+    assert!(tracer.shutdown());
     let spans: Vec<_> = receiver
         .requests()
         .iter()

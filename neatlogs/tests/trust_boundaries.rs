@@ -420,6 +420,7 @@ fn run_attacks(default_end_user: Option<&str>) {
 
 #[test]
 fn forged_identity_is_not_believed_unless_the_application_decides() {
+    // In a child process: asserts the first (warn-once per process) conflict warning, and uses `init`.
     if !in_child(
         "forged_identity_is_not_believed_unless_the_application_decides",
         &[],
@@ -433,6 +434,7 @@ fn forged_identity_is_not_believed_unless_the_application_decides() {
 /// default (the service's own choice), still never the forged id.
 #[test]
 fn forged_identity_with_an_init_default() {
+    // In a child process: asserts the first (warn-once per process) conflict warning, and `init`'s default.
     if !in_child("forged_identity_with_an_init_default", &[]) {
         return;
     }
@@ -441,15 +443,21 @@ fn forged_identity_with_an_init_default() {
 
 /// A believed caller that sends an invalid end-user (a newline, a 300
 /// character id, a bidi override, a padded or blank one) gets a trace with
-/// no end-user: never the `init` default.
+/// no end-user: never the default.
 #[test]
 fn an_invalid_believed_end_user_is_none_not_the_default() {
-    if !in_child("an_invalid_believed_end_user_is_none_not_the_default", &[]) {
-        return;
-    }
+    // The process's log capture: the other tests of this binary log in
+    // children, and only this test's warnings name baggage here.
     capture_logs();
     let receiver = Receiver::start();
-    init_exporting_to(&receiver, Some("u_default"));
+    let tracer = neatlogs::Neatlogs::new(
+        neatlogs::Config::new()
+            .api_key("k")
+            .endpoint(receiver.url())
+            .schedule_delay(std::time::Duration::from_millis(20))
+            .end_user_id("u_default"),
+    )
+    .unwrap();
     let long = "x".repeat(300);
     let bad: Vec<(String, String)> = vec![
         ("newline".into(), "u%0Abad".into()),
@@ -459,7 +467,13 @@ fn an_invalid_believed_end_user_is_none_not_the_default() {
         ("blank".into(), "%20%20%20".into()),
         ("not-utf8".into(), "u%FF".into()),
     ];
-    let runtime = export_support::runtime();
+    // The instance is this thread's default, and the agent's tasks run on
+    // this thread's runtime.
+    let default = tracer.set_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let seen = runtime.block_on(async {
         let client = reqwest_client::Client::new();
         let agent_addr = serve(agent()).await;
@@ -481,7 +495,8 @@ fn an_invalid_believed_end_user_is_none_not_the_default() {
         seen
     });
     drop(runtime);
-    assert!(neatlogs::shutdown());
+    drop(default);
+    assert!(tracer.shutdown());
     let spans = app_spans(&receiver.accepted_spans());
     for ((case, _), seen) in bad.iter().zip(&seen) {
         assert_eq!(seen, "-", "{case}: current_end_user()");

@@ -8,6 +8,7 @@
 mod export_support;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -19,8 +20,7 @@ use neatlogs::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span as WireSpan;
 
 use export_support::{
-    app_spans, auth, hex, in_child, init_exporting_to, root_at, serve, str_attr, user_now,
-    CurrentUser, Receiver,
+    app_spans, auth, hex, root_at, serve, str_attr, user_now, CurrentUser, Receiver,
 };
 
 /// B: answers the end-user it sees, whether a `baggage` header came, and
@@ -121,9 +121,18 @@ struct Answered {
 /// returns the answers and the spans on the wire.
 fn run(default_end_user: Option<&str>) -> (Vec<Answered>, Vec<WireSpan>) {
     let receiver = Receiver::start();
-    init_exporting_to(&receiver, default_end_user);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let mut config = neatlogs::Config::new()
+        .api_key("k")
+        .endpoint(receiver.url())
+        .schedule_delay(Duration::from_millis(20));
+    if let Some(user) = default_end_user {
+        config = config.end_user_id(user);
+    }
+    let tracer = neatlogs::Neatlogs::new(config).unwrap();
+    // The instance is this thread's default, and both services' tasks run
+    // on this thread's runtime.
+    let default = tracer.set_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
@@ -166,8 +175,9 @@ fn run(default_end_user: Option<&str>) -> (Vec<Answered>, Vec<WireSpan>) {
         answers
     });
     drop(runtime);
-    assert!(neatlogs::shutdown(), "everything exported");
-    let stats = neatlogs::stats();
+    drop(default);
+    assert!(tracer.shutdown(), "everything exported");
+    let stats = tracer.stats();
     assert_eq!((stats.dropped, stats.failed), (0, 0));
     (answers, app_spans(&receiver.accepted_spans()))
 }
@@ -181,9 +191,6 @@ const REMOTE_PARENT: u32 = 0x300;
 
 #[test]
 fn two_services_share_one_trace() {
-    if !in_child("two_services_share_one_trace", &[]) {
-        return;
-    }
     let (answers, spans) = run(None);
     assert_eq!(answers.len(), CASES.len() * PER_CASE as usize);
     let mut with_baggage = 0;
@@ -258,15 +265,9 @@ fn two_services_share_one_trace() {
 }
 
 /// Unless A sends and B believes, B resolves its end-user as any root does: here the
-/// `init` default, never the caller's; with both, the caller's wins.
+/// default, never the caller's; with both, the caller's wins.
 #[test]
 fn unless_the_caller_sends_and_the_callee_believes_it_resolves_its_own_end_user() {
-    if !in_child(
-        "unless_the_caller_sends_and_the_callee_believes_it_resolves_its_own_end_user",
-        &[],
-    ) {
-        return;
-    }
     let (answers, spans) = run(Some("u_default"));
     for a in &answers {
         let (case, k) = (a.case, a.k);
