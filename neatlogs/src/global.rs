@@ -2,7 +2,7 @@
 //! reads (one relaxed load when off), below everything that records.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use crate::export::pipeline::Pipeline;
 use crate::identity::Resolved;
@@ -15,11 +15,11 @@ use crate::record::SpanRecord;
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// What `init` installed, once per process.
-static GLOBAL: OnceLock<Arc<Instance>> = OnceLock::new();
+static GLOBAL: OnceLock<Instance> = OnceLock::new();
 
 /// Install `instance` as the process's (`false` when one already is) and
 /// turn recording on.
-pub(crate) fn install(instance: Arc<Instance>) -> bool {
+pub(crate) fn install(instance: Instance) -> bool {
     if GLOBAL.set(instance).is_err() {
         return false;
     }
@@ -28,7 +28,7 @@ pub(crate) fn install(instance: Arc<Instance>) -> bool {
 }
 
 /// What `init` installed, if it ran.
-pub(crate) fn installed() -> Option<&'static Arc<Instance>> {
+pub(crate) fn installed() -> Option<&'static Instance> {
     GLOBAL.get()
 }
 

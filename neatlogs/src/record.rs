@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::clock::{self, Instant};
 use crate::content::{Captured, CodeLocation, Details, Site};
@@ -154,10 +154,6 @@ impl SpanRecord {
     /// End time, in nanoseconds since the Unix epoch.
     pub fn end_unix_nanos(&self) -> u64 {
         clock::unix_nanos(self.end)
-    }
-    /// Start time.
-    pub fn start_time(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(self.start_unix_nanos())
     }
     /// How long the span lasted.
     pub fn duration(&self) -> Duration {

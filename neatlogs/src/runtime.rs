@@ -41,7 +41,7 @@ pub fn init(config: Config) -> Result<(), InitError> {
         return Ok(());
     };
     crate::content::set_capture(capture_content);
-    if !global::install(Arc::new(instance)) {
+    if !global::install(instance) {
         return Err(InitError::AlreadyInitialized);
     }
     Ok(())
