@@ -217,7 +217,6 @@ pub mod tower;
 #[cfg(feature = "tracing")]
 pub mod tracing;
 mod value;
-pub mod wire;
 
 pub use builder::{new_trace, span, trace, SpanBuilder};
 pub use config::Config;
@@ -241,6 +240,11 @@ pub use runtime::{
 };
 pub use session::generate_session_id;
 pub use stats::Stats;
+
+/// The wire contract: every attribute key and fixed value this SDK writes
+/// (the `neatlogs-wire` crate).
+#[doc(no_inline)]
+pub use neatlogs_wire as wire;
 
 // The attribute macro lives in the macro namespace, beside the function
 // `span` in the value namespace: both are reached as `neatlogs::span`.

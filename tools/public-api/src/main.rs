@@ -26,12 +26,17 @@ const SHIM_VAR: &str = "NEATLOGS_PUBLIC_API_AS_RUSTDOC";
 /// The rustdoc the shim runs.
 const REAL_RUSTDOC_VAR: &str = "NEATLOGS_PUBLIC_API_RUSTDOC";
 
-const LISTING: &str = "neatlogs/public-api.txt";
+/// The listing of a package: `<package>/public-api.txt`.
+fn listing_of(package: &str) -> String {
+    format!("{package}/public-api.txt")
+}
+/// The foreign items the `neatlogs` crate's API may name; other packages
+/// may name none.
 const KNOWN_FOREIGN: &str = "tools/public-api/known-foreign.txt";
 const UPDATE: &str = "bash scripts/public-api.sh";
 
 const HEADER: &str = "\
-The public API of the `neatlogs` crate (all features), one item per line.
+The public API of the `{package}` crate (all features), one item per line.
 Generated from rustdoc's JSON by tools/public-api: do not edit. After a change
 to the API, run `bash scripts/public-api.sh` and review the diff; CI checks
 that this file is current (`bash scripts/public-api.sh --check`).";
@@ -70,26 +75,33 @@ fn run_rustdoc() -> ExitCode {
 struct Args {
     check: bool,
     json: Option<PathBuf>,
+    package: String,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         check: false,
         json: None,
+        package: "neatlogs".to_owned(),
     };
     let mut it = std::env::args_os().skip(1);
     while let Some(arg) = it.next() {
         match arg.to_str() {
             Some("--check") => args.check = true,
+            Some("--package") => {
+                let name = it.next().ok_or("--package needs a name")?;
+                args.package = name.to_string_lossy().into_owned();
+            }
             Some("--json") => {
                 let file = it.next().ok_or("--json needs a file")?;
                 args.json = Some(PathBuf::from(file));
             }
             Some("-h" | "--help") => {
                 return Err(format!(
-                    "usage: public-api [--check] [--json FILE]\n\
-                     Writes {LISTING} (or, with --check, fails unless it is current)\n\
-                     and checks the API's foreign types against {KNOWN_FOREIGN}."
+                    "usage: public-api [--check] [--package NAME] [--json FILE]\n\
+                     Writes NAME/public-api.txt (NAME: neatlogs by default; or, with\n\
+                     --check, fails unless it is current) and checks the API's foreign\n\
+                     types against {KNOWN_FOREIGN} (neatlogs) or that there are none."
                 ))
             }
             _ => return Err(format!("unknown argument {arg:?} (try --help)")),
@@ -103,27 +115,29 @@ fn run() -> Result<ExitCode, String> {
     let root = workspace_root();
     let json = match args.json {
         Some(json) => json,
-        None => rustdoc_json(&root)?,
+        None => rustdoc_json(&root, &args.package)?,
     };
     let bytes = std::fs::read(&json).map_err(|e| format!("cannot read {}: {e}", json.display()))?;
     let krate = parse(&bytes, &json)?;
     let listing = Listing::of(&krate);
-    let text = listing.to_text(HEADER);
+    let header = HEADER.replace("{package}", &args.package);
+    let text = listing.to_text(&header);
 
-    let listing_path = root.join(LISTING);
+    let listing_name = listing_of(&args.package);
+    let listing_path = root.join(&listing_name);
     let mut ok = true;
     if args.check {
         let current = std::fs::read_to_string(&listing_path).unwrap_or_default();
         let (removed, added) = diff(&listing_lines(&current), &listing_lines(&text));
         if removed.is_empty() && added.is_empty() {
             println!(
-                "public-api: {LISTING} is current ({} lines)",
+                "public-api: {listing_name} is current ({} lines)",
                 listing.lines.len()
             );
         } else {
             ok = false;
             eprintln!(
-                "public-api: the public API differs from {LISTING} \
+                "public-api: the public API differs from {listing_name} \
                  ({} line(s) gone, {} new):",
                 removed.len(),
                 added.len()
@@ -134,17 +148,19 @@ fn run() -> Result<ExitCode, String> {
             for line in &added {
                 eprintln!("+ {line}");
             }
-            eprintln!("public-api: if the change is intended, run `{UPDATE}` and commit {LISTING}");
+            eprintln!(
+                "public-api: if the change is intended, run `{UPDATE}` and commit {listing_name}"
+            );
         }
     } else {
         std::fs::write(&listing_path, &text)
             .map_err(|e| format!("cannot write {}: {e}", listing_path.display()))?;
         println!(
-            "public-api: wrote {LISTING} ({} lines)",
+            "public-api: wrote {listing_name} ({} lines)",
             listing.lines.len()
         );
     }
-    ok &= check_foreign(&root, &listing, args.check)?;
+    ok &= check_foreign(&root, &listing, args.check, args.package == "neatlogs")?;
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
@@ -155,10 +171,19 @@ fn run() -> Result<ExitCode, String> {
 /// Reports the foreign items of the API; whether none is unknown and every
 /// known one is still there (always true when only writing the listing,
 /// which warns instead).
-fn check_foreign(root: &Path, listing: &Listing, check: bool) -> Result<bool, String> {
+fn check_foreign(
+    root: &Path,
+    listing: &Listing,
+    check: bool,
+    with_known: bool,
+) -> Result<bool, String> {
     let path = root.join(KNOWN_FOREIGN);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = if with_known {
+        std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+    } else {
+        String::new()
+    };
     let known: BTreeSet<&str> = listing_lines(&text).into_iter().map(str::trim).collect();
     let found: BTreeSet<&str> = listing.foreign.keys().map(String::as_str).collect();
     let unknown: Vec<&str> = found.difference(&known).copied().collect();
@@ -212,7 +237,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Runs `cargo rustdoc` for the JSON and returns where it went.
-fn rustdoc_json(root: &Path) -> Result<PathBuf, String> {
+fn rustdoc_json(root: &Path, package: &str) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let me = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let real_rustdoc = std::env::var_os("RUSTDOC").unwrap_or_else(|| "rustdoc".into());
@@ -222,7 +247,7 @@ fn rustdoc_json(root: &Path) -> Result<PathBuf, String> {
             "rustdoc",
             "--quiet",
             "-p",
-            "neatlogs",
+            package,
             "--lib",
             "--all-features",
             "--",
@@ -239,7 +264,8 @@ fn rustdoc_json(root: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err(format!("cargo rustdoc failed ({status})"));
     }
-    Ok(target_dir(root, &cargo)?.join("doc").join("neatlogs.json"))
+    let file = format!("{}.json", package.replace('-', "_"));
+    Ok(target_dir(root, &cargo)?.join("doc").join(file))
 }
 
 /// Cargo's target directory (CARGO_TARGET_DIR, config, or ./target).

@@ -1,17 +1,20 @@
-//! The wire contract: every attribute key and fixed value this SDK writes,
-//! in one place.
+//! The wire contract of the `neatlogs` SDK: every attribute key and fixed
+//! value it writes, in one place, and nothing else (no code, no
+//! dependencies), as `opentelemetry-semantic-conventions` is for
+//! OpenTelemetry.
 //!
-//! The OTLP writer, the `#[neatlogs::span]` macro (whose kind list a test
-//! checks against [`SpanKind::ALL`](crate::SpanKind::ALL)) and the `neatlogs`
-//! collector's ingest all read these constants, so a key cannot drift
-//! between the writer and a reader. `docs/wire.md` describes the same
-//! contract for people.
+//! The SDK's OTLP writer (which re-exports this crate as `neatlogs::wire`),
+//! the `#[neatlogs::span]` macro (whose kind list a test checks against
+//! `neatlogs::SpanKind::ALL`) and the `neatlogs` collector's ingest all read
+//! these constants, so a key cannot drift between the writer and a reader.
+//! `docs/wire.md` describes the same contract for people.
 //!
 //! ```
-//! use neatlogs::wire;
-//! assert_eq!(wire::span::END_USER_ID, "neatlogs.end_user.id");
-//! assert_eq!(wire::resource::OPERATOR, "user.id");
+//! assert_eq!(neatlogs_wire::span::END_USER_ID, "neatlogs.end_user.id");
+//! assert_eq!(neatlogs_wire::resource::OPERATOR, "user.id");
 //! ```
+#![no_std]
+#![warn(missing_docs)]
 
 /// Resource attributes: written once per export request.
 pub mod resource {
@@ -72,7 +75,7 @@ pub mod span {
     /// What a non-TOOL span does (`set_description`).
     pub const DESCRIPTION: &str = "neatlogs.description";
     /// The event a span gets when a trace of its own is started from it
-    /// ([`new_trace`](crate::new_trace)); the new root links back to the
+    /// (`neatlogs::new_trace`); the new root links back to the
     /// span.
     pub const TRACE_SPAWNED: &str = "neatlogs.trace.spawned";
     /// That event's attribute: the new trace's id (32 lower-case hex).
@@ -122,7 +125,7 @@ pub mod trace_complete {
 
 /// LLM spans, in the Neatlogs vocabulary (what the Neatlogs backend reads,
 /// as the official Python SDK writes it), written on the export thread from
-/// the typed [`LlmCall`](crate::llm::LlmCall).
+/// the typed `neatlogs::llm::LlmCall`.
 pub mod llm {
     /// The model: the one that answered when known, else the one asked for.
     pub const MODEL_NAME: &str = "neatlogs.llm.model_name";
@@ -237,12 +240,11 @@ pub mod metrics {
     pub const DURATION_MS: &str = "neatlogs.metrics.duration_ms";
 }
 
-/// The OpenInference vocabulary ([`Conventions::OPENINFERENCE`]), what
+/// The OpenInference vocabulary (`Conventions::OPENINFERENCE`), what
 /// Arize Phoenix reads. Keys it shares with the Neatlogs vocabulary
 /// (`openinference.span.kind`, `input.value`, `tool.name`, `tag.tags`) are
 /// in [`span`], [`io`] and [`tool`].
 ///
-/// [`Conventions::OPENINFERENCE`]: crate::export::Conventions::OPENINFERENCE
 pub mod openinference {
     /// Resource: the Phoenix project (the workflow name).
     pub const PROJECT_NAME: &str = "openinference.project.name";
@@ -299,10 +301,9 @@ pub mod openinference {
     pub const INVOCATION_PARAMETERS: &str = "llm.invocation_parameters";
 }
 
-/// The OpenTelemetry GenAI semantic conventions ([`Conventions::GENAI`]),
+/// The OpenTelemetry GenAI semantic conventions (`Conventions::GENAI`),
 /// plus the trace-level keys Langfuse reads.
 ///
-/// [`Conventions::GENAI`]: crate::export::Conventions::GENAI
 pub mod genai {
     /// `chat`, `embeddings`, `execute_tool`, `invoke_agent`.
     pub const OPERATION: &str = "gen_ai.operation.name";
