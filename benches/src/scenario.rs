@@ -49,7 +49,12 @@ impl Request {
     pub fn new(i: usize) -> Request {
         Request {
             user_id: format!("u_{:06}", i * 7919 % 1_000_000),
-            plan: if i % 3 == 0 { "enterprise" } else { "pro" }.to_owned(),
+            plan: if i.is_multiple_of(3) {
+                "enterprise"
+            } else {
+                "pro"
+            }
+            .to_owned(),
             org: format!("org_{}", i % 97),
         }
     }

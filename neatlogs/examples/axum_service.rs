@@ -30,10 +30,6 @@
 
 use std::net::SocketAddr;
 
-// Inside the neatlogs package, reqwest 0.13 is named `reqwest_client`; in an
-// application it is simply `reqwest = { version = "0.13", features = ["json"] }`.
-use reqwest_client as reqwest;
-
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,

@@ -259,7 +259,7 @@ impl Propagator {
 ///
 /// ```no_run
 /// use neatlogs::propagation::RequestBuilderExt;
-/// # async fn call(client: reqwest_client::Client) -> Result<(), reqwest_client::Error> {
+/// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
 /// let answer = neatlogs::span(neatlogs::SpanKind::Tool, "search service")
 ///     .instrument(async {
 ///         client
@@ -271,9 +271,6 @@ impl Propagator {
 ///     .await?;
 /// # drop(answer); Ok(()) }
 /// ```
-///
-/// (In an application, the crate is `reqwest`; `reqwest_client` is this
-/// crate's name for it.)
 #[cfg(feature = "reqwest")]
 pub trait RequestBuilderExt: sealed::Sealed {
     /// Add `traceparent` (and `tracestate`) for the current span; no
@@ -288,7 +285,7 @@ pub trait RequestBuilderExt: sealed::Sealed {
 }
 
 #[cfg(feature = "reqwest")]
-impl RequestBuilderExt for reqwest_client::RequestBuilder {
+impl RequestBuilderExt for reqwest::RequestBuilder {
     fn trace_context(self) -> Self {
         self.trace_context_with(&Propagator::new())
     }
@@ -313,7 +310,7 @@ impl RequestBuilderExt for reqwest_client::RequestBuilder {
 #[cfg(feature = "reqwest")]
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for reqwest_client::RequestBuilder {}
+    impl Sealed for reqwest::RequestBuilder {}
 }
 
 /// A W3C `traceparent`: `{version}-{trace id}-{span id}-{flags}`, lower-case

@@ -238,7 +238,7 @@ fn an_invalid_id_at_every_entry_point_gives_no_end_user_never_the_default() {
         };
         let plain = serve(layered(Trust::Nothing)).await;
         let believing = serve(layered(Trust::TraceContextAndEndUser)).await;
-        let client = reqwest_client::Client::new();
+        let client = reqwest::Client::new();
         let mut answers = Vec::new();
         for (kind, id) in &ids {
             let encoded = percent(id);

@@ -113,7 +113,7 @@ fn a_thousand_concurrent_requests_keep_their_end_users() {
         .unwrap();
     let answers = runtime.block_on(async {
         let addr = serve_traced(Router::new().route("/work/{n}", get(work))).await;
-        let client = reqwest_client::Client::new();
+        let client = reqwest::Client::new();
         let tasks: Vec<_> = (0..N)
             .map(|i| {
                 let request = client
@@ -271,7 +271,7 @@ fn routes_statuses_streams_and_the_default_end_user_on_the_wire() {
             .route("/unavailable", get(unavailable))
             .route("/stream", get(stream));
         let addr = serve_traced(app).await;
-        let client = reqwest_client::Client::new();
+        let client = reqwest::Client::new();
         let get = |path: &str, user: Option<&str>| {
             let mut request = client.get(format!("http://{addr}{path}"));
             if let Some(user) = user {

@@ -107,7 +107,7 @@ fn agent() -> Router {
 
 #[derive(Clone)]
 struct Edge {
-    client: reqwest_client::Client,
+    client: reqwest::Client,
     agent: SocketAddr,
 }
 
@@ -286,7 +286,7 @@ fn run_attacks(default_end_user: Option<&str>) {
     init_exporting_to(&receiver, default_end_user);
     let runtime = export_support::runtime();
     let answers = runtime.block_on(async {
-        let client = reqwest_client::Client::new();
+        let client = reqwest::Client::new();
         let agent_addr = serve(agent()).await;
         let state = Edge {
             client: client.clone(),
@@ -475,7 +475,7 @@ fn an_invalid_believed_end_user_is_none_not_the_default() {
         .build()
         .unwrap();
     let seen = runtime.block_on(async {
-        let client = reqwest_client::Client::new();
+        let client = reqwest::Client::new();
         let agent_addr = serve(agent()).await;
         let mut seen = Vec::new();
         for (n, (case, value)) in bad.iter().enumerate() {

@@ -50,7 +50,7 @@ fn service_b(trusting: bool) -> Router {
 
 #[derive(Clone)]
 struct Peers {
-    client: reqwest_client::Client,
+    client: reqwest::Client,
     plain: SocketAddr,
     trusting: SocketAddr,
 }
@@ -137,7 +137,7 @@ fn run(default_end_user: Option<&str>) -> (Vec<Answered>, Vec<WireSpan>) {
         .build()
         .unwrap();
     let answers = runtime.block_on(async {
-        let client = reqwest_client::Client::new();
+        let client = reqwest::Client::new();
         let peers = Peers {
             client: client.clone(),
             plain: serve(service_b(false)).await,

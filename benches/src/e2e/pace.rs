@@ -38,7 +38,7 @@ impl Pacer {
     /// and it is not due yet.
     #[inline]
     pub fn wait(&self, i: u64) {
-        if i % self.burst != 0 {
+        if !i.is_multiple_of(self.burst) {
             return;
         }
         let due = self.start + self.due(i);

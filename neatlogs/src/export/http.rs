@@ -48,7 +48,7 @@ pub(crate) fn traces_url(endpoint: &str, exact: bool) -> Result<Url, String> {
             url.scheme()
         ));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err("the URL has no host".to_owned());
     }
     url.set_fragment(None);
@@ -148,6 +148,7 @@ impl HttpExporter {
             .user_agent(concat!("neatlogs-rust/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.export_timeout.min(Duration::from_secs(10)))
             .timeout(None)
+            .tls_backend_preconfigured(tls_config()?)
             .build()
             .map_err(|e| format!("could not build the HTTP client: {e}"))?;
         self.client = Some(client.clone());
@@ -576,6 +577,26 @@ fn partial_success(resp: Response) -> (u64, String) {
         );
     }
     (0, String::new())
+}
+
+/// The exporter's TLS, as reqwest 0.12's `rustls-tls` built it (reqwest
+/// 0.13's own would trust the system's roots instead): Mozilla's roots from
+/// webpki-roots, TLS 1.2 and 1.3, HTTP/1.1 by ALPN, and the process's
+/// installed rustls provider, else aws-lc-rs (reqwest 0.13's fallback too).
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("could not build the HTTP client: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
