@@ -176,8 +176,9 @@ impl Span {
         Span { open }
     }
 
-    /// A span that records nothing (what tracing off gives).
-    pub fn none() -> Span {
+    /// A span that records nothing (what tracing off gives); also
+    /// `Span::default()`.
+    pub(crate) fn none() -> Span {
         Span { open: None }
     }
 
