@@ -2,6 +2,7 @@
 //! [`SpanBuilder`]. A root resolves the trace's identity here, once.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -229,6 +230,13 @@ impl SpanBuilder {
     fn new_enabled(kind: SpanKind, name: SpanName) -> SpanBuilder {
         let (parent, extras) = match local::parent() {
             Parent::Root => (None, None),
+            // A child of a trace that is not recorded is not opened: the
+            // trace's frame stays current, with its identity.
+            Parent::Child(cx) if !cx.trace.sampled => {
+                return SpanBuilder {
+                    state: State::Disabled,
+                }
+            }
             Parent::Child(cx) => (Some(cx), None),
             Parent::Remote(remote) => (
                 None,
@@ -443,8 +451,21 @@ impl Pending {
     /// Open the span on this thread's stack.
     #[inline(never)]
     fn enter(self) -> SpanGuard {
-        match local::push_with(move || Frame::Open(self.open())) {
-            Ok(token) => SpanGuard::new(token),
+        // Only a root can be one of a trace that is not recorded: its frame
+        // then holds the trace's context (identity, position), not a span.
+        let recorded = Cell::new(true);
+        let make = || {
+            let span = self.open();
+            if span.cx.trace.sampled {
+                Frame::Open(span)
+            } else {
+                recorded.set(false);
+                Frame::Attached(span.cx)
+            }
+        };
+        match local::push_with(make) {
+            Ok(token) if recorded.get() => SpanGuard::new(token),
+            Ok(token) => SpanGuard::unrecorded(token),
             Err(make) => {
                 if let Frame::Open(span) = make() {
                     local::end_detached(span);
@@ -665,17 +686,27 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
         ),
     }
     });
+    let trace_id = remote
+        .as_ref()
+        .map(|r| r.trace_id)
+        .or(trace_id)
+        .unwrap_or_else(id::new_trace_id);
+    // A test capture records every trace; the process's pipeline and an
+    // instance ask their sampler (none installed: everything).
+    let sampler = match &sink {
+        Sink::Instance(instance) => Some(instance.sampler()),
+        Sink::Export => global::sampler(),
+        Sink::Capture(_) => None,
+    };
+    let sampled = sampler.is_none_or(|s| s.decide(trace_id, remote.as_ref().map(|r| r.sampled)));
     Arc::new(Trace {
-        trace_id: remote
-            .as_ref()
-            .map(|r| r.trace_id)
-            .or(trace_id)
-            .unwrap_or_else(id::new_trace_id),
+        trace_id,
         root_span_id,
         end_user: resolved.end_user,
         session: resolved.session,
         tags,
         sink,
+        sampled,
         remote,
         link,
     })

@@ -51,6 +51,9 @@ pub enum InitError {
     /// `NEATLOGS_TRACE_CONTENT` is neither true nor false.
     #[error("invalid NEATLOGS_TRACE_CONTENT `{0}`: expected true or false")]
     InvalidTraceContent(String),
+    /// The sampler's ratio is not a probability (between 0 and 1).
+    #[error("invalid sampler: the ratio {0} is not between 0 and 1")]
+    InvalidSampler(f64),
     /// The export thread could not be started.
     #[error("could not start the export thread: {0}")]
     Spawn(#[from] std::io::Error),

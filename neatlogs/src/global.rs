@@ -8,6 +8,7 @@ use crate::export::pipeline::Pipeline;
 use crate::identity::Resolved;
 use crate::instance::Instance;
 use crate::record::SpanRecord;
+use crate::sampling::Sampler;
 
 /// How many things want spans recorded: 1 for `init` (until `shutdown`), plus
 /// one per live test capture and per thread an instance is the default on. Zero means every tracing call is a no-op, and
@@ -50,6 +51,11 @@ pub(crate) fn scope_started() {
 /// The capture or the instance's default ended.
 pub(crate) fn scope_ended() {
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The process's sampler (`None` without `init`: everything is recorded).
+pub(crate) fn sampler() -> Option<&'static Sampler> {
+    GLOBAL.get().map(|g| &g.sampler)
 }
 
 pub(crate) fn defaults() -> Option<&'static Resolved> {

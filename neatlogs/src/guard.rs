@@ -36,8 +36,11 @@ use crate::open::OpenSpan;
 /// ```
 #[must_use = "the span ends as soon as the guard is dropped"]
 pub struct SpanGuard {
-    /// The frame's token on this thread's stack; 0 when not recording.
+    /// The frame's token on this thread's stack; 0 when nothing was pushed.
     token: u64,
+    /// Whether the frame is a span being recorded (not the context of a
+    /// trace the sampler dropped).
+    recording: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -54,6 +57,18 @@ impl SpanGuard {
     pub(crate) fn new(token: u64) -> SpanGuard {
         SpanGuard {
             token,
+            recording: token != 0,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The root of a trace that is not recorded: its frame keeps the
+    /// trace's context current until the guard drops.
+    #[inline(always)]
+    pub(crate) fn unrecorded(token: u64) -> SpanGuard {
+        SpanGuard {
+            token,
+            recording: false,
             _not_send: PhantomData,
         }
     }
@@ -69,7 +84,7 @@ impl SpanGuard {
     /// this thread's stack, not in the guard): for generated code that holds
     /// `&SpanGuard`.
     pub(crate) fn with_open_shared(&self, f: impl FnOnce(&mut OpenSpan)) {
-        if self.token != 0 {
+        if self.recording {
             local::with(|l| l.open_mut(self.token).map(f));
         }
     }
@@ -77,7 +92,7 @@ impl SpanGuard {
 
 impl Holder for SpanGuard {
     fn holds_span(&self) -> bool {
-        self.token != 0
+        self.recording
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
@@ -112,9 +127,10 @@ impl fmt::Debug for ActiveSpan<'_> {
 }
 
 impl Holder for ActiveSpan<'_> {
-    /// Always `true`: an `ActiveSpan` exists only for a recorded span.
+    /// Whether its trace is recorded (an instrumented root the sampler
+    /// dropped is current while it is polled, and records nothing).
     fn holds_span(&self) -> bool {
-        true
+        self.open.cx.trace.sampled
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {

@@ -7,19 +7,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::export::pipeline::Pipeline;
 use crate::identity::Resolved;
 use crate::record::{Destination, SpanRecord};
+use crate::sampling::Sampler;
 use crate::stats::Stats;
 
 pub(crate) struct Instance {
     /// The default identity, the fallback of every root that reports here.
     pub(crate) defaults: Resolved,
+    /// Which of the traces rooted here are recorded.
+    pub(crate) sampler: Sampler,
     pub(crate) pipeline: Pipeline,
     pub(crate) shut_down: AtomicBool,
 }
 
 impl Instance {
-    pub(crate) fn new(defaults: Resolved, pipeline: Pipeline) -> Instance {
+    pub(crate) fn new(defaults: Resolved, sampler: Sampler, pipeline: Pipeline) -> Instance {
         Instance {
             defaults,
+            sampler,
             pipeline,
             shut_down: AtomicBool::new(false),
         }
@@ -61,5 +65,9 @@ impl Destination for Instance {
 
     fn defaults(&self) -> &Resolved {
         &self.defaults
+    }
+
+    fn sampler(&self) -> &Sampler {
+        &self.sampler
     }
 }

@@ -65,7 +65,7 @@ impl<F> Instrumented<F> {
 
 impl<F> Holder for Instrumented<F> {
     fn holds_span(&self) -> bool {
-        self.span.is_some()
+        self.span.as_ref().is_some_and(|s| s.cx.trace.sampled)
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
@@ -203,7 +203,7 @@ impl Span {
 
 impl Holder for Span {
     fn holds_span(&self) -> bool {
-        self.open.is_some()
+        self.open.as_ref().is_some_and(|s| s.cx.trace.sampled)
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {

@@ -208,6 +208,7 @@ pub mod openai;
 pub mod propagation;
 mod record;
 mod runtime;
+mod sampling;
 mod seam;
 mod session;
 mod stats;
@@ -238,6 +239,7 @@ pub use runtime::{
     flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
     DefaultGuard, Neatlogs, DEFAULT_FLUSH_TIMEOUT,
 };
+pub use sampling::Sampler;
 pub use session::generate_session_id;
 pub use stats::Stats;
 

@@ -105,6 +105,9 @@ impl Local {
     /// batch if it is exported.
     #[inline(always)]
     pub(crate) fn take_ended(&mut self, record: SpanRecord) {
+        if !record.trace.sampled {
+            return;
+        }
         match &record.trace.sink {
             Sink::Export => {}
             Sink::Capture(capture) => capture.push(&record),
@@ -289,6 +292,9 @@ pub(crate) fn end_detached(span: OpenSpan) {
     });
     if let Some(span) = slot {
         let record = span.end();
+        if !record.trace.sampled {
+            return;
+        }
         match &record.trace.sink {
             Sink::Export => {}
             Sink::Capture(capture) => capture.push(&record),

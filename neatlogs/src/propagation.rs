@@ -57,8 +57,10 @@
 //! with a span link to the caller's span, so a stranger's `traceparent`
 //! cannot place this service's spans inside a trace of its choosing.
 //!
-//! Neatlogs records every continued trace, whatever the caller's sampled
-//! flag, and sends `01` (sampled) on.
+//! With the default sampler (parent-based), a continued trace is recorded
+//! when the caller's `traceparent` says it sampled it; the `traceparent`
+//! this process sends carries its own decision (`01` recorded, `00` not),
+//! and identity travels the same either way ([`Sampler`](crate::Sampler)).
 
 use std::sync::Arc;
 
@@ -145,10 +147,11 @@ pub fn extract_trusting_end_user(headers: &HeaderMap) -> Context {
 /// The caller's position in `headers`, with its baggage end-user when
 /// `believe_end_user`; `None` without a valid `traceparent`.
 pub(crate) fn read_caller(headers: &HeaderMap, believe_end_user: bool) -> Option<Arc<Remote>> {
-    let (trace_id, span_id) = caller_span(headers)?;
+    let (trace_id, span_id, sampled) = caller(headers)?;
     Some(Arc::new(Remote {
         trace_id,
         span_id,
+        sampled,
         trace_state: trace_state(headers),
         end_user: if believe_end_user {
             baggage_end_user(headers)
@@ -158,9 +161,10 @@ pub(crate) fn read_caller(headers: &HeaderMap, believe_end_user: bool) -> Option
     }))
 }
 
-/// The caller's trace and span ids from a valid `traceparent`, and nothing
-/// else (a caller that is only linked to needs no more).
-pub(crate) fn caller_span(headers: &HeaderMap) -> Option<(TraceId, SpanId)> {
+/// The caller's trace and span ids and its `sampled` flag, from a valid
+/// `traceparent`, and nothing else (a caller that is only linked to needs
+/// no more).
+pub(crate) fn caller(headers: &HeaderMap) -> Option<(TraceId, SpanId, bool)> {
     let parsed = headers
         .get(TRACEPARENT)
         .and_then(|v| v.to_str().ok())
@@ -211,17 +215,19 @@ impl Propagator {
     /// `neatlogs.end_user.id` (other members are kept). `false` (and
     /// `headers` untouched) when `cx` is not in a trace.
     pub fn inject_context(&self, cx: &Context, headers: &mut HeaderMap) -> bool {
-        let (trace_id, span_id, state, end_user) = match seam::position(cx) {
+        let (trace_id, span_id, sampled, state, end_user) = match seam::position(cx) {
             None => return false,
             Some(Position::Local(at)) => (
                 at.trace.trace_id,
                 at.span_id,
+                at.trace.sampled,
                 at.trace.remote.as_ref().and_then(|r| r.trace_state.clone()),
                 at.trace.end_user.as_ref().map(|u| u.id().clone()),
             ),
             Some(Position::Remote(remote)) => (
                 remote.trace_id,
                 remote.span_id,
+                remote.sampled,
                 remote.trace_state.clone(),
                 match &remote.end_user {
                     Some(IdInput::Valid(id)) => Some(id.clone()),
@@ -229,7 +235,10 @@ impl Propagator {
                 },
             ),
         };
-        let traceparent = format!("00-{trace_id}-{span_id}-01");
+        // This process's decision for a trace it recorded or dropped; the
+        // caller's, passed on, at a caller's position.
+        let flags = if sampled { "01" } else { "00" };
+        let traceparent = format!("00-{trace_id}-{span_id}-{flags}");
         let Ok(value) = HeaderValue::from_str(&traceparent) else {
             return false;
         };
@@ -316,7 +325,7 @@ mod sealed {
 /// A W3C `traceparent`: `{version}-{trace id}-{span id}-{flags}`, lower-case
 /// hex. Version `00` is exactly 55 characters; a later version may append
 /// fields after a `-`; `ff` is invalid.
-fn parse_traceparent(s: &str) -> Option<(TraceId, SpanId)> {
+fn parse_traceparent(s: &str) -> Option<(TraceId, SpanId, bool)> {
     let s = s.trim();
     let b = s.as_bytes();
     if b.len() < 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
@@ -328,8 +337,8 @@ fn parse_traceparent(s: &str) -> Option<(TraceId, SpanId)> {
     }
     let trace_id = TraceId::from_bytes(hex_bytes::<16>(&s[3..35])?)?;
     let span_id = SpanId::from_bytes(hex_bytes::<8>(&s[36..52])?)?;
-    hex_bytes::<1>(&s[53..55])?;
-    Some((trace_id, span_id))
+    let flags = hex_bytes::<1>(&s[53..55])?[0];
+    Some((trace_id, span_id, flags & 1 == 1))
 }
 
 /// `N` bytes from `2 * N` lower-case hex digits.
@@ -461,7 +470,8 @@ mod tests {
     #[test]
     fn traceparent_follows_the_w3c_shape() {
         let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let (t, s) = parse_traceparent(ok).unwrap();
+        let (t, s, sampled) = parse_traceparent(ok).unwrap();
+        assert!(sampled);
         assert_eq!(t.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(s.to_string(), "00f067aa0ba902b7");
         // A later version may carry more fields after a dash.
@@ -527,8 +537,8 @@ mod tests {
         let mut out = HeaderMap::new();
         assert!(Propagator::new().inject_context(&cx, &mut out));
         assert_eq!(
-            out[TRACEPARENT],
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            out[TRACEPARENT], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+            "at the caller's position, the caller's decision is passed on"
         );
 
         let padding = format!("pad={}", "x".repeat(MAX_BAGGAGE));

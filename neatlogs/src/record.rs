@@ -14,6 +14,7 @@ use crate::id::{SpanId, TraceId};
 use crate::identity::{EndUser, EndUserId, IdInput, Resolved};
 use crate::kind::SpanKind;
 use crate::llm::LlmCall;
+use crate::sampling::Sampler;
 use crate::session::SessionId;
 use crate::value::{last_value, Attributes, SpanEvent, Status, Value};
 
@@ -213,6 +214,10 @@ pub(crate) struct Trace {
     pub(crate) session: Option<SessionId>,
     pub(crate) tags: Vec<String>,
     pub(crate) sink: Sink,
+    /// Whether the trace is recorded (the head sampler's decision at the
+    /// root). A trace that is not still carries its identity and context;
+    /// its spans are dropped, and its children not opened.
+    pub(crate) sampled: bool,
     /// Set when the trace continues one from another process: the root's
     /// parent is the caller's span.
     pub(crate) remote: Option<Arc<Remote>>,
@@ -236,6 +241,8 @@ pub(crate) struct Link {
 pub(crate) struct Remote {
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
+    /// The caller's `sampled` flag (`traceparent` flags bit 0).
+    pub(crate) sampled: bool,
     /// The caller's `tracestate`, passed on unchanged.
     pub(crate) trace_state: Option<Box<str>>,
     /// The caller's end-user from `baggage`, read only when the receiving
@@ -275,6 +282,7 @@ pub(crate) trait Destination:
 {
     fn send(&self, record: SpanRecord);
     fn defaults(&self) -> &Resolved;
+    fn sampler(&self) -> &Sampler;
 }
 
 /// Takes a copy of each finished span of a trace that reports to it (a test
@@ -323,10 +331,12 @@ pub(crate) mod synthetic {
             session: spec.session.map(Arc::from),
             tags: spec.tags,
             sink: crate::record::Sink::Export,
+            sampled: true,
             remote: spec.remote.map(|(span_id, state)| {
                 Arc::new(crate::record::Remote {
                     trace_id: TraceId::from_u128(spec.trace_id),
                     span_id: SpanId::from_u64(span_id),
+                    sampled: true,
                     trace_state: state.map(String::into_boxed_str),
                     end_user: None,
                 })

@@ -75,8 +75,12 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
         bad_trace_content,
         conventions,
         resource_attributes,
+        sampler,
         ..
     } = config;
+    if let Some(ratio) = sampler.invalid_ratio() {
+        return Err(InitError::InvalidSampler(ratio));
+    }
     if let Some(value) = bad_trace_content {
         return Err(InitError::InvalidTraceContent(value));
     }
@@ -148,7 +152,7 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
         exporters,
         counters,
     )?;
-    Ok(Some(Instance::new(defaults, pipeline)))
+    Ok(Some(Instance::new(defaults, sampler, pipeline)))
 }
 
 /// Whether [`init`] has run (and [`shutdown`] has not).

@@ -295,8 +295,8 @@ impl TraceLayer {
         let (caller, link) = match trust {
             Trust::Nothing => (
                 None,
-                propagation::caller_span(&parts.headers)
-                    .map(|(trace_id, span_id)| Link { trace_id, span_id }),
+                propagation::caller(&parts.headers)
+                    .map(|(trace_id, span_id, _)| Link { trace_id, span_id }),
             ),
             Trust::TraceContext | Trust::TraceContextAndEndUser => (
                 propagation::read_caller(&parts.headers, trust == Trust::TraceContextAndEndUser),

@@ -11,6 +11,7 @@ use percent_encoding::percent_decode_str;
 
 use super::{Config, Endpoint};
 use crate::export::{Compression, Conventions, Protocol};
+use crate::sampling;
 
 /// The setting a variable feeds: an explicit `Config` call for the same
 /// setting clears the variable's problem.
@@ -24,6 +25,7 @@ pub(crate) enum Setting {
     Conventions,
     Resource,
     Disabled,
+    Sampler,
 }
 
 /// A variable whose value cannot be used.
@@ -160,6 +162,13 @@ pub(crate) fn read_otel(config: &mut Config, var: impl Fn(&str) -> Option<String
     }
     if config.workflow_name.is_none() {
         config.workflow_name = service_name;
+    }
+
+    if let Some(name) = var(sampling::SAMPLER) {
+        match sampling::from_env(&name, var(sampling::SAMPLER_ARG).as_deref()) {
+            Ok(sampler) => config.sampler = sampler,
+            Err((variable, reason)) => config.problem(Setting::Sampler, variable, reason),
+        }
     }
 
     if let Some(value) = var(SDK_DISABLED) {
@@ -521,6 +530,35 @@ mod tests {
                 CONVENTIONS,
                 "neatlogs, openinference, genai",
             ),
+            (
+                &[(sampling::SAMPLER, "jaeger_remote")],
+                sampling::SAMPLER,
+                "expected always_on, always_off, traceidratio",
+            ),
+            (
+                &[
+                    (sampling::SAMPLER, "traceidratio"),
+                    (sampling::SAMPLER_ARG, "1.5"),
+                ],
+                sampling::SAMPLER_ARG,
+                "`1.5`: expected a probability between 0 and 1",
+            ),
+            (
+                &[
+                    (sampling::SAMPLER, "parentbased_traceidratio"),
+                    (sampling::SAMPLER_ARG, "ten percent"),
+                ],
+                sampling::SAMPLER_ARG,
+                "expected a probability",
+            ),
+            (
+                &[
+                    (sampling::SAMPLER, "traceidratio"),
+                    (sampling::SAMPLER_ARG, "NaN"),
+                ],
+                sampling::SAMPLER_ARG,
+                "expected a probability",
+            ),
         ];
         for (vars, name, says) in rows {
             let e = error(vars);
@@ -540,6 +578,50 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, InitError::InvalidHeader { .. }), "{e:?}");
         assert!(!e.to_string().contains("secret2"), "{e}");
+    }
+
+    /// Every standard sampler name, its argument, and the default.
+    #[test]
+    fn the_standard_sampler_variables() {
+        use crate::sampling::{Sampler, SAMPLER, SAMPLER_ARG};
+        let on = || Box::new(Sampler::AlwaysOn);
+        let rows: &[(&[(&str, &str)], Sampler)] = &[
+            (&[], Sampler::ParentBased(on())),
+            (&[(SAMPLER, "always_on")], Sampler::AlwaysOn),
+            (&[(SAMPLER, "ALWAYS_OFF")], Sampler::AlwaysOff),
+            (&[(SAMPLER, "traceidratio")], Sampler::TraceIdRatio(1.0)),
+            (
+                &[(SAMPLER, "traceidratio"), (SAMPLER_ARG, "0.25")],
+                Sampler::TraceIdRatio(0.25),
+            ),
+            (
+                &[(SAMPLER, "parentbased_always_on")],
+                Sampler::ParentBased(on()),
+            ),
+            (
+                &[(SAMPLER, "parentbased_always_off")],
+                Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+            ),
+            (
+                &[(SAMPLER, "parentbased_traceidratio"), (SAMPLER_ARG, " 0 ")],
+                Sampler::ParentBased(Box::new(Sampler::TraceIdRatio(0.0))),
+            ),
+            // The argument of a sampler that takes none is not read.
+            (
+                &[(SAMPLER, "always_on"), (SAMPLER_ARG, "x")],
+                Sampler::AlwaysOn,
+            ),
+            (&[(SAMPLER_ARG, "0.5")], Sampler::ParentBased(on())),
+        ];
+        for (vars, expected) in rows {
+            let c = config(vars);
+            assert!(c.problems.is_empty(), "{vars:?}: {:?}", c.problems);
+            assert_eq!(&c.sampler, expected, "{vars:?}");
+        }
+        // The explicit setting wins, and clears the variable's problem.
+        let c = config(&[(SAMPLER, "nope")]).sampler(Sampler::AlwaysOff);
+        assert!(c.problems.is_empty());
+        assert_eq!(c.sampler, Sampler::AlwaysOff);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::export::{
     traces_url, Compression, Conventions, Exporter, Protocol, Transport, DEFAULT_ENDPOINT,
 };
 use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
+use crate::sampling::Sampler;
 
 mod env;
 
@@ -39,6 +40,7 @@ pub struct Config {
     pub(crate) env_headers: Vec<(String, String)>,
     pub(crate) compression: Compression,
     pub(crate) conventions: Conventions,
+    pub(crate) sampler: Sampler,
     pub(crate) resource_attributes: Vec<(String, String)>,
     /// `OTEL_SDK_DISABLED=true`: `init` does nothing.
     pub(crate) sdk_disabled: bool,
@@ -111,6 +113,7 @@ impl Default for Config {
             env_headers: Vec::new(),
             compression: Compression::default(),
             conventions: Conventions::default(),
+            sampler: Sampler::default(),
             resource_attributes: Vec::new(),
             sdk_disabled: false,
             problems: Vec::new(),
@@ -332,6 +335,22 @@ impl Config {
     /// [`exporter`](Config::exporter); nothing else leaves the process.
     pub fn default_destination(mut self, on: bool) -> Self {
         self.disable_export = !on;
+        self
+    }
+
+    /// Which traces are recorded ([`Sampler`]); by default every new trace,
+    /// and a continued trace when its caller sampled it. Replaces
+    /// `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`. A ratio outside
+    /// 0..=1 fails `init` with [`InitError::InvalidSampler`].
+    ///
+    /// ```
+    /// use neatlogs::{Config, Sampler};
+    /// let config = Config::new().sampler(Sampler::parent_based(Sampler::TraceIdRatio(0.05)));
+    /// # drop(config);
+    /// ```
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = sampler;
+        self.settled(Setting::Sampler);
         self
     }
 
