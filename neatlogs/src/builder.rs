@@ -451,8 +451,25 @@ impl Pending {
     /// Open the span on this thread's stack.
     #[inline(never)]
     fn enter(self) -> SpanGuard {
-        // Only a root can be one of a trace that is not recorded: its frame
-        // then holds the trace's context (identity, position), not a span.
+        if self.parent.is_none() {
+            return self.enter_root();
+        }
+        // A child (of a recorded trace: children of one that is not are
+        // never made), built in place on the stack.
+        match local::push_with(move || Frame::Open(self.open())) {
+            Ok(token) => SpanGuard::new(token),
+            Err(make) => {
+                if let Frame::Open(span) = make() {
+                    local::end_detached(span);
+                }
+                SpanGuard::disabled()
+            }
+        }
+    }
+
+    /// A root: of a trace the sampler kept (an open span), or of one it
+    /// dropped (its frame holds the trace's context, not a span).
+    fn enter_root(self) -> SpanGuard {
         let recorded = Cell::new(true);
         let make = || {
             let span = self.open();
