@@ -105,16 +105,10 @@ impl Local {
     /// batch if it is exported.
     #[inline(always)]
     pub(crate) fn take_ended(&mut self, record: SpanRecord) {
-        if !record.trace.sampled {
-            return;
-        }
-        match &record.trace.sink {
-            Sink::Export => {}
-            Sink::Capture(capture) => capture.push(&record),
-            Sink::Instance(_) => return to_instance(record),
-        }
-        if global::exporting() {
-            self.ended.push(record);
+        match route(&record) {
+            Next::Pipeline if global::exporting() => self.ended.push(record),
+            Next::Instance => to_instance(record),
+            Next::Pipeline | Next::Nowhere => {}
         }
     }
 
@@ -292,15 +286,38 @@ pub(crate) fn end_detached(span: OpenSpan) {
     });
     if let Some(span) = slot {
         let record = span.end();
-        if !record.trace.sampled {
-            return;
+        match route(&record) {
+            Next::Pipeline => global::enqueue(vec![record]),
+            Next::Instance => to_instance(record),
+            Next::Nowhere => {}
         }
-        match &record.trace.sink {
-            Sink::Export => {}
-            Sink::Capture(capture) => capture.push(&record),
-            Sink::Instance(_) => return to_instance(record),
+    }
+}
+
+/// Where an ended span goes next.
+enum Next {
+    /// The process's pipeline (if `init` ran).
+    Pipeline,
+    /// Its trace's [`Neatlogs`](crate::Neatlogs) instance, alone.
+    Instance,
+    /// Nowhere: its trace is not sampled.
+    Nowhere,
+}
+
+/// Where an ended span goes, decided by its trace; a test capture takes its
+/// copy here, and the span goes on.
+#[inline(always)]
+fn route(record: &SpanRecord) -> Next {
+    if !record.trace.sampled {
+        return Next::Nowhere;
+    }
+    match &record.trace.sink {
+        Sink::Export => Next::Pipeline,
+        Sink::Capture(capture) => {
+            capture.push(record);
+            Next::Pipeline
         }
-        global::enqueue(vec![record]);
+        Sink::Instance(_) => Next::Instance,
     }
 }
 

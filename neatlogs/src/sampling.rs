@@ -12,8 +12,8 @@
 //! has its end-user, its session and its context (for
 //! [`current_end_user`](crate::current_end_user), the `tower` layer,
 //! outgoing `traceparent` and `baggage`); only its spans are not recorded.
-//! Its children are not opened at all, which costs about what tracing off
-//! costs.
+//! Its children are not opened: their builders come back disabled after
+//! one look at the thread's current frame.
 
 use crate::id::TraceId;
 

@@ -170,3 +170,20 @@ fn an_invalid_configuration_is_the_same_error_as_init() {
         "{err}"
     );
 }
+
+#[test]
+fn dropping_an_instance_exports_what_it_was_sent() {
+    let receiver = Receiver::start();
+    let tracer = Neatlogs::new(
+        Config::new()
+            .api_key("k")
+            .endpoint(receiver.url())
+            // Only a flush or a shutdown exports within the test.
+            .schedule_delay(Duration::from_secs(3600)),
+    )
+    .unwrap();
+    tracer.in_scope(|| drop(neatlogs::trace("before-drop").enter()));
+    drop(tracer);
+    let names: Vec<String> = receiver.app_spans().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["before-drop"]);
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use neatlogs::propagation::RequestBuilderExt;
-use neatlogs::tower::{TraceLayer, Trust};
+use neatlogs::tower::{RequestIdentity, TraceLayer, Trust};
 use neatlogs::{Config, Neatlogs, Sampler, SpanHandle, SpanKind};
 
 use export_support::{hex, Receiver};
@@ -62,6 +62,16 @@ fn start_callee(
     tracer: Neatlogs,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) -> (SocketAddr, std::thread::JoinHandle<Neatlogs>) {
+    serve_on_own_thread(tracer, callee(), stop)
+}
+
+/// Serve `app` on a thread of its own, with `tracer` its default there,
+/// until `stop`; its address.
+fn serve_on_own_thread(
+    tracer: Neatlogs,
+    app: Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> (SocketAddr, std::thread::JoinHandle<Neatlogs>) {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -72,7 +82,7 @@ fn start_callee(
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                let serve = axum::serve(listener, callee()).into_future();
+                let serve = axum::serve(listener, app).into_future();
                 // Served until the caller is done.
                 tokio::select! {
                     _ = serve => {}
@@ -227,4 +237,91 @@ fn a_ratio_that_is_not_a_probability_fails_like_init() {
         matches!(err, neatlogs::InitError::InvalidSampler(r) if r == 1.5),
         "{err}"
     );
+}
+
+/// A public edge (the layer trusts no caller) whose identity comes from the
+/// request; answers the end-user its handler sees.
+fn edge() -> Router {
+    Router::new()
+        .route(
+            "/me",
+            get(|| async {
+                neatlogs::current_end_user()
+                    .map(|u| u.id().to_string())
+                    .unwrap_or_default()
+            }),
+        )
+        .layer(TraceLayer::new().identity(|parts| {
+            RequestIdentity::new().end_user_id(
+                parts
+                    .headers
+                    .get("x-user")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            )
+        }))
+}
+
+/// GET `/me` on `addr` with `headers`; the answer.
+fn get_me(addr: SocketAddr, headers: &[(&str, &str)]) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new().get(format!("http://{addr}/me"));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.send().await.unwrap().text().await.unwrap()
+    })
+}
+
+/// The attack: a client of a public edge sends `traceparent` with the
+/// sampled flag off, hoping its requests (and what they cost) go
+/// unrecorded. The edge believes nothing of an untrusted caller: its own
+/// sampler decides, and the request is recorded.
+#[test]
+fn an_untrusted_callers_unsampled_flag_does_not_drop_the_edges_trace() {
+    let receiver = Receiver::start();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (addr, thread) =
+        serve_on_own_thread(instance(&receiver, Sampler::default()), edge(), stopped);
+    let seen = get_me(
+        addr,
+        &[
+            ("x-user", "u_attacker"),
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+            ),
+        ],
+    );
+    assert_eq!(seen, "u_attacker");
+    let _ = stop.send(());
+    let tracer = thread.join().unwrap();
+    assert!(tracer.shutdown());
+    let spans = receiver.app_spans();
+    assert_eq!(spans.len(), 1, "the request is recorded");
+    assert_ne!(
+        hex(&spans[0].trace_id),
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "a new trace, not the caller's"
+    );
+}
+
+/// In a trace the sampler dropped, the layer's identity is still the
+/// request's: the handler sees its end-user.
+#[test]
+fn a_dropped_request_trace_keeps_the_layers_identity() {
+    let receiver = Receiver::start();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (addr, thread) =
+        serve_on_own_thread(instance(&receiver, Sampler::AlwaysOff), edge(), stopped);
+    assert_eq!(get_me(addr, &[("x-user", "u_1")]), "u_1");
+    assert_eq!(get_me(addr, &[("x-user", "u_2")]), "u_2");
+    let _ = stop.send(());
+    let tracer = thread.join().unwrap();
+    assert!(tracer.shutdown());
+    assert!(receiver.app_spans().is_empty());
 }
