@@ -30,9 +30,17 @@ function cell(column, user, filterTexts) {
   switch (column.key) {
     case 'end_user':
       return link('/', { f: [...filterTexts, `end_user is ${quote(user.end_user)}`] }, user.end_user);
-    case 'tokens':
-      return h('span', { title: `${fmt.int(user.input_tokens)} in · ${fmt.int(user.output_tokens)} out` },
-        fmt.int(user.input_tokens + user.output_tokens));
+    case 'tokens': {
+      // Exact from the usage metrics (every call, sampled or not), else
+      // what the stored traces hold.
+      const exact = user.usage_source === 'usage';
+      const source = exact
+        ? `from the usage metrics: exact, ${fmt.int(user.llm_calls ?? 0)} LLM calls whether their traces were sampled or not`
+        : 'from the stored traces';
+      return h('span', { title: `${fmt.int(user.input_tokens)} in · ${fmt.int(user.output_tokens)} out, ${source}` },
+        fmt.int(user.input_tokens + user.output_tokens),
+        exact ? h('span', { class: 'muted' }, ' exact') : null);
+    }
     case 'cost':
       if (user.cost_usd === null || user.cost_usd === undefined) {
         return h('span', { title: 'no price known for these models' }, '');

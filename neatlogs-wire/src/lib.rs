@@ -461,3 +461,44 @@ mod tests {
         assert_eq!(keys.len(), span::RESERVED.len());
     }
 }
+
+/// Usage per end-user, as OTLP metrics (`POST /v1/metrics`): cumulative
+/// histograms, one point per (end-user, models, provider, outcome) series,
+/// that count every LLM call whether its trace was sampled or not.
+pub mod usage {
+    /// Tokens per call, `gen_ai.token.type` [`INPUT`] or [`OUTPUT`]
+    /// (the GenAI metric conventions' `{token}` histogram).
+    pub const TOKEN_USAGE: &str = "gen_ai.client.token.usage";
+    /// Cache-read, cache-write and reasoning tokens per call (part of the
+    /// input and output tokens above, so kept apart: summing
+    /// [`TOKEN_USAGE`] over its token types counts each token once).
+    pub const TOKEN_USAGE_DETAILS: &str = "neatlogs.client.token.usage.details";
+    /// Seconds per call (one point per call: its count is the calls).
+    pub const OPERATION_DURATION: &str = "gen_ai.client.operation.duration";
+    /// The token kind of a point.
+    pub const TOKEN_TYPE: &str = "gen_ai.token.type";
+    /// Prompt tokens.
+    pub const INPUT: &str = "input";
+    /// Completion tokens.
+    pub const OUTPUT: &str = "output";
+    /// Prompt tokens read from the provider's cache.
+    pub const CACHE_READ: &str = "cache_read";
+    /// Prompt tokens written to the provider's cache.
+    pub const CACHE_WRITE: &str = "cache_write";
+    /// Completion tokens spent reasoning.
+    pub const REASONING: &str = "reasoning";
+    /// The operation (`chat`).
+    pub const OPERATION_NAME: &str = "gen_ai.operation.name";
+    /// The provider.
+    pub const PROVIDER_NAME: &str = "gen_ai.provider.name";
+    /// The model asked for.
+    pub const REQUEST_MODEL: &str = "gen_ai.request.model";
+    /// The model that answered.
+    pub const RESPONSE_MODEL: &str = "gen_ai.response.model";
+    /// The end-user (the same key as on spans, `enduser.id`).
+    pub const END_USER_ID: &str = super::span::ENDUSER_ID;
+    /// Set (to `_OTHER`) on the series of calls that failed.
+    pub const ERROR_TYPE: &str = "error.type";
+    /// `true` on the one series past the sender's cardinality limit.
+    pub const OVERFLOW: &str = "otel.metric.overflow";
+}

@@ -19,6 +19,8 @@ use crate::local::{self, Frame, Parent};
 use crate::open::{Fact, OpenSpan};
 use crate::record::SpanName;
 use crate::record::{Link, Remote, Sink, SpanContext, Trace};
+use crate::sampling::SamplingRoot;
+use crate::tail::TraceTail;
 use crate::value::{Attributes, SpanEvent, Value};
 
 /// Open a trace root named `name` (a [`SpanKind::Workflow`] span), or a child
@@ -230,9 +232,10 @@ impl SpanBuilder {
     fn new_enabled(kind: SpanKind, name: SpanName) -> SpanBuilder {
         let (parent, extras) = match local::parent() {
             Parent::Root => (None, None),
-            // A child of a trace that is not recorded is not opened: the
-            // trace's frame stays current, with its identity.
-            Parent::Child(cx) if !cx.trace.sampled => {
+            // A child of a trace that is not recorded is not opened (the
+            // trace's frame stays current, with its identity), except an
+            // LLM call: its usage is counted, then it is dropped.
+            Parent::Child(cx) if !cx.trace.sampled && kind != SpanKind::Llm => {
                 return SpanBuilder {
                     state: State::Disabled,
                 }
@@ -473,7 +476,8 @@ impl Pending {
         let recorded = Cell::new(true);
         let make = || {
             let span = self.open();
-            if span.cx.trace.sampled {
+            // An LLM call stays open (its usage is counted when it ends).
+            if span.cx.trace.sampled || span.kind == SpanKind::Llm {
                 Frame::Open(span)
             } else {
                 recorded.set(false);
@@ -539,6 +543,7 @@ impl Pending {
                 let trace = root_trace(RootTrace {
                     root_span_id: span_id,
                     name: &name,
+                    kind,
                     given: identity,
                     tags,
                     remote,
@@ -619,6 +624,7 @@ pub(crate) fn open_under(
 struct RootTrace<'a> {
     root_span_id: id::SpanId,
     name: &'a SpanName,
+    kind: SpanKind,
     given: Given,
     tags: Vec<String>,
     remote: Option<Arc<Remote>>,
@@ -637,6 +643,7 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
     let RootTrace {
         root_span_id,
         name,
+        kind,
         mut given,
         tags,
         remote,
@@ -709,13 +716,30 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
         .or(trace_id)
         .unwrap_or_else(id::new_trace_id);
     // A test capture records every trace; the process's pipeline and an
-    // instance ask their sampler (none installed: everything).
-    let sampler = match &sink {
-        Sink::Instance(instance) => Some(instance.sampler()),
-        Sink::Export => global::sampler(),
+    // instance ask their sampling rule and sampler (none installed:
+    // everything).
+    let sampling = match &sink {
+        Sink::Instance(instance) => Some(instance.sampling()),
+        Sink::Export => global::sampling(),
         Sink::Capture(_) => None,
     };
-    let sampled = sampler.is_none_or(|s| s.decide(trace_id, remote.as_ref().map(|r| r.sampled)));
+    let sampled = sampling.is_none_or(|s| {
+        s.decide(
+            trace_id,
+            &SamplingRoot {
+                name: name.as_str(),
+                kind,
+                end_user: resolved.end_user.as_ref(),
+                session: resolved.session.as_deref(),
+                caller_sampled: remote.as_ref().map(|r| r.sampled),
+            },
+        )
+    });
+    // Dropped by the head decision, recorded anyway for tail keep.
+    let tail = match sampling.and_then(|s| s.tail.as_ref()) {
+        Some(tails) if !sampled => Some(Box::new(TraceTail::new(tails.clone()))),
+        _ => None,
+    };
     Arc::new(Trace {
         trace_id,
         root_span_id,
@@ -723,7 +747,8 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
         session: resolved.session,
         tags,
         sink,
-        sampled,
+        sampled: sampled || tail.is_some(),
+        tail,
         remote,
         link,
     })

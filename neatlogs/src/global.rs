@@ -8,7 +8,7 @@ use crate::export::pipeline::Pipeline;
 use crate::identity::Resolved;
 use crate::instance::Instance;
 use crate::record::SpanRecord;
-use crate::sampling::Sampler;
+use crate::sampling::Sampling;
 
 /// How many things want spans recorded: 1 for `init` (until `shutdown`), plus
 /// one per live test capture and per thread an instance is the default on. Zero means every tracing call is a no-op, and
@@ -54,8 +54,13 @@ pub(crate) fn scope_ended() {
 }
 
 /// The process's sampler (`None` without `init`: everything is recorded).
-pub(crate) fn sampler() -> Option<&'static Sampler> {
-    GLOBAL.get().map(|g| &g.sampler)
+pub(crate) fn sampling() -> Option<&'static Sampling> {
+    GLOBAL.get().map(|g| &g.sampling)
+}
+
+/// The process's usage totals (`None` without `init`).
+pub(crate) fn usage() -> Option<&'static crate::usage::UsageTable> {
+    GLOBAL.get().map(|g| &*g.usage)
 }
 
 pub(crate) fn defaults() -> Option<&'static Resolved> {

@@ -92,7 +92,12 @@ impl SpanGuard {
 
 impl Holder for SpanGuard {
     fn holds_span(&self) -> bool {
+        // An LLM call of a trace that is not sampled is open (for its
+        // usage) but not recorded.
         self.recording
+            && local::with(|l| l.open_mut(self.token).map(|s| s.cx.trace.sampled))
+                .flatten()
+                .unwrap_or(false)
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {

@@ -3,28 +3,39 @@
 //! threads it is made the default on.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::export::pipeline::Pipeline;
 use crate::identity::Resolved;
 use crate::record::{Destination, SpanRecord};
-use crate::sampling::Sampler;
+use crate::sampling::Sampling;
 use crate::stats::Stats;
+use crate::usage::UsageTable;
 
 pub(crate) struct Instance {
     /// The default identity, the fallback of every root that reports here.
     pub(crate) defaults: Resolved,
     /// Which of the traces rooted here are recorded.
-    pub(crate) sampler: Sampler,
+    pub(crate) sampling: Sampling,
     pub(crate) pipeline: Pipeline,
+    /// Usage per end-user of every LLM call in a trace rooted here,
+    /// recorded or not.
+    pub(crate) usage: Arc<UsageTable>,
     pub(crate) shut_down: AtomicBool,
 }
 
 impl Instance {
-    pub(crate) fn new(defaults: Resolved, sampler: Sampler, pipeline: Pipeline) -> Instance {
+    pub(crate) fn new(
+        defaults: Resolved,
+        sampling: Sampling,
+        pipeline: Pipeline,
+        usage: Arc<UsageTable>,
+    ) -> Instance {
         Instance {
             defaults,
-            sampler,
+            sampling,
             pipeline,
+            usage,
             shut_down: AtomicBool::new(false),
         }
     }
@@ -52,7 +63,13 @@ impl Instance {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        self.pipeline.stats()
+        let tail = |f: fn(&crate::tail::Tails) -> u64| self.sampling.tail.as_deref().map_or(0, f);
+        Stats {
+            usage_overflowed: self.usage.overflowed(),
+            tail_kept: tail(|t| t.kept.load(Ordering::Relaxed)),
+            tail_fell_back: tail(|t| t.fell_back.load(Ordering::Relaxed)),
+            ..self.pipeline.stats()
+        }
     }
 }
 
@@ -67,7 +84,11 @@ impl Destination for Instance {
         &self.defaults
     }
 
-    fn sampler(&self) -> &Sampler {
-        &self.sampler
+    fn sampling(&self) -> &Sampling {
+        &self.sampling
+    }
+
+    fn usage(&self) -> &UsageTable {
+        &self.usage
     }
 }

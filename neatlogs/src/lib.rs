@@ -212,11 +212,13 @@ mod sampling;
 mod seam;
 mod session;
 mod stats;
+mod tail;
 pub mod testing;
 #[cfg(feature = "tower")]
 pub mod tower;
 #[cfg(feature = "tracing")]
 pub mod tracing;
+mod usage;
 mod value;
 
 pub use builder::{new_trace, span, trace, SpanBuilder};
@@ -239,9 +241,11 @@ pub use runtime::{
     flush, flush_with_timeout, init, is_initialized, shutdown, shutdown_with_timeout, stats,
     DefaultGuard, Neatlogs, DEFAULT_FLUSH_TIMEOUT,
 };
-pub use sampling::Sampler;
+pub use sampling::{Sampler, SamplingRoot};
 pub use session::generate_session_id;
 pub use stats::Stats;
+pub use tail::TailKeep;
+pub use usage::DEFAULT_CARDINALITY_LIMIT;
 
 /// The wire contract: every attribute key and fixed value this SDK writes
 /// (the `neatlogs-wire` crate).

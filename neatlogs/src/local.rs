@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::global;
+use crate::kind::SpanKind;
 use crate::open::OpenSpan;
 use crate::record::SpanRecord;
 use crate::record::{Remote, Sink, SpanContext};
@@ -108,6 +109,15 @@ impl Local {
         match route(&record) {
             Next::Pipeline if global::exporting() => self.ended.push(record),
             Next::Instance => to_instance(record),
+            Next::Tail => {
+                for record in crate::tail::take(record) {
+                    match &record.trace.sink {
+                        Sink::Instance(_) => to_instance(record),
+                        _ if global::exporting() => self.ended.push(record),
+                        _ => {}
+                    }
+                }
+            }
             Next::Pipeline | Next::Nowhere => {}
         }
     }
@@ -289,6 +299,14 @@ pub(crate) fn end_detached(span: OpenSpan) {
         match route(&record) {
             Next::Pipeline => global::enqueue(vec![record]),
             Next::Instance => to_instance(record),
+            Next::Tail => {
+                for record in crate::tail::take(record) {
+                    match &record.trace.sink {
+                        Sink::Instance(_) => to_instance(record),
+                        _ => global::enqueue(vec![record]),
+                    }
+                }
+            }
             Next::Nowhere => {}
         }
     }
@@ -302,14 +320,23 @@ enum Next {
     Instance,
     /// Nowhere: its trace is not sampled.
     Nowhere,
+    /// Its trace's tail keep, which holds it until the trace is decided.
+    Tail,
 }
 
 /// Where an ended span goes, decided by its trace; a test capture takes its
-/// copy here, and the span goes on.
+/// copy here, and the span goes on. An LLM call adds to its destination's
+/// usage here, whether its trace is sampled or not.
 #[inline(always)]
 fn route(record: &SpanRecord) -> Next {
+    if record.kind == SpanKind::Llm || record.details.as_ref().is_some_and(|d| d.llm.is_some()) {
+        count_usage(record);
+    }
     if !record.trace.sampled {
         return Next::Nowhere;
+    }
+    if record.trace.tail.is_some() {
+        return Next::Tail;
     }
     match &record.trace.sink {
         Sink::Export => Next::Pipeline,
@@ -318,6 +345,20 @@ fn route(record: &SpanRecord) -> Next {
             Next::Pipeline
         }
         Sink::Instance(_) => Next::Instance,
+    }
+}
+
+/// Add an LLM call to the usage of the instance its trace reports to.
+#[cold]
+#[inline(never)]
+fn count_usage(record: &SpanRecord) {
+    match &record.trace.sink {
+        Sink::Instance(instance) => instance.usage().add(record),
+        Sink::Export | Sink::Capture(_) => {
+            if let Some(usage) = global::usage() {
+                usage.add(record);
+            }
+        }
     }
 }
 

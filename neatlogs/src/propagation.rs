@@ -220,7 +220,9 @@ impl Propagator {
             Some(Position::Local(at)) => (
                 at.trace.trace_id,
                 at.span_id,
-                at.trace.sampled,
+                // The head decision: a trace held for tail keep was dropped
+                // by it.
+                at.trace.sampled && at.trace.tail.is_none(),
                 at.trace.remote.as_ref().and_then(|r| r.trace_state.clone()),
                 at.trace.end_user.as_ref().map(|u| u.id().clone()),
             ),

@@ -14,7 +14,7 @@ use crate::id::{SpanId, TraceId};
 use crate::identity::{EndUser, EndUserId, IdInput, Resolved};
 use crate::kind::SpanKind;
 use crate::llm::LlmCall;
-use crate::sampling::Sampler;
+use crate::sampling::Sampling;
 use crate::session::SessionId;
 use crate::value::{last_value, Attributes, SpanEvent, Status, Value};
 
@@ -218,6 +218,9 @@ pub(crate) struct Trace {
     /// root). A trace that is not still carries its identity and context;
     /// its spans are dropped, and its children not opened.
     pub(crate) sampled: bool,
+    /// Set when the head sampler dropped the trace and tail keep is on:
+    /// its spans are recorded and held until its root ends.
+    pub(crate) tail: Option<Box<crate::tail::TraceTail>>,
     /// Set when the trace continues one from another process: the root's
     /// parent is the caller's span.
     pub(crate) remote: Option<Arc<Remote>>,
@@ -282,7 +285,8 @@ pub(crate) trait Destination:
 {
     fn send(&self, record: SpanRecord);
     fn defaults(&self) -> &Resolved;
-    fn sampler(&self) -> &Sampler;
+    fn sampling(&self) -> &Sampling;
+    fn usage(&self) -> &crate::usage::UsageTable;
 }
 
 /// Takes a copy of each finished span of a trace that reports to it (a test
@@ -332,6 +336,7 @@ pub(crate) mod synthetic {
             tags: spec.tags,
             sink: crate::record::Sink::Export,
             sampled: true,
+            tail: None,
             remote: spec.remote.map(|(span_id, state)| {
                 Arc::new(crate::record::Remote {
                     trace_id: TraceId::from_u128(spec.trace_id),

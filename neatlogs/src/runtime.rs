@@ -15,8 +15,10 @@ use crate::global;
 use crate::identity::{self, Given, OperatorId, Problem, Resolved};
 use crate::instance::Instance;
 use crate::local;
+use crate::sampling::Sampling;
 use crate::session;
 use crate::stats::Stats;
+use crate::usage::UsageTable;
 use crate::wire;
 
 static INIT_LOCK: Mutex<()> = Mutex::new(());
@@ -76,6 +78,10 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
         conventions,
         resource_attributes,
         sampler,
+        sampling_rule,
+        tail_keep,
+        usage_interval,
+        usage_cardinality_limit,
         ..
     } = config;
     if let Some(ratio) = sampler.invalid_ratio() {
@@ -127,6 +133,8 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
     };
 
     let counters = Arc::new(Counters::default());
+    let usage = Arc::new(UsageTable::new(usage_cardinality_limit));
+    let mut usage_exporters = Vec::new();
     let mut exporters = custom;
     if console {
         exporters.push(Box::new(ConsoleExporter::stdout()));
@@ -136,6 +144,9 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
             &transport,
             local_file.as_deref(),
             &counters,
+        )?);
+        usage_exporters.extend(crate::export::default_usage_exporters(
+            &transport, &counters,
         )?);
     }
 
@@ -148,11 +159,23 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
             batch_size,
             schedule_delay,
             on_start: local::suppress_tracing_on_this_thread,
+            usage: usage.clone(),
+            usage_interval,
         },
         exporters,
+        usage_exporters,
         counters,
     )?;
-    Ok(Some(Instance::new(defaults, sampler, pipeline)))
+    Ok(Some(Instance::new(
+        defaults,
+        Sampling {
+            sampler,
+            rule: sampling_rule,
+            tail: tail_keep.map(|keep| Arc::new(crate::tail::Tails::new(keep))),
+        },
+        pipeline,
+        usage,
+    )))
 }
 
 /// Whether [`init`] has run (and [`shutdown`] has not).

@@ -15,7 +15,12 @@
 //! Its children are not opened: their builders come back disabled after
 //! one look at the thread's current frame.
 
+use std::fmt;
+use std::sync::Arc;
+
 use crate::id::TraceId;
+use crate::identity::EndUser;
+use crate::kind::SpanKind;
 
 /// Which traces are recorded: set with
 /// [`Config::sampler`](crate::Config::sampler) or `OTEL_TRACES_SAMPLER`
@@ -79,6 +84,115 @@ impl Sampler {
                 None => root.decide(trace_id, None),
             },
         }
+    }
+}
+
+/// What a [sampling rule](crate::Config::sampling_rule) sees: a trace's root
+/// in this process, with its identity resolved, before the trace starts.
+#[derive(Debug)]
+pub struct SamplingRoot<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) kind: SpanKind,
+    pub(crate) end_user: Option<&'a EndUser>,
+    pub(crate) session: Option<&'a str>,
+    pub(crate) caller_sampled: Option<bool>,
+}
+
+impl SamplingRoot<'_> {
+    /// The root span's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The root span's kind.
+    pub fn kind(&self) -> SpanKind {
+        self.kind
+    }
+
+    /// The trace's end-user: its id, and its metadata through
+    /// [`EndUser::metadata`].
+    pub fn end_user(&self) -> Option<&EndUser> {
+        self.end_user
+    }
+
+    /// The trace's end-user id.
+    pub fn end_user_id(&self) -> Option<&str> {
+        self.end_user.map(|u| u.id().as_str())
+    }
+
+    /// The trace's session.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session
+    }
+
+    /// For a root that continues a caller's trace, the caller's `sampled`
+    /// flag.
+    pub fn caller_sampled(&self) -> Option<bool> {
+        self.caller_sampled
+    }
+}
+
+/// The function given to [`Config::sampling_rule`](crate::Config::sampling_rule).
+pub(crate) struct Rule(pub(crate) Box<RuleFn>);
+
+/// A rule's signature.
+pub(crate) type RuleFn = dyn Fn(&SamplingRoot<'_>) -> Option<f64> + Send + Sync;
+
+// A rule runs inside `catch_unwind`; one that panicked is asked again for
+// the next root (its own state is its business), and the sampler decides
+// meanwhile: nothing of the SDK's is left half-done.
+impl std::panic::UnwindSafe for Rule {}
+impl std::panic::RefUnwindSafe for Rule {}
+
+/// How an instance decides which traces to record: the rule first, then the
+/// sampler for the roots the rule leaves to it.
+#[derive(Clone, Default)]
+pub(crate) struct Sampling {
+    pub(crate) sampler: Sampler,
+    pub(crate) rule: Option<Arc<Rule>>,
+    /// Tail keep, when on.
+    pub(crate) tail: Option<Arc<crate::tail::Tails>>,
+}
+
+impl fmt::Debug for Sampling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sampling")
+            .field("sampler", &self.sampler)
+            .field("rule", &self.rule.is_some())
+            .field("tail", &self.tail)
+            .finish()
+    }
+}
+
+impl Sampling {
+    /// Whether the trace `trace_id`, rooted at `root`, is recorded.
+    pub(crate) fn decide(&self, trace_id: TraceId, root: &SamplingRoot<'_>) -> bool {
+        if let Some(rule) = &self.rule {
+            let asked = std::panic::catch_unwind(|| (rule.0)(root));
+            match asked {
+                Ok(Some(p)) if (0.0..=1.0).contains(&p) => {
+                    return randomness(trace_id) >= threshold(p);
+                }
+                Ok(None) => {}
+                Ok(Some(p)) => rule_failed(root.name, &format!("returned {p}, not a probability")),
+                Err(_) => rule_failed(root.name, "panicked"),
+            }
+        }
+        self.sampler.decide(trace_id, root.caller_sampled)
+    }
+}
+
+/// A rule that answered nonsense: the sampler decides, with one warning.
+#[cold]
+fn rule_failed(name: &str, what: &str) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        log::warn!(
+            "neatlogs: the sampling rule {what} for trace `{name}`; the sampler decides instead (later failures are logged at debug)"
+        );
+    } else {
+        log::debug!("neatlogs: the sampling rule {what} for trace `{name}`");
     }
 }
 

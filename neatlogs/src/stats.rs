@@ -21,4 +21,18 @@ pub struct Stats {
     /// Export attempts retried (each retried HTTP request counts once; the
     /// spans it carried are counted once, as exported or failed).
     pub retried: u64,
+    /// Usage reports (OTLP metrics, `/v1/metrics`) a receiver accepted.
+    pub usage_reports: u64,
+    /// Usage reports lost (the next one carries the same totals and more:
+    /// they are cumulative).
+    pub usage_reports_failed: u64,
+    /// LLM calls counted in the usage overflow series, past the
+    /// cardinality limit ([`DEFAULT_CARDINALITY_LIMIT`](crate::DEFAULT_CARDINALITY_LIMIT)).
+    pub usage_overflowed: u64,
+    /// Traces the head sampler dropped that tail keep kept (a span failed,
+    /// or the root was slow).
+    pub tail_kept: u64,
+    /// Undecided traces dropped because holding another span would have
+    /// passed a [`TailKeep`](crate::TailKeep) bound.
+    pub tail_fell_back: u64,
 }

@@ -57,6 +57,22 @@ pub(crate) fn run(
         }
         print!("{table}");
     }
+    let from_usage = report
+        .users
+        .iter()
+        .filter(|u| u.usage_source == "usage")
+        .count();
+    if from_usage > 0 {
+        println!(
+            "tokens and cost of {} {} from the usage metrics (every LLM call, sampled or not: exact); TRACES counts the traces stored",
+            thousands(from_usage as i64),
+            if from_usage == 1 {
+                "end-user are"
+            } else {
+                "end-users are"
+            }
+        );
+    }
     let unpriced: i64 = report.users.iter().map(|u| u.unpriced_spans).sum();
     if unpriced > 0 {
         println!(

@@ -11,6 +11,7 @@ mod decode;
 mod depth;
 mod file;
 pub mod llm;
+pub mod metrics;
 mod otlp;
 mod simple;
 

@@ -287,6 +287,47 @@ pub(crate) async fn otlp(
     }
 }
 
+/// `POST /v1/metrics`: the usage totals per end-user (other metrics are
+/// accepted and not stored).
+pub(crate) async fn otlp_metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let encoding = match Encoding::from_content_type(header_str(&headers, header::CONTENT_TYPE)) {
+        Ok(e) => e,
+        Err(e) => return otlp_error(status_of(&e), e.to_string(), None),
+    };
+    let cost = move |len| decode::decode_cost(len, encoding);
+    let (body, mut reservation) = match receive(&state, &headers, body, cost).await {
+        Ok(received) => received,
+        Err((status, message)) => return otlp_error(status, message, Some(encoding)),
+    };
+    let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
+    let result = off_the_async_threads(move || {
+        let raw = inflate_within(&body, content_encoding.as_deref(), &mut reservation, cost)?;
+        let request = decode::metrics::decode_metrics(&raw, encoding).map_err(refused)?;
+        let rows = decode::metrics::usage_from_metrics(&request);
+        lock(&state.writer)
+            .write_usage(&rows)
+            .map(drop)
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    })
+    .await;
+    match result {
+        Ok(()) => match encoding {
+            Encoding::Protobuf => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/x-protobuf")],
+                Vec::<u8>::new(),
+            )
+                .into_response(),
+            Encoding::Json => (StatusCode::OK, axum::Json(serde_json::json!({}))).into_response(),
+        },
+        Err((status, message)) => otlp_error(status, message, Some(encoding)),
+    }
+}
+
 /// CORS for the browser SDK, layered on `/v1/trace` only (every answer
 /// there, the API key's 401 and the body limit's 413 included, so a page
 /// on another origin can read why it was refused): the query API stays

@@ -4,6 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /v1/traces` | OTLP traces, protobuf or JSON, optionally gzip |
+//! | `POST /v1/metrics` | OTLP metrics: the SDK's usage per end-user (`gen_ai.client.token.usage`, ...) |
 //! | `POST /v1/trace` | the browser SDK's simple-trace JSON |
 //! | `GET /api/traces?filter=..&limit=..&offset=..&count=true` | traces, newest first (and how many) |
 //! | `GET /api/traces/{trace_id}` | one trace and its spans |
@@ -225,6 +226,7 @@ pub fn router_with(writer: Store, readers: Readers, options: Options) -> Router 
     let api_key = axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key);
     let protected = Router::new()
         .route(neatlogs::wire::otlp::TRACES_PATH, post(ingest::otlp))
+        .route("/v1/metrics", post(ingest::otlp_metrics))
         .route("/api/traces", get(api::traces))
         .route("/api/traces/{trace_id}", get(api::trace))
         .route("/api/end-users", get(api::end_users))

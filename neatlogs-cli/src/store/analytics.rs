@@ -18,7 +18,8 @@ use crate::time;
 pub struct UserStats {
     /// The end-user id.
     pub end_user: String,
-    /// Traces.
+    /// Traces stored (after sampling: fewer than were run when the
+    /// sender samples).
     pub traces: i64,
     /// Distinct sessions.
     pub sessions: i64,
@@ -34,9 +35,17 @@ pub struct UserStats {
     /// the price table's); `None` when no call has a known cost, never a
     /// made-up 0.
     pub cost_usd: Option<f64>,
-    /// LLM spans with tokens but no known cost: when more than 0,
-    /// `cost_usd` covers only the others.
+    /// LLM spans (or usage series) with tokens but no known cost: when
+    /// more than 0, `cost_usd` covers only the others.
     pub unpriced_spans: i64,
+    /// Where the tokens and cost come from: `"usage"` (the sender's usage
+    /// metrics, exact whatever it sampled; used when the report is not
+    /// filtered) or `"traces"` (the stored traces' LLM spans).
+    pub usage_source: &'static str,
+    /// LLM calls, from the usage metrics (`None` when they are not used).
+    pub llm_calls: Option<i64>,
+    /// LLM calls that failed, from the usage metrics.
+    pub llm_errors: Option<i64>,
     /// Median trace duration (nearest rank), in milliseconds.
     pub p50_ms: f64,
     /// 95th percentile trace duration (nearest rank), in milliseconds.
@@ -213,6 +222,17 @@ impl Tally {
     }
 }
 
+/// Tokens, cost and calls from the usage metrics.
+fn apply_usage(user: &mut UserStats, u: &super::UsageTotals) {
+    user.input_tokens = u.input_tokens;
+    user.output_tokens = u.output_tokens;
+    user.cost_usd = u.cost_nanos.map(nanos_to_usd);
+    user.unpriced_spans = u.unpriced_series;
+    user.usage_source = "usage";
+    user.llm_calls = Some(u.calls);
+    user.llm_errors = Some(u.failed_calls);
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
@@ -287,6 +307,9 @@ impl Store {
                     output_tokens: tally.output_tokens,
                     cost_usd: tally.cost.map(nanos_to_usd),
                     unpriced_spans: tally.unpriced_spans,
+                    usage_source: "traces",
+                    llm_calls: None,
+                    llm_errors: None,
                     p50_ms: percentile(&tally.durations, 0.50) as f64 / 1e6,
                     p95_ms: percentile(&tally.durations, 0.95) as f64 / 1e6,
                     first_seen: time::rfc3339(tally.first_ns),
@@ -302,6 +325,44 @@ impl Store {
                 }
             })
             .collect();
+
+        // Unfiltered, the usage metrics give the exact tokens and cost
+        // (they count the calls of traces that were not sampled); an
+        // end-user seen only there gets a row with no stored trace.
+        if filter.clauses.is_empty() {
+            let mut usage = self.usage_by_end_user()?;
+            for user in &mut users {
+                if let Some(u) = usage.remove(&user.end_user) {
+                    apply_usage(user, &u);
+                }
+            }
+            for (end_user, u) in usage {
+                let mut user = UserStats {
+                    end_user,
+                    traces: 0,
+                    sessions: 0,
+                    spans: 0,
+                    errors: 0,
+                    input_tokens: 0,
+                    output_tokens: 0,
+                    cost_usd: None,
+                    unpriced_spans: 0,
+                    usage_source: "traces",
+                    llm_calls: None,
+                    llm_errors: None,
+                    p50_ms: 0.0,
+                    p95_ms: 0.0,
+                    first_seen: time::rfc3339(u.first_ns),
+                    last_seen: time::rfc3339(u.last_ns),
+                    workflows: Vec::new(),
+                    metadata: None,
+                    first_seen_ns: u.first_ns,
+                    last_seen_ns: u.last_ns,
+                };
+                apply_usage(&mut user, &u);
+                users.push(user);
+            }
+        }
 
         users.sort_by(|a, b| {
             let tokens = |u: &UserStats| u.input_tokens + u.output_tokens;

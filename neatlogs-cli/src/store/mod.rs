@@ -14,6 +14,7 @@ mod plan;
 mod query;
 mod schema;
 mod summary;
+mod usage;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use daily::{DailyReport, DailySeries, MAX_DAYS};
 pub use keys::{MetadataKey, MetadataValue};
 pub use query::{SpanView, TraceCount, TraceDetail, TraceLink, TraceSummary};
 pub use schema::SCHEMA_VERSION;
+pub use usage::UsageTotals;
 pub use write::WriteSummary;
 
 /// What can go wrong with the store.

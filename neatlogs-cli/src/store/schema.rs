@@ -36,7 +36,8 @@
 /// - 3: `trace_totals`, `orphan_spans` and `spans_roots` (incremental trace
 ///   summaries); an older store gets them filled from its spans.
 /// - 4: `span_links`.
-pub const SCHEMA_VERSION: i64 = 4;
+/// - 5: `usage_series` (usage per end-user from OTLP metrics).
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `MIGRATIONS[i]` takes a store from version `i + 1` to `i + 2` (in SQL;
 /// tables new in a version come from `DDL`).
@@ -55,6 +56,8 @@ ALTER TABLE traces ADD COLUMN unpriced_spans INTEGER NOT NULL DEFAULT 0;
     // `summary::backfill`.
     "",
     // 3 → 4: `span_links` (DDL).
+    "",
+    // 4 → 5: `usage_series` (DDL).
     "",
 ];
 
@@ -171,6 +174,24 @@ CREATE TABLE IF NOT EXISTS trace_metadata (
     PRIMARY KEY (path, value, trace_rowid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_metadata_trace ON trace_metadata (trace_rowid, path);
+
+CREATE TABLE IF NOT EXISTS usage_series (
+    series      TEXT PRIMARY KEY,
+    end_user    TEXT,
+    workflow    TEXT,
+    model       TEXT,
+    provider    TEXT,
+    metric      TEXT NOT NULL,
+    token_type  TEXT,
+    failed      INTEGER NOT NULL,
+    overflow    INTEGER NOT NULL,
+    start_ns    INTEGER NOT NULL,
+    time_ns     INTEGER NOT NULL,
+    count       INTEGER NOT NULL,
+    sum         REAL NOT NULL,
+    cost_nanos  INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_series_end_user ON usage_series (end_user);
 
 CREATE TABLE IF NOT EXISTS end_users (
     end_user        TEXT NOT NULL,

@@ -26,6 +26,7 @@ pub(crate) enum Setting {
     Resource,
     Disabled,
     Sampler,
+    UsageInterval,
 }
 
 /// A variable whose value cannot be used.
@@ -51,6 +52,7 @@ const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 const CONVENTIONS: &str = "NEATLOGS_CONVENTIONS";
+pub(crate) const METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 
 /// Resource keys the SDK writes itself: dropped (with a warning) from
 /// `OTEL_RESOURCE_ATTRIBUTES`, so that the operator and the session cannot
@@ -168,6 +170,17 @@ pub(crate) fn read_otel(config: &mut Config, var: impl Fn(&str) -> Option<String
         match sampling::from_env(&name, var(sampling::SAMPLER_ARG).as_deref()) {
             Ok(sampler) => config.sampler = sampler,
             Err((variable, reason)) => config.problem(Setting::Sampler, variable, reason),
+        }
+    }
+
+    if let Some(value) = var(METRIC_EXPORT_INTERVAL) {
+        match value.trim().parse::<u64>() {
+            Ok(ms) if ms > 0 => config.usage_interval = Duration::from_millis(ms),
+            _ => config.problem(
+                Setting::UsageInterval,
+                METRIC_EXPORT_INTERVAL,
+                format!("`{value}`: expected a positive number of milliseconds"),
+            ),
         }
     }
 
@@ -515,6 +528,11 @@ mod tests {
             ),
             (&[(TRACES_TIMEOUT, "10s")], TRACES_TIMEOUT, "milliseconds"),
             (&[(TIMEOUT, "0")], TIMEOUT, "milliseconds"),
+            (
+                &[(METRIC_EXPORT_INTERVAL, "1m")],
+                METRIC_EXPORT_INTERVAL,
+                "milliseconds",
+            ),
             (
                 &[(RESOURCE_ATTRIBUTES, "a=1,b")],
                 RESOURCE_ATTRIBUTES,

@@ -10,7 +10,8 @@ use crate::export::{
     traces_url, Compression, Conventions, Exporter, Protocol, Transport, DEFAULT_ENDPOINT,
 };
 use crate::identity::{self, EndUserId, IdInput, IdentityError, IntoEndUserId, Metadata};
-use crate::sampling::Sampler;
+use crate::sampling::{Rule, Sampler, SamplingRoot};
+use crate::tail::TailKeep;
 
 mod env;
 
@@ -41,6 +42,8 @@ pub struct Config {
     pub(crate) compression: Compression,
     pub(crate) conventions: Conventions,
     pub(crate) sampler: Sampler,
+    pub(crate) sampling_rule: Option<Arc<Rule>>,
+    pub(crate) tail_keep: Option<TailKeep>,
     pub(crate) resource_attributes: Vec<(String, String)>,
     /// `OTEL_SDK_DISABLED=true`: `init` does nothing.
     pub(crate) sdk_disabled: bool,
@@ -59,6 +62,8 @@ pub struct Config {
     pub(crate) queue_size: usize,
     pub(crate) batch_size: usize,
     pub(crate) schedule_delay: Duration,
+    pub(crate) usage_interval: Duration,
+    pub(crate) usage_cardinality_limit: usize,
     pub(crate) export_timeout: Duration,
     pub(crate) protocol: Option<Result<Protocol, ParseError>>,
     pub(crate) local_file: Option<PathBuf>,
@@ -114,6 +119,8 @@ impl Default for Config {
             compression: Compression::default(),
             conventions: Conventions::default(),
             sampler: Sampler::default(),
+            sampling_rule: None,
+            tail_keep: None,
             resource_attributes: Vec::new(),
             sdk_disabled: false,
             problems: Vec::new(),
@@ -130,6 +137,8 @@ impl Default for Config {
             queue_size: 65_536,
             batch_size: 512,
             schedule_delay: Duration::from_secs(1),
+            usage_interval: Duration::from_secs(60),
+            usage_cardinality_limit: crate::usage::DEFAULT_CARDINALITY_LIMIT,
             export_timeout: Duration::from_secs(10),
             protocol: None,
             local_file: None,
@@ -354,6 +363,65 @@ impl Config {
         self
     }
 
+    /// Keep, when their root ends, traces the head sampler dropped but
+    /// that turned out to matter: one with a failed span, or whose root ran
+    /// longer than a threshold ([`TailKeep`]). Such traces are recorded and
+    /// their ended spans held in memory until the root ends, under the
+    /// bounds [`TailKeep`] states; past them the head decision stands and
+    /// [`Stats::tail_fell_back`](crate::Stats::tail_fell_back) counts it.
+    ///
+    /// Each service decides its own part: the `traceparent` it sends carries
+    /// the head decision (`00`), so a parent-based callee drops its part of
+    /// a trace kept here, and a callee's part kept by its own tail keep
+    /// under a caller that dropped its part arrives as a partial trace
+    /// (its root has a parent that was never exported).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use neatlogs::{Config, Sampler, TailKeep};
+    /// let config = Config::new()
+    ///     .sampler(Sampler::parent_based(Sampler::TraceIdRatio(0.05)))
+    ///     .tail_keep(TailKeep::errors().slower_than(Duration::from_secs(10)));
+    /// # drop(config);
+    /// ```
+    pub fn tail_keep(mut self, keep: TailKeep) -> Self {
+        self.tail_keep = Some(keep);
+        self
+    }
+
+    /// A rule that sees each trace's root with its identity (name, kind,
+    /// end-user and metadata, session, the caller's `sampled` flag) before
+    /// the trace starts, and returns the probability of recording it, or
+    /// `None` to leave the decision to the [`sampler`](Config::sampler).
+    /// The probability is applied to the trace id as
+    /// [`Sampler::TraceIdRatio`] does, so that services agree.
+    ///
+    /// It runs for every root in this process: the `#[neatlogs::span]`
+    /// macro's, the builders', the `tower` layer's and the `tracing`
+    /// layer's. A rule that panics or returns a value outside 0..=1 is
+    /// ignored for that root (the sampler decides), with a warning.
+    ///
+    /// ```
+    /// use neatlogs::{Config, Sampler};
+    /// // Every trace of the users under investigation, 1 % of the rest.
+    /// let watched = ["u_812", "u_977"];
+    /// let config = Config::new()
+    ///     .sampler(Sampler::parent_based(Sampler::TraceIdRatio(0.01)))
+    ///     .sampling_rule(move |root| {
+    ///         root.end_user_id()
+    ///             .filter(|id| watched.contains(id))
+    ///             .map(|_| 1.0)
+    ///     });
+    /// # drop(config);
+    /// ```
+    pub fn sampling_rule(
+        mut self,
+        rule: impl Fn(&SamplingRoot<'_>) -> Option<f64> + Send + Sync + 'static,
+    ) -> Self {
+        self.sampling_rule = Some(Arc::new(Rule(Box::new(rule))));
+        self
+    }
+
     /// The workflow (service) name: `service.name` and `neatlogs.workflow_name`.
     pub fn workflow_name(mut self, name: impl Into<String>) -> Self {
         self.workflow_name = Some(name.into());
@@ -442,6 +510,27 @@ impl Config {
     /// The longest a span waits before a partial batch is exported (default 1 s).
     pub fn schedule_delay(mut self, delay: Duration) -> Self {
         self.schedule_delay = delay;
+        self
+    }
+
+    /// How often the usage totals (tokens, calls, durations per end-user)
+    /// are sent as OTLP metrics to the endpoint's `/v1/metrics` (default
+    /// 60 s, `OTEL_METRIC_EXPORT_INTERVAL` in milliseconds); `flush` and
+    /// `shutdown` send them too.
+    pub fn usage_interval(mut self, interval: Duration) -> Self {
+        self.usage_interval = interval.max(Duration::from_millis(1));
+        self.settled(Setting::UsageInterval);
+        self
+    }
+
+    /// The most usage series (end-user × model × provider × outcome) kept
+    /// apart; LLM calls of series past it are counted together in one
+    /// overflow series (`otel.metric.overflow`), and in
+    /// [`Stats::usage_overflowed`](crate::Stats::usage_overflowed). Default
+    /// [`DEFAULT_CARDINALITY_LIMIT`](crate::DEFAULT_CARDINALITY_LIMIT)
+    /// (2000), as the OpenTelemetry metrics SDK's.
+    pub fn usage_cardinality_limit(mut self, series: usize) -> Self {
+        self.usage_cardinality_limit = series.max(1);
         self
     }
 

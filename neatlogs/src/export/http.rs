@@ -70,6 +70,15 @@ pub(crate) fn traces_url(endpoint: &str, exact: bool) -> Result<Url, String> {
     Ok(url)
 }
 
+/// The metrics URL beside a traces URL: its `/v1/traces` made
+/// `/v1/metrics`; `None` for a URL that does not end in `/v1/traces`.
+pub(crate) fn metrics_url(traces: &str) -> Option<String> {
+    let mut url = Url::parse(traces).ok()?;
+    let path = url.path().strip_suffix("/v1/traces")?.to_owned();
+    url.set_path(&format!("{path}/v1/metrics"));
+    Some(url.to_string())
+}
+
 /// Sends batches to an OTLP/HTTP receiver. Made by `init`; see
 /// [`Config::endpoint`](crate::Config::endpoint).
 pub(crate) struct HttpExporter {
@@ -169,15 +178,30 @@ impl HttpExporter {
         if self.compression == Compression::None {
             return Ok(raw.to_vec());
         }
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(raw.len() / 4),
-            flate2::Compression::fast(),
-        );
-        gz.write_all(raw)
-            .and_then(|()| gz.finish())
-            .map_err(|e| format!("gzip: {e}"))
+        gzip(raw)
     }
 
+    /// `raw`, compressed as configured.
+    fn compress(&self, raw: Vec<u8>) -> Result<Vec<u8>, String> {
+        if self.compression == Compression::None {
+            return Ok(raw);
+        }
+        gzip(&raw)
+    }
+}
+
+/// `raw`, gzipped at level 1.
+fn gzip(raw: &[u8]) -> Result<Vec<u8>, String> {
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(raw.len() / 4),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(raw)
+        .and_then(|()| gz.finish())
+        .map_err(|e| format!("gzip: {e}"))
+}
+
+impl HttpExporter {
     /// Send `batch`, splitting it in halves for as long as the receiver
     /// answers `413`.
     fn send_records(
@@ -307,6 +331,32 @@ impl HttpExporter {
             request = request.header(name.clone(), value.clone());
         }
         request.send()
+    }
+}
+
+impl crate::export::pipeline::UsageExporter for HttpExporter {
+    fn export_usage(
+        &mut self,
+        resource: &Resource,
+        usage: &crate::usage::UsageTable,
+    ) -> Result<(), ExportError> {
+        let series = usage.snapshot();
+        let raw = super::otlp::metrics::encode(
+            resource,
+            &series,
+            usage.start_unix_nanos,
+            crate::usage::unix_nanos(),
+        );
+        let body = self.compress(raw).map_err(ExportError::new)?;
+        let deadline = Instant::now() + self.export_timeout;
+        match self.send_with_retries(&body, deadline) {
+            Sent::Accepted { .. } => Ok(()),
+            Sent::TooLarge => Err(ExportError::new(format!(
+                "the receiver answered 413 Payload Too Large for the usage report ({} series)",
+                series.len()
+            ))),
+            Sent::Failed(message) => Err(ExportError::new(message)),
+        }
     }
 }
 

@@ -200,6 +200,41 @@ pub(crate) fn default_exporters(
     Ok(exporters)
 }
 
+/// The usage exporters `init` adds: the OTLP/HTTP endpoint's
+/// `/v1/metrics`, beside its traces (none for the local file).
+pub(crate) fn default_usage_exporters(
+    transport: &Transport,
+    shared: &Arc<pipeline::Counters>,
+) -> Result<Vec<Box<dyn pipeline::UsageExporter>>, InitError> {
+    #[cfg(feature = "otlp-http")]
+    {
+        let Some(url) = &transport.url else {
+            return Ok(Vec::new());
+        };
+        match http::metrics_url(url) {
+            Some(metrics) => Ok(vec![Box::new(http::HttpExporter::new(
+                &metrics,
+                &Transport {
+                    protocol: Protocol::HttpProtobuf,
+                    ..transport.clone()
+                },
+                shared.clone(),
+            )?)]),
+            None => {
+                log::warn!(
+                    "neatlogs: the traces URL {url} does not end in /v1/traces: usage metrics are not sent (give the base URL to send them to its /v1/metrics)"
+                );
+                Ok(Vec::new())
+            }
+        }
+    }
+    #[cfg(not(feature = "otlp-http"))]
+    {
+        let _ = (transport, shared);
+        Ok(Vec::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ use crate::content::Policy;
 use crate::error::InitError;
 use crate::record::SpanRecord;
 use crate::stats::Stats;
+use crate::usage::UsageTable;
 
 /// State shared by the application side, the export thread and the
 /// exporters: the counters behind [`Stats`], and when `shutdown` stops
@@ -32,6 +33,9 @@ pub(crate) struct Counters {
     pub(crate) exported: AtomicU64,
     pub(crate) failed: AtomicU64,
     pub(crate) retried: AtomicU64,
+    /// Usage reports every usage exporter accepted, and those one lost.
+    pub(crate) usage_reports: AtomicU64,
+    pub(crate) usage_reports_failed: AtomicU64,
     /// Set by `shutdown`: exporters must give up (no new attempt, no retry
     /// sleep) past this instant, so the export thread can count what was
     /// lost and answer before the caller stops waiting.
@@ -56,6 +60,16 @@ impl Counters {
 /// and answer after the exporters give up.
 fn answer_margin(timeout: Duration) -> Duration {
     (timeout / 5).min(Duration::from_millis(200))
+}
+
+/// Sends the usage totals (the HTTP exporter's twin on `/v1/metrics`).
+pub(crate) trait UsageExporter: Send {
+    /// Send every series of `usage` as it stands.
+    fn export_usage(
+        &mut self,
+        resource: &Resource,
+        usage: &UsageTable,
+    ) -> Result<(), super::ExportError>;
 }
 
 enum Control {
@@ -90,12 +104,16 @@ pub(crate) struct Settings {
     pub(crate) schedule_delay: Duration,
     /// Run first on the export thread: the runtime turns tracing off there.
     pub(crate) on_start: fn(),
+    /// The usage totals, and how often they are sent.
+    pub(crate) usage: Arc<UsageTable>,
+    pub(crate) usage_interval: Duration,
 }
 
 impl Pipeline {
     pub(crate) fn start(
         settings: Settings,
         exporters: Vec<Box<dyn Exporter>>,
+        usage_exporters: Vec<Box<dyn UsageExporter>>,
         counters: Arc<Counters>,
     ) -> Result<Pipeline, InitError> {
         let Settings {
@@ -105,6 +123,8 @@ impl Pipeline {
             batch_size,
             schedule_delay,
             on_start,
+            usage,
+            usage_interval,
         } = settings;
         let (tx, rx) = unbounded();
         let (wake, wake_rx) = bounded(1);
@@ -124,6 +144,9 @@ impl Pipeline {
             schedule_delay,
             counters: counters.clone(),
             on_start,
+            usage,
+            usage_exporters,
+            usage_interval,
         };
         let thread = std::thread::Builder::new()
             .name("neatlogs-export".into())
@@ -238,6 +261,11 @@ impl Pipeline {
             exported: c.exported.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
             retried: c.retried.load(Ordering::Relaxed),
+            usage_reports: c.usage_reports.load(Ordering::Relaxed),
+            usage_reports_failed: c.usage_reports_failed.load(Ordering::Relaxed),
+            usage_overflowed: 0,
+            tail_kept: 0,
+            tail_fell_back: 0,
         }
     }
 }
@@ -258,6 +286,9 @@ struct Worker {
     schedule_delay: Duration,
     counters: Arc<Counters>,
     on_start: fn(),
+    usage: Arc<UsageTable>,
+    usage_exporters: Vec<Box<dyn UsageExporter>>,
+    usage_interval: Duration,
 }
 
 impl Worker {
@@ -267,8 +298,15 @@ impl Worker {
         // every export would feed the next one.
         (self.on_start)();
         let mut next_tick = Instant::now() + self.schedule_delay;
+        let mut next_usage = Instant::now() + self.usage_interval;
         loop {
-            let wait = next_tick.saturating_duration_since(Instant::now());
+            if Instant::now() >= next_usage {
+                self.export_usage();
+                next_usage = Instant::now() + self.usage_interval;
+            }
+            let wait = next_tick
+                .min(next_usage)
+                .saturating_duration_since(Instant::now());
             select! {
                 recv(self.wake) -> _ => {
                     // Full batches only; the rest waits for the next batch
@@ -284,12 +322,14 @@ impl Worker {
                 recv(self.control) -> msg => match msg {
                     Ok(Control::Flush(reply)) => {
                         let ok = self.drain();
+                        let ok = self.export_usage() && ok;
                         let ok = self.each_exporter(|e| e.flush()) && ok;
                         next_tick = Instant::now() + self.schedule_delay;
                         let _ = reply.send(ok);
                     }
                     Ok(Control::Shutdown(reply)) => {
                         let ok = self.drain();
+                        let ok = self.export_usage() && ok;
                         let ok = self.each_exporter(|e| e.shutdown()) && ok;
                         let _ = reply.send(ok);
                         return;
@@ -300,8 +340,10 @@ impl Worker {
                     }
                 },
                 default(wait) => {
-                    self.drain();
-                    next_tick = Instant::now() + self.schedule_delay;
+                    if Instant::now() >= next_tick {
+                        self.drain();
+                        next_tick = Instant::now() + self.schedule_delay;
+                    }
                 }
             }
         }
@@ -321,6 +363,34 @@ impl Worker {
             if let Err(e) = result {
                 log::warn!("neatlogs: exporter flush or shutdown failed: {e}");
                 ok = false;
+            }
+        }
+        ok
+    }
+
+    /// Send the usage totals to every usage exporter (nothing when no LLM
+    /// call was counted yet); whether all of them took it.
+    fn export_usage(&mut self) -> bool {
+        if self.usage_exporters.is_empty() || self.usage.is_empty() {
+            return true;
+        }
+        let mut ok = true;
+        for exporter in &mut self.usage_exporters {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                exporter.export_usage(&self.resource, &self.usage)
+            }))
+            .unwrap_or_else(|_| Err(super::ExportError::new("the usage exporter panicked")));
+            match result {
+                Ok(()) => {
+                    self.counters.usage_reports.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    log::warn!("neatlogs: usage export failed: {e}");
+                    self.counters
+                        .usage_reports_failed
+                        .fetch_add(1, Ordering::Relaxed);
+                    ok = false;
+                }
             }
         }
         ok

@@ -166,6 +166,9 @@ type Policy = dyn Fn(usize, &Received) -> Reply + Send + Sync;
 
 struct Shared {
     seen: Mutex<Vec<Received>>,
+    /// Requests to `/v1/metrics` (the usage totals): answered 200, kept
+    /// apart from the trace requests the tests count and answer.
+    metrics: Mutex<Vec<Received>>,
     changed: Condvar,
     policy: Mutex<Arc<Policy>>,
 }
@@ -192,6 +195,7 @@ impl Receiver {
     ) -> Receiver {
         let shared = Arc::new(Shared {
             seen: Mutex::new(Vec::new()),
+            metrics: Mutex::new(Vec::new()),
             changed: Condvar::new(),
             policy: Mutex::new(Arc::new(policy)),
         });
@@ -242,6 +246,11 @@ impl Receiver {
 
     pub fn requests(&self) -> Vec<Received> {
         self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// The `/v1/metrics` requests (usage totals), answered 200.
+    pub fn metrics_requests(&self) -> Vec<Received> {
+        self.shared.metrics.lock().unwrap().clone()
     }
 
     pub fn request_count(&self) -> usize {
@@ -348,6 +357,12 @@ async fn handle(
         request,
         answered: 0,
     };
+    if received.path.ends_with("/v1/metrics") {
+        received.request = None;
+        received.answered = 200;
+        shared.metrics.lock().unwrap().push(received);
+        return StatusCode::OK.into_response();
+    }
     let reply = {
         let policy = shared.policy.lock().unwrap().clone();
         let n = shared.seen.lock().unwrap().len();
