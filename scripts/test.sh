@@ -50,5 +50,12 @@ done
 echo "== Arize Phoenix reads the OpenInference vocabulary (scripts/phoenix/run.sh)"
 timeout 1500 bash scripts/phoenix/run.sh
 
+# A real Prometheus (Debian's package) scrapes the usage per end-user that
+# the `metrics` feature records through the `metrics` facade, every trace
+# dropped by the sampler, and returns with PromQL the tokens the example's
+# fake model handed out.
+echo "== Prometheus reads the usage per end-user (scripts/prometheus/run.sh)"
+timeout 600 bash scripts/prometheus/run.sh
+
 echo "== browser SDK and traces page in headless Chromium"
 bash scripts/browser-tests.sh

@@ -145,6 +145,12 @@ fn usage_per_end_user_is_exact_at_five_percent_sampling() {
         assert_eq!(user.traces, traced.map_or(0, |u| u.traces));
     }
     assert_eq!(sums[3] as u64, errors, "failed calls counted");
+    // Each trace the head sampler kept stands for 20 (p = 0.05); the
+    // failed ones tail keep added stand for nothing more. 10,000 ± 2,200
+    // (five sigmas of the kept count, times 20).
+    let estimated: f64 = exact.users.iter().map(|u| u.traces_estimated).sum();
+    println!("traces run, estimated from the stored ones' sampling probability: {estimated:.0}");
+    assert!((7_800.0..=12_200.0).contains(&estimated), "{estimated}");
     println!(
         "10,000 traces, 100 end-users, 5 % sampled, tail keep on errors: {stored} stored ({} failed, {others} others); tokens handed out {}, in `users` from the usage metrics {}, from the stored traces alone {} ({:.1}x low)",
         kept_failed.len(),

@@ -30,6 +30,14 @@ function cell(column, user, filterTexts) {
   switch (column.key) {
     case 'end_user':
       return link('/', { f: [...filterTexts, `end_user is ${quote(user.end_user)}`] }, user.end_user);
+    case 'traces': {
+      // Stored; and, when the sender sampled, about how many ran.
+      const run = Math.round(user.traces_estimated ?? user.traces);
+      return run === user.traces
+        ? fmt.int(user.traces)
+        : h('span', { title: `${fmt.int(user.traces)} stored; about ${fmt.int(run)} run (each stored trace counts 1/p for the probability p it was sampled with)` },
+          fmt.int(user.traces), h('span', { class: 'muted' }, ` of ~${fmt.int(run)}`));
+    }
     case 'tokens': {
       // Exact from the usage metrics (every call, sampled or not), else
       // what the stored traces hold.

@@ -78,6 +78,14 @@ pub mod span {
     /// (`neatlogs::new_trace`); the new root links back to the
     /// span.
     pub const TRACE_SPAWNED: &str = "neatlogs.trace.spawned";
+    /// Root: the probability the head sampler kept this trace with, when
+    /// a ratio below 1 decided it (a double; each stored trace stands for
+    /// `1 / p` traces run). Written in every vocabulary.
+    pub const SAMPLING_PROBABILITY: &str = "neatlogs.sampling.probability";
+    /// Root: `true` when the head sampler dropped the trace and tail keep
+    /// kept it (a failed span, a slow root); such a trace stands for
+    /// itself only. Written in every vocabulary.
+    pub const TAIL_KEPT: &str = "neatlogs.sampling.tail_kept";
     /// That event's attribute: the new trace's id (32 lower-case hex).
     pub const TRACE_SPAWNED_TRACE_ID: &str = "neatlogs.trace.spawned.trace_id";
 
@@ -87,7 +95,7 @@ pub mod span {
     /// Identity keys of every vocabulary are among them, whichever are
     /// configured; so are keys that start with
     /// [`LANGFUSE_METADATA_PREFIX`](super::genai::LANGFUSE_METADATA_PREFIX).
-    pub const RESERVED: [&str; 20] = [
+    pub const RESERVED: [&str; 22] = [
         OPENINFERENCE_KIND,
         NEATLOGS_KIND,
         INTERNAL,
@@ -108,6 +116,8 @@ pub mod span {
         super::genai::LANGFUSE_SESSION_ID,
         super::genai::LANGFUSE_TAGS,
         super::openinference::PROJECT_NAME,
+        SAMPLING_PROBABILITY,
+        TAIL_KEPT,
     ];
 }
 

@@ -723,7 +723,7 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
         Sink::Export => global::sampling(),
         Sink::Capture(_) => None,
     };
-    let sampled = sampling.is_none_or(|s| {
+    let (sampled, probability) = sampling.map_or((true, None), |s| {
         s.decide(
             trace_id,
             &SamplingRoot {
@@ -748,6 +748,7 @@ fn root_trace(root: RootTrace<'_>) -> Arc<Trace> {
         tags,
         sink,
         sampled: sampled || tail.is_some(),
+        probability: probability.filter(|_| sampled),
         tail,
         remote,
         link,

@@ -221,6 +221,9 @@ pub(crate) struct Trace {
     /// Set when the head sampler dropped the trace and tail keep is on:
     /// its spans are recorded and held until its root ends.
     pub(crate) tail: Option<Box<crate::tail::TraceTail>>,
+    /// The probability the head sampler kept the trace with, when it was a
+    /// ratio below 1.
+    pub(crate) probability: Option<f64>,
     /// Set when the trace continues one from another process: the root's
     /// parent is the caller's span.
     pub(crate) remote: Option<Arc<Remote>>,
@@ -337,6 +340,7 @@ pub(crate) mod synthetic {
             sink: crate::record::Sink::Export,
             sampled: true,
             tail: None,
+            probability: None,
             remote: spec.remote.map(|(span_id, state)| {
                 Arc::new(crate::record::Remote {
                     trace_id: TraceId::from_u128(spec.trace_id),

@@ -74,14 +74,25 @@ impl Sampler {
 
     /// Whether the trace `trace_id` is recorded; `caller` is the `sampled`
     /// flag of the caller whose trace this root continues, if any.
+    #[cfg(test)]
     pub(crate) fn decide(&self, trace_id: TraceId, caller: Option<bool>) -> bool {
+        self.decide_with_probability(trace_id, caller).0
+    }
+
+    /// The decision, and the probability it was made with when it was a
+    /// ratio below 1 (`None`: always, never, or the caller's).
+    fn decide_with_probability(
+        &self,
+        trace_id: TraceId,
+        caller: Option<bool>,
+    ) -> (bool, Option<f64>) {
         match self {
-            Sampler::AlwaysOn => true,
-            Sampler::AlwaysOff => false,
-            Sampler::TraceIdRatio(ratio) => randomness(trace_id) >= threshold(*ratio),
+            Sampler::AlwaysOn => (true, None),
+            Sampler::AlwaysOff => (false, None),
+            Sampler::TraceIdRatio(ratio) => ratio_decision(trace_id, *ratio),
             Sampler::ParentBased(root) => match caller {
-                Some(sampled) => sampled,
-                None => root.decide(trace_id, None),
+                Some(sampled) => (sampled, None),
+                None => root.decide_with_probability(trace_id, None),
             },
         }
     }
@@ -165,21 +176,31 @@ impl fmt::Debug for Sampling {
 }
 
 impl Sampling {
-    /// Whether the trace `trace_id`, rooted at `root`, is recorded.
-    pub(crate) fn decide(&self, trace_id: TraceId, root: &SamplingRoot<'_>) -> bool {
+    /// Whether the trace `trace_id`, rooted at `root`, is recorded, and the
+    /// probability it was kept with when below 1 (written on the root as
+    /// `neatlogs.sampling.probability`, so that a reader can count what
+    /// was dropped).
+    pub(crate) fn decide(&self, trace_id: TraceId, root: &SamplingRoot<'_>) -> (bool, Option<f64>) {
         if let Some(rule) = &self.rule {
             let asked = std::panic::catch_unwind(|| (rule.0)(root));
             match asked {
                 Ok(Some(p)) if (0.0..=1.0).contains(&p) => {
-                    return randomness(trace_id) >= threshold(p);
+                    return ratio_decision(trace_id, p);
                 }
                 Ok(None) => {}
                 Ok(Some(p)) => rule_failed(root.name, &format!("returned {p}, not a probability")),
                 Err(_) => rule_failed(root.name, "panicked"),
             }
         }
-        self.sampler.decide(trace_id, root.caller_sampled)
+        self.sampler
+            .decide_with_probability(trace_id, root.caller_sampled)
     }
+}
+
+/// A ratio's decision, with the ratio when it is below 1.
+fn ratio_decision(trace_id: TraceId, ratio: f64) -> (bool, Option<f64>) {
+    let keep = randomness(trace_id) >= threshold(ratio);
+    (keep, (ratio < 1.0).then_some(ratio))
 }
 
 /// A rule that answered nonsense: the sampler decides, with one warning.

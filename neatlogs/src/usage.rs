@@ -273,6 +273,9 @@ impl UsageTable {
             }
         }
         totals.duration.record(seconds, &DURATION_BOUNDS);
+        drop(series);
+        #[cfg(feature = "metrics")]
+        facade::record(&view, counts, seconds);
     }
 
     /// Every series and its totals, now.
@@ -300,6 +303,53 @@ impl UsageTable {
     /// Calls counted in the overflow series.
     pub(crate) fn overflowed(&self) -> u64 {
         self.overflowed.load(Ordering::Relaxed)
+    }
+}
+
+/// The same call through the `metrics` crate's facade, to whatever recorder
+/// the application installed: the same names and labels as the OTLP points,
+/// the series past the cardinality limit labelled `otel.metric.overflow`
+/// alone (so the recorder's memory is bounded as this table's is).
+#[cfg(feature = "metrics")]
+mod facade {
+    use super::{View, TOKEN_TYPES};
+    use crate::wire::usage::{
+        END_USER_ID, ERROR_TYPE, OPERATION_DURATION, OPERATION_NAME, OVERFLOW, PROVIDER_NAME,
+        REQUEST_MODEL, RESPONSE_MODEL, TOKEN_TYPE, TOKEN_USAGE, TOKEN_USAGE_DETAILS,
+    };
+    use metrics::Label;
+
+    pub(super) fn record(view: &View<'_>, counts: [Option<u64>; 5], seconds: f64) {
+        let mut labels = Vec::with_capacity(7);
+        if view.overflow {
+            labels.push(Label::new(OVERFLOW, "true"));
+        } else {
+            labels.push(Label::new(OPERATION_NAME, "chat"));
+            let mut push = |key: &'static str, value: Option<&str>| {
+                if let Some(v) = value {
+                    labels.push(Label::new(key, v.to_owned()));
+                }
+            };
+            push(PROVIDER_NAME, view.provider);
+            push(REQUEST_MODEL, view.request_model);
+            push(RESPONSE_MODEL, view.response_model);
+            push(END_USER_ID, view.end_user);
+            if view.failed {
+                labels.push(Label::new(ERROR_TYPE, "_OTHER"));
+            }
+        }
+        for (i, count) in counts.iter().enumerate() {
+            let Some(n) = count else { continue };
+            let name = if i < 2 {
+                TOKEN_USAGE
+            } else {
+                TOKEN_USAGE_DETAILS
+            };
+            let mut labels = labels.clone();
+            labels.push(Label::new(TOKEN_TYPE, TOKEN_TYPES[i]));
+            metrics::histogram!(name, labels).record(*n as f64);
+        }
+        metrics::histogram!(OPERATION_DURATION, labels).record(seconds);
     }
 }
 

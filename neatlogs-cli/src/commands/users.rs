@@ -26,6 +26,7 @@ pub(crate) fn run(
         let mut table = Table::new(&[
             ("END-USER", Align::Left),
             ("TRACES", Align::Right),
+            ("~RUN", Align::Right),
             ("SESSIONS", Align::Right),
             ("SPANS", Align::Right),
             ("ERRORS", Align::Right),
@@ -42,6 +43,7 @@ pub(crate) fn run(
             table.row(vec![
                 u.end_user.clone(),
                 thousands(u.traces),
+                thousands(u.traces_estimated.round() as i64),
                 thousands(u.sessions),
                 thousands(u.spans),
                 thousands(u.errors),
@@ -56,6 +58,13 @@ pub(crate) fn run(
             ]);
         }
         print!("{table}");
+    }
+    if report
+        .users
+        .iter()
+        .any(|u| u.traces_estimated.round() as i64 != u.traces)
+    {
+        println!("TRACES counts the traces stored; ~RUN estimates the traces run, each stored trace counting 1/p for the probability p it was sampled with");
     }
     let from_usage = report
         .users

@@ -21,6 +21,11 @@ pub struct UserStats {
     /// Traces stored (after sampling: fewer than were run when the
     /// sender samples).
     pub traces: i64,
+    /// An estimate of the traces run: each stored trace counts `1 / p`,
+    /// `p` the probability its sender's head sampler kept it with
+    /// (`neatlogs.sampling.probability`, 1 when absent); one kept by tail
+    /// keep counts 0, since the head-sampled traces already stand for it.
+    pub traces_estimated: f64,
     /// Distinct sessions.
     pub sessions: i64,
     /// Spans over those traces.
@@ -186,6 +191,8 @@ struct Tally {
     unpriced_spans: i64,
     first_ns: i64,
     last_ns: i64,
+    /// Σ 1 / p over the traces not kept by tail keep.
+    estimated: f64,
 }
 
 impl Tally {
@@ -218,6 +225,16 @@ impl Tally {
             self.cost = Some(self.cost.unwrap_or(0).saturating_add(cost));
         }
         self.unpriced_spans += row.get::<_, i64>(11)?;
+        let probability = row
+            .get::<_, Option<f64>>(12)
+            .ok()
+            .flatten()
+            .filter(|p| *p > 0.0 && *p <= 1.0)
+            .unwrap_or(1.0);
+        let tail_kept = row.get::<_, Option<bool>>(13).ok().flatten() == Some(true);
+        if !tail_kept {
+            self.estimated += 1.0 / probability;
+        }
         Ok(())
     }
 }
@@ -254,9 +271,15 @@ impl Store {
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT t.end_user, t.duration_ns, t.workflow, t.session, t.span_count,
                         t.status = 'error', t.input_tokens, t.output_tokens, t.start_ns, t.end_ns,
-                        t.cost_nanos, t.unpriced_spans
-                 FROM traces t WHERE t.end_user IS NOT NULL AND {}",
-                condition.sql
+                        t.cost_nanos, t.unpriced_spans,
+                        json_extract(r.attributes, '$.\"{probability}\"'),
+                        json_extract(r.attributes, '$.\"{tail_kept}\"')
+                 FROM traces t
+                 LEFT JOIN spans r ON r.trace_id = t.trace_id AND r.span_id = t.root_span_id
+                 WHERE t.end_user IS NOT NULL AND {}",
+                condition.sql,
+                probability = neatlogs::wire::span::SAMPLING_PROBABILITY,
+                tail_kept = neatlogs::wire::span::TAIL_KEPT,
             ))?;
             let mut rows = stmt.query(params())?;
             while let Some(row) = rows.next()? {
@@ -300,6 +323,7 @@ impl Store {
                 UserStats {
                     end_user,
                     traces: tally.durations.len() as i64,
+                    traces_estimated: tally.estimated,
                     sessions: tally.sessions.len() as i64,
                     spans: tally.spans,
                     errors: tally.errors,
@@ -340,6 +364,7 @@ impl Store {
                 let mut user = UserStats {
                     end_user,
                     traces: 0,
+                    traces_estimated: 0.0,
                     sessions: 0,
                     spans: 0,
                     errors: 0,

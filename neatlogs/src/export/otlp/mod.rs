@@ -521,6 +521,8 @@ fn is_reserved(key: &str) -> bool {
             | genai::LANGFUSE_USER_ID
             | genai::LANGFUSE_SESSION_ID
             | genai::LANGFUSE_TAGS
+            | span::SAMPLING_PROBABILITY
+            | span::TAIL_KEPT
     ) || key.starts_with(genai::LANGFUSE_METADATA_PREFIX)
 }
 
@@ -564,6 +566,14 @@ fn for_each_own_attribute<'a>(
     let neatlogs = conventions.contains(Conventions::NEATLOGS);
     if neatlogs {
         neatlogs_identity(record, &mut f);
+    }
+    if record.is_root() {
+        if let Some(p) = record.trace.probability {
+            f(Key::Str(span::SAMPLING_PROBABILITY), Attr::F64(p));
+        }
+        if record.trace.tail.is_some() {
+            f(Key::Str(span::TAIL_KEPT), Attr::Bool(true));
+        }
     }
     let all = record.attributes();
     for &(k, v) in picked {
