@@ -472,6 +472,35 @@ def e2e_report(runs):
     return "\n".join(out)
 
 
+def sampled_out(target):
+    """The sampled-out rows (benches/benches/sampled_out.rs), or ''."""
+    m = {k: criterion_median(target, "sampled_out", k) for k in (
+        "neatlogs_disabled", "neatlogs", "otel_sdk",
+        "neatlogs_llm_call_dropped", "neatlogs_llm_call_kept", "otel_sdk_llm_call_dropped")}
+    if m["neatlogs"] is None:
+        return ""
+    def row(name, key, against):
+        v = m[key]
+        cells = [name, fmt_ns(v) if v is not None else "-"]
+        for other in against:
+            o = m[other]
+            cells.append(fmt_x(v / o) if (v and o) else "-")
+        return "| " + " | ".join(cells) + " |"
+    lines = [
+        "Sampled out (`cargo bench -p neatlogs-bench --bench sampled_out`), caller cost, criterion medians:",
+        "",
+        "| trace or call | time | ÷ neatlogs disabled | ÷ OTel SDK dropping the same |",
+        "|---|---:|---:|---:|",
+        row("11-span trace, tracing off (disabled path)", "neatlogs_disabled", ["neatlogs_disabled", "otel_sdk"]),
+        row("11-span trace dropped by `TraceIdRatio(0.0)` (identity and context kept)", "neatlogs", ["neatlogs_disabled", "otel_sdk"]),
+        row("the OpenTelemetry SDK's `TraceIdRatioBased(0.0)`, same trace", "otel_sdk", ["neatlogs_disabled", "otel_sdk"]),
+        row("one LLM call in a dropped trace (opened for its usage, then dropped)", "neatlogs_llm_call_dropped", ["neatlogs_disabled", "otel_sdk_llm_call_dropped"]),
+        row("the same LLM call in a recorded trace", "neatlogs_llm_call_kept", ["neatlogs_disabled", "otel_sdk_llm_call_dropped"]),
+        row("the OpenTelemetry SDK, the LLM call dropped (no usage kept)", "otel_sdk_llm_call_dropped", ["neatlogs_disabled", "otel_sdk_llm_call_dropped"]),
+    ]
+    return "\n".join(lines)
+
+
 def machine():
     model = "unknown CPU"
     try:
@@ -532,6 +561,10 @@ def main():
     llm_otlp = figures["neatlogs"]["llm_otlp_bytes"]
     if llm_otlp:
         print(f"In the LLM loop: {llm_otlp:.0f} bytes per span (LLM spans and their roots).")
+    so = sampled_out(args.target_dir)
+    if so:
+        print()
+        print(so)
     e2e_text = e2e_report(e2e)
     if e2e_text:
         print()

@@ -36,6 +36,14 @@ for stack in $STACKS; do
   cargo bench -p neatlogs-bench --bench "$stack" -- "$@"
 done
 
+# A trace the sampler drops, and an LLM call in one (its usage still
+# counted), against the disabled path and the OpenTelemetry SDK's
+# `TraceIdRatioBased` dropping the same.
+if [ -z "${SKIP_SAMPLED_OUT:-}" ]; then
+  echo "== sampled_out" >&2
+  cargo bench -p neatlogs-bench --bench sampled_out -- "$@"
+fi
+
 if [ -z "${SKIP_CALLGRIND:-}" ]; then
   if command -v valgrind >/dev/null; then
     bash benches/callgrind.sh

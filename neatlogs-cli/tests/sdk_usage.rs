@@ -1,4 +1,5 @@
-//! Usage per end-user stays exact whatever is sampled: the real SDK, at 5 %
+//! Usage per end-user stays exact whatever is sampled: the real SDK, calling
+//! a fake model server over HTTP 10,000 times for 100 end-users at 5 %
 //! head sampling with tail keep on, sends its usage metrics to this
 //! collector beside the traces it keeps, and `users` reports the tokens and
 //! cost of every LLM call, not only of the stored traces; every trace in
@@ -8,17 +9,78 @@
 mod common;
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use common::TestServer;
 use neatlogs::{Config, Neatlogs, Sampler, SpanHandle, SpanKind, TailKeep};
 use neatlogs_cli::filter::parse;
 use neatlogs_cli::pricing::{nanos_to_usd, PriceTable, Usage as Tokens};
 use neatlogs_cli::store::{Store, UserSort};
+use serde_json::{json, Value};
 
-/// The fake model: a reply's token counts, from the request number.
-fn model_reply(n: u64) -> (u64, u64) {
-    let x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17);
-    (50 + x % 2000, 5 + (x >> 20) % 700)
+/// The fake model server on 127.0.0.1: `POST /v1/chat/completions` with
+/// `{"user": .., "n": ..}` answers token counts that follow from `n`, and
+/// adds them to what it handed out per user (its own record, which the
+/// collector's figures must equal).
+struct FakeModel {
+    addr: std::net::SocketAddr,
+    handed_out: Arc<Mutex<BTreeMap<String, (i64, i64)>>>,
+}
+
+impl FakeModel {
+    fn start() -> FakeModel {
+        use axum::{routing::post, Json, Router};
+        let handed_out: Arc<Mutex<BTreeMap<String, (i64, i64)>>> = Arc::default();
+        let book = handed_out.clone();
+        let app = Router::new().route(
+            "/v1/chat/completions",
+            post(move |Json(request): Json<Value>| {
+                let book = book.clone();
+                async move {
+                    let n = request["n"].as_u64().unwrap_or(0);
+                    let x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17);
+                    let (input, output) = (50 + x % 2000, 5 + (x >> 20) % 700);
+                    let user = request["user"].as_str().unwrap_or_default().to_owned();
+                    let mut book = book.lock().unwrap();
+                    let totals = book.entry(user).or_default();
+                    totals.0 += input as i64;
+                    totals.1 += output as i64;
+                    Json(json!({"usage": {"prompt_tokens": input, "completion_tokens": output}}))
+                }
+            }),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    axum::serve(listener, app).await.unwrap();
+                });
+        });
+        FakeModel { addr, handed_out }
+    }
+
+    /// One completion: its (prompt, completion) tokens.
+    fn complete(&self, agent: &ureq::Agent, user: &str, n: u64) -> (u64, u64) {
+        let body = json!({"user": user, "n": n}).to_string();
+        let mut response = agent
+            .post(format!("http://{}/v1/chat/completions", self.addr))
+            .header("content-type", "application/json")
+            .send(body.as_bytes())
+            .expect("the fake model answers");
+        let reply: Value =
+            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        let usage = &reply["usage"];
+        (
+            usage["prompt_tokens"].as_u64().unwrap(),
+            usage["completion_tokens"].as_u64().unwrap(),
+        )
+    }
 }
 
 fn instance(server: &TestServer, config: Config) -> Neatlogs {
@@ -41,13 +103,12 @@ fn usage_per_end_user_is_exact_at_five_percent_sampling() {
             .tail_keep(TailKeep::errors()),
     );
     let mut failed_traces = HashSet::new();
-    // What the fake model handed out, per end-user: (input, output).
-    let mut handed_out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let model = FakeModel::start();
+    let agent = common::agent();
     let mut errors = 0;
     sdk.in_scope(|| {
         for n in 0..10_000u64 {
             let user = format!("u_{:03}", n % 100);
-            let (input, output) = model_reply(n);
             let failed = n % 100 == 37;
             neatlogs::trace("chat").end_user_id(&user).in_scope(|| {
                 if failed {
@@ -57,15 +118,13 @@ fn usage_per_end_user_is_exact_at_five_percent_sampling() {
                 let mut llm = neatlogs::span(SpanKind::Llm, "completion").enter();
                 llm.set_model("gpt-4o-mini");
                 llm.set_provider("openai");
+                let (input, output) = model.complete(&agent, &user, n);
                 llm.set_usage(neatlogs::llm::Usage::new(input, output));
                 if failed {
                     llm.record_error(&"the model timed out");
                 }
             });
             errors += u64::from(failed);
-            let totals = handed_out.entry(user).or_default();
-            totals.0 += input as i64;
-            totals.1 += output as i64;
         }
     });
     assert!(sdk.shutdown(), "{:?}", sdk.stats());
@@ -74,6 +133,9 @@ fn usage_per_end_user_is_exact_at_five_percent_sampling() {
     assert!(stats.usage_reports >= 1, "{stats:?}");
     assert_eq!(stats.usage_reports_failed, 0, "{stats:?}");
 
+    // What the fake model handed out, per end-user: (input, output).
+    let handed_out = model.handed_out.lock().unwrap().clone();
+    assert_eq!(handed_out.len(), 100);
     let store = Store::open(&server.db()).expect("store");
     let traces = store.list_traces(&Default::default(), 10_000, 0).unwrap();
     let stored = traces.len();

@@ -35,6 +35,15 @@ impl SpanExporter for NoopExporter {
 /// A provider whose batch processor ends in `pipeline.sink`; shared with the
 /// `tracing` + `tracing-opentelemetry` stack.
 pub fn provider(pipeline: &Pipeline) -> SdkTracerProvider {
+    provider_with(pipeline, opentelemetry_sdk::trace::Sampler::AlwaysOn)
+}
+
+/// [`provider`] with `sampler` (the SDK's default is parent-based always-on,
+/// the same as `AlwaysOn` for the new traces measured here).
+pub fn provider_with(
+    pipeline: &Pipeline,
+    sampler: opentelemetry_sdk::trace::Sampler,
+) -> SdkTracerProvider {
     let config = BatchConfigBuilder::default()
         .with_max_queue_size(pipeline.queue_size)
         .with_max_export_batch_size(pipeline.batch_size)
@@ -45,6 +54,7 @@ pub fn provider(pipeline: &Pipeline) -> SdkTracerProvider {
     .with_batch_config(config)
     .build();
     SdkTracerProvider::builder()
+        .with_sampler(sampler)
         .with_span_processor(processor)
         .build()
 }
