@@ -234,8 +234,9 @@ impl SpanBuilder {
             Parent::Root => (None, None),
             // A child of a trace that is not recorded is not opened (the
             // trace's frame stays current, with its identity), except an
-            // LLM call: its usage is counted, then it is dropped.
-            Parent::Child(cx) if !cx.trace.sampled && kind != SpanKind::Llm => {
+            // LLM or embedding call: its usage is counted, then it is
+            // dropped.
+            Parent::Child(cx) if !cx.trace.sampled && !kind.counts_usage() => {
                 return SpanBuilder {
                     state: State::Disabled,
                 }
@@ -477,7 +478,7 @@ impl Pending {
         let make = || {
             let span = self.open();
             // An LLM call stays open (its usage is counted when it ends).
-            if span.cx.trace.sampled || span.kind == SpanKind::Llm {
+            if span.cx.trace.sampled || span.kind.counts_usage() {
                 Frame::Open(span)
             } else {
                 recorded.set(false);

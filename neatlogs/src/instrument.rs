@@ -176,6 +176,13 @@ impl Span {
         Span { open }
     }
 
+    /// Whether it holds an open span, recorded or not: an LLM call in a
+    /// trace the sampler dropped is open so that its usage counts (the
+    /// integrations record their facts on it).
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// A span that records nothing (what tracing off gives); also
     /// `Span::default()`.
     pub(crate) fn none() -> Span {

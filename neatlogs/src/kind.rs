@@ -37,6 +37,13 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
+    /// Whether a span of this kind is a model call whose usage is counted
+    /// per end-user even in a trace that is not recorded (LLM, embedding).
+    #[inline(always)]
+    pub(crate) fn counts_usage(self) -> bool {
+        matches!(self, SpanKind::Llm | SpanKind::Embedding)
+    }
+
     /// Every kind, in declaration order.
     pub const ALL: [SpanKind; 9] = [
         SpanKind::Workflow,

@@ -10,7 +10,6 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::global;
-use crate::kind::SpanKind;
 use crate::open::OpenSpan;
 use crate::record::SpanRecord;
 use crate::record::{Remote, Sink, SpanContext};
@@ -329,7 +328,7 @@ enum Next {
 /// usage here, whether its trace is sampled or not.
 #[inline(always)]
 fn route(record: &SpanRecord) -> Next {
-    if record.kind == SpanKind::Llm || record.details.as_ref().is_some_and(|d| d.llm.is_some()) {
+    if record.kind.counts_usage() || record.details.as_ref().is_some_and(|d| d.llm.is_some()) {
         count_usage(record);
     }
     if !record.trace.sampled {

@@ -19,7 +19,6 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::identity::EndUserId;
-use crate::kind::SpanKind;
 use crate::record::SpanRecord;
 use crate::value::Status;
 
@@ -212,7 +211,7 @@ impl UsageTable {
     #[inline]
     pub(crate) fn add(&self, record: &SpanRecord) {
         let llm = record.llm();
-        if record.kind != SpanKind::Llm && llm.is_none() {
+        if !record.kind.counts_usage() && llm.is_none() {
             return;
         }
         self.add_call(record);

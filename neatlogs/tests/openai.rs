@@ -865,3 +865,86 @@ fn the_traced_futures_are_send() {
     send(&embeddings.create(request.clone()));
     send(&embeddings.create_base64(request));
 }
+
+/// Calls in traces the sampler drops are not exported, and their usage
+/// counts all the same: the usage report (`/v1/metrics`, decoded with the
+/// OpenTelemetry protobuf types) holds every token of a plain call, a
+/// stream and an embedding call, for the trace's end-user.
+#[test]
+fn the_usage_of_calls_in_dropped_traces_still_counts() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    use prost::Message;
+
+    let (receiver, tracer, _recording) =
+        instance(neatlogs::Config::new().sampler(neatlogs::Sampler::AlwaysOff));
+    tracer.in_scope(|| {
+        runtime().block_on(
+            neatlogs::trace("answer")
+                .end_user_id("u_dropped")
+                .instrument(async {
+                    let (addr, _) = fake_openai().await;
+                    let client = client_for(addr);
+                    client.chat().create(plain_request()).await.expect("chat");
+                    drain(&client, stream_request(None)).await;
+                    let embedding = CreateEmbeddingRequestArgs::default()
+                        .model(EMBEDDING_MODEL)
+                        .input("refunds")
+                        .build()
+                        .unwrap();
+                    client
+                        .embeddings()
+                        .create(embedding)
+                        .await
+                        .expect("embedding");
+                }),
+        )
+    });
+    assert!(tracer.shutdown());
+    assert!(
+        receiver.app_spans().is_empty(),
+        "nothing of a dropped trace is exported"
+    );
+
+    let reports = receiver.metrics_requests();
+    let last = reports.last().expect("a usage report");
+    assert_eq!(last.path, "/v1/metrics");
+    assert_eq!(last.api_key.as_deref(), Some("k"), "the traces' headers");
+    let request = ExportMetricsServiceRequest::decode(last.raw.as_slice()).expect("OTLP metrics");
+    let (mut tokens, mut calls) = (std::collections::BTreeMap::new(), 0);
+    for metric in request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+    {
+        let Some(Data::Histogram(h)) = &metric.data else {
+            panic!("{} is not a histogram", metric.name)
+        };
+        assert_eq!(h.aggregation_temporality, 2, "cumulative");
+        for p in &h.data_points {
+            assert_eq!(str_attr(&p.attributes, "enduser.id"), Some("u_dropped"));
+            match metric.name.as_str() {
+                "gen_ai.client.operation.duration" => calls += p.count,
+                "gen_ai.client.token.usage" | "neatlogs.client.token.usage.details" => {
+                    let kind = str_attr(&p.attributes, "gen_ai.token.type")
+                        .unwrap()
+                        .to_owned();
+                    *tokens.entry(kind).or_insert(0.0) += p.sum.unwrap();
+                }
+                other => panic!("unexpected metric {other}"),
+            }
+        }
+    }
+    assert_eq!(calls, 3, "the chat, the stream, the embedding");
+    let expected = [
+        ("cache_read", PLAIN_USAGE.2 as f64),
+        ("input", (PLAIN_USAGE.0 + STREAM_USAGE.0 + 8) as f64),
+        ("output", (PLAIN_USAGE.1 + STREAM_USAGE.1) as f64),
+        ("reasoning", PLAIN_USAGE.3 as f64),
+    ];
+    assert_eq!(
+        tokens.into_iter().collect::<Vec<_>>(),
+        expected.map(|(k, v)| (k.to_owned(), v)).to_vec()
+    );
+}

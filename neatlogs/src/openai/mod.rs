@@ -204,7 +204,7 @@ impl<C: Config> TracedClient<C> {
     /// system (a span that records nothing when tracing is off).
     fn start(&self, kind: SpanKind, name: &'static str) -> Span {
         let mut span = crate::span(kind, name).start();
-        if span.is_recording() {
+        if span.is_open() {
             span.set_provider(self.provider.clone());
             if let Some(system) = &self.system {
                 span.set_system(system.clone());
@@ -248,7 +248,7 @@ impl<C: Config> TracedChat<'_, C> {
     ) -> Result<CreateChatCompletionResponse, OpenAIError> {
         let mut span = self.span(&request, false);
         let result = in_span(&mut span, self.chat.create(request)).await;
-        if span.is_recording() {
+        if span.is_open() {
             match &result {
                 Ok(response) => {
                     reply::record_response(&mut span, response);
@@ -270,7 +270,7 @@ impl<C: Config> TracedChat<'_, C> {
     ) -> Result<ChatCompletionResponseStream, OpenAIError> {
         let mut span = self.span(&request, true);
         let mut hide_usage = false;
-        if span.is_recording() {
+        if span.is_open() {
             let options = request.stream_options.get_or_insert_with(Default::default);
             if options.include_usage != Some(true) {
                 options.include_usage = Some(true);
@@ -279,7 +279,7 @@ impl<C: Config> TracedChat<'_, C> {
         }
         let result = in_span(&mut span, self.chat.create_stream(request)).await;
         match result {
-            Ok(inner) if span.is_recording() => {
+            Ok(inner) if span.is_open() => {
                 Ok(Box::pin(stream::TracedStream::new(inner, span, hide_usage)))
             }
             Ok(inner) => Ok(inner),
@@ -293,7 +293,7 @@ impl<C: Config> TracedChat<'_, C> {
     /// The span of a chat completion, open, with the request recorded.
     fn span(&self, request: &CreateChatCompletionRequest, streaming: bool) -> Span {
         let mut span = self.traced.start(SpanKind::Llm, CHAT_SPAN);
-        if span.is_recording() {
+        if span.is_open() {
             request::describe(&mut span, request);
             span.set_streaming(streaming);
         }
@@ -382,7 +382,7 @@ impl<C: Config> TracedEmbeddings<'_, C> {
 
     fn span(&self, model: &str) -> Span {
         let mut span = self.traced.start(SpanKind::Embedding, EMBEDDINGS_SPAN);
-        if span.is_recording() {
+        if span.is_open() {
             span.set_model(model.to_owned());
         }
         span

@@ -270,7 +270,7 @@ pub(super) fn record_embeddings(
     requested: &str,
     outcome: Result<Embedded<'_>, &OpenAIError>,
 ) {
-    if !span.is_recording() {
+    if !span.is_open() {
         return;
     }
     match outcome {
