@@ -231,7 +231,7 @@ export async function render(url, ctx, id) {
         trace.cost_usd != null ? fmt.usd(trace.cost_usd) : '—',
         trace.cost_usd != null && trace.unpriced_spans ? h('span', { class: 'muted' }, ' + unpriced') : null))));
   if (!trace.has_root) {
-    header.append(notice('info', 'The root span has not arrived yet, so this trace has no end-user.'));
+    header.append(notice('info', 'The root span has not arrived, so this trace has no end-user: it may still be coming, or this is a partial trace (a service kept its part while the service before it sampled its own part out).'));
   }
 
   const detailsSlot = h('div', { class: 'details-slot' });

@@ -179,6 +179,7 @@ impl Span {
     /// Whether it holds an open span, recorded or not: an LLM call in a
     /// trace the sampler dropped is open so that its usage counts (the
     /// integrations record their facts on it).
+    #[cfg_attr(not(feature = "async-openai"), allow(dead_code))]
     pub(crate) fn is_open(&self) -> bool {
         self.open.is_some()
     }

@@ -20,30 +20,42 @@ pub(crate) fn run(
     if json {
         return print_json(&report);
     }
+    // Traces run, estimated from the sampling probability: a column only
+    // when some sender sampled.
+    let estimated = |u: &crate::store::UserStats| u.traces_estimated.round() as i64;
+    let sampled = report.users.iter().any(|u| estimated(u) != u.traces);
     if report.users.is_empty() {
         eprintln!("no end-users in the matching traces");
     } else {
-        let mut table = Table::new(&[
-            ("END-USER", Align::Left),
-            ("TRACES", Align::Right),
-            ("~RUN", Align::Right),
-            ("SESSIONS", Align::Right),
-            ("SPANS", Align::Right),
-            ("ERRORS", Align::Right),
-            ("IN-TOKENS", Align::Right),
-            ("OUT-TOKENS", Align::Right),
-            ("COST (USD)", Align::Right),
-            ("P50", Align::Right),
-            ("P95", Align::Right),
-            ("FIRST SEEN (UTC)", Align::Left),
-            ("LAST SEEN (UTC)", Align::Left),
-            ("METADATA", Align::Left),
-        ]);
+        let mut columns = vec![("END-USER", Align::Left), ("TRACES", Align::Right)];
+        if sampled {
+            columns.push(("~RUN", Align::Right));
+        }
+        let mut table = Table::new(
+            &[
+                columns.as_slice(),
+                &[
+                    ("SESSIONS", Align::Right),
+                    ("SPANS", Align::Right),
+                    ("ERRORS", Align::Right),
+                    ("IN-TOKENS", Align::Right),
+                    ("OUT-TOKENS", Align::Right),
+                    ("COST (USD)", Align::Right),
+                    ("P50", Align::Right),
+                    ("P95", Align::Right),
+                    ("FIRST SEEN (UTC)", Align::Left),
+                    ("LAST SEEN (UTC)", Align::Left),
+                    ("METADATA", Align::Left),
+                ],
+            ]
+            .concat(),
+        );
         for u in &report.users {
-            table.row(vec![
-                u.end_user.clone(),
-                thousands(u.traces),
-                thousands(u.traces_estimated.round() as i64),
+            let mut cells = vec![u.end_user.clone(), thousands(u.traces)];
+            if sampled {
+                cells.push(thousands(estimated(u)));
+            }
+            cells.extend([
                 thousands(u.sessions),
                 thousands(u.spans),
                 thousands(u.errors),
@@ -56,14 +68,11 @@ pub(crate) fn run(
                 time::short(u.last_seen_ns),
                 or_dash(u.metadata.as_ref().map(|m| m.to_string()).as_deref()),
             ]);
+            table.row(cells);
         }
         print!("{table}");
     }
-    if report
-        .users
-        .iter()
-        .any(|u| u.traces_estimated.round() as i64 != u.traces)
-    {
+    if sampled {
         println!("TRACES counts the traces stored; ~RUN estimates the traces run, each stored trace counting 1/p for the probability p it was sampled with");
     }
     let from_usage = report
