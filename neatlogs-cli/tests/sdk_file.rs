@@ -99,3 +99,77 @@ fn the_sdk_file_is_read_without_a_server() {
     assert_eq!(chat["end_user"], "u_812");
     assert_eq!(chat["end_user_conflict"], false);
 }
+
+/// The embedded default keeps usage exact too: with every trace dropped by
+/// the sampler, the file holds no span but the usage reports, and `users
+/// --file` shows each end-user's tokens and calls from them.
+#[test]
+fn the_sdk_file_carries_the_usage_of_dropped_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("traces.jsonl");
+    let sdk = neatlogs::Neatlogs::new(
+        neatlogs::Config::new()
+            .local_file(&file)
+            .sampler(neatlogs::Sampler::AlwaysOff),
+    )
+    .expect("instance");
+    sdk.in_scope(|| {
+        for n in 0..20u64 {
+            let user = if n % 4 == 0 { "u_1" } else { "u_2" };
+            neatlogs::trace("chat").end_user_id(user).in_scope(|| {
+                let mut llm = neatlogs::span(SpanKind::Llm, "reply").enter();
+                llm.set_model("gpt-4o");
+                llm.set_usage(neatlogs::llm::Usage::new(100 + n, 10));
+            });
+        }
+    });
+    assert!(sdk.shutdown());
+    let path = file.to_str().unwrap();
+    assert!(!file.exists(), "no span of a dropped trace: no traces file");
+    let usage = std::fs::read_to_string(dir.path().join("traces.usage.jsonl")).unwrap();
+    assert!(usage.lines().all(|l| l.starts_with("{\"resourceMetrics\"")));
+
+    let report = neatlogs(&["users", "--file", path, "--sort", "end_user", "--json"]);
+    let rows: Vec<(String, i64, i64, i64, i64, String)> = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["end_user"].as_str().unwrap().to_owned(),
+                u["traces"].as_i64().unwrap(),
+                u["input_tokens"].as_i64().unwrap(),
+                u["output_tokens"].as_i64().unwrap(),
+                u["llm_calls"].as_i64().unwrap(),
+                u["usage_source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let input = |pick: fn(u64) -> bool| {
+        (0..20u64)
+            .filter(|n| pick(*n))
+            .map(|n| 100 + n as i64)
+            .sum::<i64>()
+    };
+    assert_eq!(
+        rows,
+        [
+            (
+                "u_1".to_owned(),
+                0,
+                input(|n| n % 4 == 0),
+                50,
+                5,
+                "usage".to_owned()
+            ),
+            (
+                "u_2".to_owned(),
+                0,
+                input(|n| n % 4 != 0),
+                150,
+                15,
+                "usage".to_owned()
+            ),
+        ]
+    );
+}

@@ -367,6 +367,7 @@ fn write_in_requests(store: &mut Store, spans: &[Drawn], sizes: &[usize]) {
         let batch = Batch {
             resources: resources(),
             spans: now.iter().map(row).collect(),
+            usage: Vec::new(),
         };
         store.write(&batch).expect("write");
         assert_matches_recomputation(store);
@@ -385,6 +386,7 @@ fn written_at_once(spans: &[Drawn]) -> Store {
         .write(&Batch {
             resources: resources(),
             spans: last.values().map(|d| row(d)).collect(),
+            usage: Vec::new(),
         })
         .expect("write");
     store
@@ -432,6 +434,7 @@ fn write(store: &mut Store, spans: &[Drawn]) {
         .write(&Batch {
             resources: resources(),
             spans: spans.iter().map(row).collect(),
+            usage: Vec::new(),
         })
         .expect("write");
 }

@@ -108,16 +108,22 @@ impl Local {
         match route(&record) {
             Next::Pipeline if global::exporting() => self.ended.push(record),
             Next::Instance => to_instance(record),
-            Next::Tail => {
-                for record in crate::tail::take(record) {
-                    match &record.trace.sink {
-                        Sink::Instance(_) => to_instance(record),
-                        _ if global::exporting() => self.ended.push(record),
-                        _ => {}
-                    }
-                }
-            }
+            Next::Tail => self.take_held(record),
             Next::Pipeline | Next::Nowhere => {}
+        }
+    }
+
+    /// A span of a trace held for tail keep: held, or released with the
+    /// rest of its trace when the trace is kept.
+    #[cold]
+    #[inline(never)]
+    fn take_held(&mut self, record: SpanRecord) {
+        for record in crate::tail::take(record) {
+            match &record.trace.sink {
+                Sink::Instance(_) => to_instance(record),
+                _ if global::exporting() => self.ended.push(record),
+                _ => {}
+            }
         }
     }
 

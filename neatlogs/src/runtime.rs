@@ -146,7 +146,9 @@ fn build(config: Config) -> Result<Option<Instance>, InitError> {
             &counters,
         )?);
         usage_exporters.extend(crate::export::default_usage_exporters(
-            &transport, &counters,
+            &transport,
+            local_file.as_deref(),
+            &counters,
         )?);
     }
 

@@ -80,9 +80,25 @@ fn open_file(path: &Path, prices: PriceTable) -> Result<Store, CliError> {
 pub(crate) fn read_file(path: &Path) -> Result<(Batch, FileReport), CliError> {
     let cannot_read =
         |e: std::io::Error| CliError::Other(format!("cannot read {}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot_read)?;
-    let (batch, report) = read_jsonl(BufReader::new(file)).map_err(cannot_read)?;
+    // The SDK's usage reports, beside the traces file when it wrote any
+    // (with every trace sampled out, only they are written).
+    let usage_path = neatlogs::export::usage_file(path);
+    let (mut batch, report) = match std::fs::File::open(path) {
+        Ok(file) => read_jsonl(BufReader::new(file)).map_err(cannot_read)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && usage_path.exists() => {
+            (Batch::default(), FileReport::default())
+        }
+        Err(e) => return Err(cannot_read(e)),
+    };
     warn_skipped(path, &report.skipped);
+    if let Ok(usage) = std::fs::File::open(&usage_path) {
+        let cannot_read = |e: std::io::Error| {
+            CliError::Other(format!("cannot read {}: {e}", usage_path.display()))
+        };
+        let (usage, usage_report) = read_jsonl(BufReader::new(usage)).map_err(cannot_read)?;
+        warn_skipped(&usage_path, &usage_report.skipped);
+        batch.usage.extend(usage.usage);
+    }
     Ok((batch, report))
 }
 

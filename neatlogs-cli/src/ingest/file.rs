@@ -37,6 +37,17 @@ pub fn read_jsonl<R: BufRead>(reader: R) -> std::io::Result<(Batch, FileReport)>
             continue;
         }
         report.lines += 1;
+        // The SDK's usage reports (OTLP metrics) share the file with its
+        // trace requests.
+        if line.trim_start().starts_with("{\"resourceMetrics\"") {
+            match super::metrics::decode_metrics(line.as_bytes(), Encoding::Json) {
+                Ok(request) => merged
+                    .usage
+                    .extend(super::metrics::usage_from_metrics(&request)),
+                Err(e) => report.skipped.push((index + 1, e.to_string())),
+            }
+            continue;
+        }
         let batch = decode_otlp(line.as_bytes(), Encoding::Json, None)
             .and_then(|request| batch_from_otlp(&request));
         let batch = match batch {

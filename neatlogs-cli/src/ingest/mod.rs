@@ -156,6 +156,8 @@ pub struct Batch {
     pub resources: Vec<ResourceRow>,
     /// Spans.
     pub spans: Vec<SpanRow>,
+    /// Usage points (from OTLP metrics lines of a file).
+    pub usage: Vec<metrics::UsageRow>,
 }
 
 /// Where the collector looks for each claim, in order of preference: the

@@ -92,6 +92,7 @@ pub fn batch_from_simple_trace(body: &[u8]) -> Result<(Batch, String), IngestErr
     let mut batch = Batch {
         resources: vec![ResourceRow::from_attributes(&resource)],
         spans: Vec::new(),
+        usage: Vec::new(),
     };
     let trace_id = random_hex(16);
     let now = crate::time::now_nanos();

@@ -76,6 +76,49 @@ fn row_cost(prices: &PriceTable, row: &UsageRow) -> Option<Nanos> {
     }
 }
 
+/// Upsert `rows` in `tx`: each replaces its series' stored point unless
+/// that one is later. How many were written.
+pub(super) fn upsert(
+    tx: &rusqlite::Transaction<'_>,
+    prices: &PriceTable,
+    rows: &[UsageRow],
+) -> Result<usize, StoreError> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO usage_series (series, end_user, workflow, model, provider, metric,
+            token_type, failed, overflow, start_ns, time_ns, count, sum, cost_nanos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (series) DO UPDATE SET
+            time_ns = excluded.time_ns, count = excluded.count, sum = excluded.sum,
+            cost_nanos = excluded.cost_nanos
+         WHERE excluded.time_ns >= usage_series.time_ns",
+    )?;
+    let mut written = 0;
+    for row in rows {
+        let cost = if priced_kind(row) {
+            row_cost(prices, row)
+        } else {
+            None
+        };
+        written += upsert.execute(params![
+            row.series,
+            row.end_user,
+            row.workflow,
+            row.model,
+            row.provider,
+            row.metric,
+            row.token_type,
+            row.failed,
+            row.overflow,
+            row.start_ns,
+            row.time_ns,
+            row.count,
+            row.sum,
+            cost,
+        ])?;
+    }
+    Ok(written)
+}
+
 /// Whether a row carries tokens that have a price.
 fn priced_kind(row: &UsageRow) -> bool {
     matches!(
@@ -91,41 +134,7 @@ impl Store {
     pub fn write_usage(&mut self, rows: &[UsageRow]) -> Result<usize, StoreError> {
         let prices = self.prices.clone();
         let tx = self.conn.transaction()?;
-        let mut written = 0;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO usage_series (series, end_user, workflow, model, provider, metric,
-                    token_type, failed, overflow, start_ns, time_ns, count, sum, cost_nanos)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                 ON CONFLICT (series) DO UPDATE SET
-                    time_ns = excluded.time_ns, count = excluded.count, sum = excluded.sum,
-                    cost_nanos = excluded.cost_nanos
-                 WHERE excluded.time_ns >= usage_series.time_ns",
-            )?;
-            for row in rows {
-                let cost = if priced_kind(row) {
-                    row_cost(&prices, row)
-                } else {
-                    None
-                };
-                written += upsert.execute(params![
-                    row.series,
-                    row.end_user,
-                    row.workflow,
-                    row.model,
-                    row.provider,
-                    row.metric,
-                    row.token_type,
-                    row.failed,
-                    row.overflow,
-                    row.start_ns,
-                    row.time_ns,
-                    row.count,
-                    row.sum,
-                    cost,
-                ])?;
-            }
-        }
+        let written = upsert(&tx, &prices, rows)?;
         tx.commit()?;
         Ok(written)
     }

@@ -44,6 +44,7 @@ impl Store {
     pub fn write(&mut self, batch: &Batch) -> Result<WriteSummary, StoreError> {
         let tx = self.conn.transaction()?;
         let resource_ids = insert_resources(&tx, batch)?;
+        super::usage::upsert(&tx, &self.prices, &batch.usage)?;
         // Every (trace, span) id of the request: a parent among them is
         // stored by the end of the transaction, whatever the order.
         let arriving: HashSet<(&str, &str)> = batch
@@ -264,6 +265,7 @@ mod tests {
                 ..Default::default()
             }],
             spans,
+            usage: Vec::new(),
         }
     }
 

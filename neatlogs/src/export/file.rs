@@ -109,3 +109,68 @@ impl Exporter for FileExporter {
         flushed
     }
 }
+
+/// Appends the usage totals beside the local file ([`usage_file`]): one
+/// OTLP JSON `ExportMetricsServiceRequest` per line, which the `neatlogs`
+/// CLI reads with the traces.
+#[derive(Debug)]
+pub(crate) struct FileUsageExporter {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl FileUsageExporter {
+    /// Appending to the usage file of the traces file `path` (relative to
+    /// the working directory now).
+    pub(crate) fn new(path: impl AsRef<Path>) -> Self {
+        FileUsageExporter {
+            path: usage_file(&FileExporter::new(path).path),
+            file: None,
+        }
+    }
+}
+
+/// Where the usage reports go beside a traces file: the same directory,
+/// the name's `.jsonl` replaced by `.usage.jsonl` (`.neatlogs/traces.jsonl`
+/// → `.neatlogs/traces.usage.jsonl`; a name without `.jsonl` gets it
+/// appended). The traces file keeps one `ExportTraceServiceRequest` per
+/// line; this one holds one `ExportMetricsServiceRequest` per line.
+///
+/// ```
+/// use std::path::Path;
+/// let usage = neatlogs::export::usage_file(Path::new(".neatlogs/traces.jsonl"));
+/// assert_eq!(usage, Path::new(".neatlogs/traces.usage.jsonl"));
+/// ```
+pub fn usage_file(traces: &Path) -> PathBuf {
+    let name = traces
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".jsonl").unwrap_or(&name);
+    traces.with_file_name(format!("{stem}.usage.jsonl"))
+}
+
+impl super::pipeline::UsageExporter for FileUsageExporter {
+    fn export_usage(
+        &mut self,
+        resource: &Resource,
+        usage: &crate::usage::UsageTable,
+    ) -> Result<(), super::pipeline::UsageError> {
+        let mut line = super::otlp::metrics::encode_json(
+            resource,
+            &usage.snapshot(),
+            usage.start_unix_nanos,
+            crate::usage::unix_nanos(),
+        );
+        line.push('\n');
+        let written = open(&self.path, &mut self.file)
+            .and_then(|f| f.write_all(line.as_bytes()).and_then(|()| f.flush()));
+        if let Err(e) = written {
+            self.file = None;
+            return Err(super::pipeline::UsageError::Failed(ExportError::new(
+                format!("could not write {}: {e}", self.path.display()),
+            )));
+        }
+        Ok(())
+    }
+}

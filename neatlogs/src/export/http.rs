@@ -102,6 +102,9 @@ enum Sent {
     /// Not accepted, and trying again will not help (or there is no time
     /// left to).
     Failed(String),
+    /// The receiver does not take this kind of request at this URL (404,
+    /// 405, 415, 501): a receiver of traces only, asked for metrics.
+    Unsupported(String),
 }
 
 /// What was lost from one (possibly split) batch.
@@ -249,7 +252,7 @@ impl HttpExporter {
                 "the receiver answered 413 Payload Too Large for a single span ({} bytes compressed)",
                 body.len()
             ))),
-            Sent::Failed(message) => Err(lost_all(message)),
+            Sent::Failed(message) | Sent::Unsupported(message) => Err(lost_all(message)),
         }
     }
 
@@ -334,12 +337,14 @@ impl HttpExporter {
     }
 }
 
+use crate::export::pipeline::UsageError;
+
 impl crate::export::pipeline::UsageExporter for HttpExporter {
     fn export_usage(
         &mut self,
         resource: &Resource,
         usage: &crate::usage::UsageTable,
-    ) -> Result<(), ExportError> {
+    ) -> Result<(), UsageError> {
         let series = usage.snapshot();
         let raw = super::otlp::metrics::encode(
             resource,
@@ -347,15 +352,20 @@ impl crate::export::pipeline::UsageExporter for HttpExporter {
             usage.start_unix_nanos,
             crate::usage::unix_nanos(),
         );
-        let body = self.compress(raw).map_err(ExportError::new)?;
+        let body = self
+            .compress(raw)
+            .map_err(|e| UsageError::Failed(ExportError::new(e)))?;
         let deadline = Instant::now() + self.export_timeout;
         match self.send_with_retries(&body, deadline) {
             Sent::Accepted { .. } => Ok(()),
-            Sent::TooLarge => Err(ExportError::new(format!(
+            Sent::TooLarge => Err(UsageError::Failed(ExportError::new(format!(
                 "the receiver answered 413 Payload Too Large for the usage report ({} series)",
                 series.len()
-            ))),
-            Sent::Failed(message) => Err(ExportError::new(message)),
+            )))),
+            Sent::Failed(message) => Err(UsageError::Failed(ExportError::new(message))),
+            Sent::Unsupported(message) => {
+                Err(UsageError::Unsupported(format!("{}: {message}", self.url)))
+            }
         }
     }
 }
@@ -407,7 +417,19 @@ fn classify(resp: Response) -> Answer {
             after,
         };
     }
+    let unsupported = matches!(
+        status,
+        StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::NOT_IMPLEMENTED
+    );
     let message = error_message(resp);
+    if unsupported {
+        return Answer::Done(Sent::Unsupported(format!(
+            "the receiver answered {status}: {message}"
+        )));
+    }
     Answer::Done(Sent::Failed(format!(
         "the receiver answered {status} (not retried): {message}"
     )))

@@ -33,7 +33,7 @@ pub use crate::record::SpanRecord;
 pub use crate::value::{SpanEvent, Status, Value};
 pub use console::ConsoleExporter;
 pub use conventions::{Compression, Conventions};
-pub use file::{FileExporter, DEFAULT_LOCAL_FILE};
+pub use file::{usage_file, FileExporter, DEFAULT_LOCAL_FILE};
 pub use otlp::{OtlpEncoder, Protocol};
 
 /// The Neatlogs cloud ingest: where spans go when an API key is set and no
@@ -200,39 +200,37 @@ pub(crate) fn default_exporters(
     Ok(exporters)
 }
 
-/// The usage exporters `init` adds: the OTLP/HTTP endpoint's
-/// `/v1/metrics`, beside its traces (none for the local file).
+/// The usage exporters `init` adds, beside the traces: the OTLP/HTTP
+/// endpoint's `/v1/metrics`, and the local file when it is written.
 pub(crate) fn default_usage_exporters(
     transport: &Transport,
+    local_file: Option<&Path>,
     shared: &Arc<pipeline::Counters>,
 ) -> Result<Vec<Box<dyn pipeline::UsageExporter>>, InitError> {
+    let mut exporters: Vec<Box<dyn pipeline::UsageExporter>> = Vec::new();
     #[cfg(feature = "otlp-http")]
-    {
-        let Some(url) = &transport.url else {
-            return Ok(Vec::new());
-        };
+    if let Some(url) = &transport.url {
         match http::metrics_url(url) {
-            Some(metrics) => Ok(vec![Box::new(http::HttpExporter::new(
+            Some(metrics) => exporters.push(Box::new(http::HttpExporter::new(
                 &metrics,
                 &Transport {
                     protocol: Protocol::HttpProtobuf,
                     ..transport.clone()
                 },
                 shared.clone(),
-            )?)]),
-            None => {
-                log::warn!(
-                    "neatlogs: the traces URL {url} does not end in /v1/traces: usage metrics are not sent (give the base URL to send them to its /v1/metrics)"
-                );
-                Ok(Vec::new())
-            }
+            )?)),
+            None => log::warn!(
+                "neatlogs: the traces URL {url} does not end in /v1/traces: usage metrics are not sent (give the base URL to send them to its /v1/metrics)"
+            ),
         }
     }
     #[cfg(not(feature = "otlp-http"))]
-    {
-        let _ = (transport, shared);
-        Ok(Vec::new())
+    let _ = shared;
+    if local_file.is_some() || transport.url.is_none() {
+        let path = local_file.unwrap_or_else(|| Path::new(DEFAULT_LOCAL_FILE));
+        exporters.push(Box::new(file::FileUsageExporter::new(path)));
     }
+    Ok(exporters)
 }
 
 #[cfg(test)]

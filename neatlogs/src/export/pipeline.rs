@@ -62,14 +62,22 @@ fn answer_margin(timeout: Duration) -> Duration {
     (timeout / 5).min(Duration::from_millis(200))
 }
 
-/// Sends the usage totals (the HTTP exporter's twin on `/v1/metrics`).
+/// Sends the usage totals (the HTTP exporter's twin on `/v1/metrics`, the
+/// local file).
 pub(crate) trait UsageExporter: Send {
     /// Send every series of `usage` as it stands.
-    fn export_usage(
-        &mut self,
-        resource: &Resource,
-        usage: &UsageTable,
-    ) -> Result<(), super::ExportError>;
+    fn export_usage(&mut self, resource: &Resource, usage: &UsageTable) -> Result<(), UsageError>;
+}
+
+/// Why a usage report was not taken.
+#[derive(Debug)]
+pub(crate) enum UsageError {
+    /// This report was lost (the next one carries the same totals and more).
+    Failed(super::ExportError),
+    /// The receiver does not take metrics (a receiver of traces only): no
+    /// report is sent there again.
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
+    Unsupported(String),
 }
 
 enum Control {
@@ -322,14 +330,14 @@ impl Worker {
                 recv(self.control) -> msg => match msg {
                     Ok(Control::Flush(reply)) => {
                         let ok = self.drain();
-                        let ok = self.export_usage() && ok;
+                        self.export_usage();
                         let ok = self.each_exporter(|e| e.flush()) && ok;
                         next_tick = Instant::now() + self.schedule_delay;
                         let _ = reply.send(ok);
                     }
                     Ok(Control::Shutdown(reply)) => {
                         let ok = self.drain();
-                        let ok = self.export_usage() && ok;
+                        self.export_usage();
                         let ok = self.each_exporter(|e| e.shutdown()) && ok;
                         let _ = reply.send(ok);
                         return;
@@ -369,31 +377,42 @@ impl Worker {
     }
 
     /// Send the usage totals to every usage exporter (nothing when no LLM
-    /// call was counted yet); whether all of them took it.
-    fn export_usage(&mut self) -> bool {
+    /// call was counted yet). A failure is counted in the stats, not in
+    /// what `flush` and `shutdown` answer (they answer for spans); a
+    /// receiver that does not take metrics is dropped from the list.
+    fn export_usage(&mut self) {
         if self.usage_exporters.is_empty() || self.usage.is_empty() {
-            return true;
+            return;
         }
-        let mut ok = true;
-        for exporter in &mut self.usage_exporters {
+        let (resource, usage, counters) = (&self.resource, &self.usage, &self.counters);
+        self.usage_exporters.retain_mut(|exporter| {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                exporter.export_usage(&self.resource, &self.usage)
+                exporter.export_usage(resource, usage)
             }))
-            .unwrap_or_else(|_| Err(super::ExportError::new("the usage exporter panicked")));
+            .unwrap_or_else(|_| {
+                Err(UsageError::Failed(super::ExportError::new(
+                    "the usage exporter panicked",
+                )))
+            });
             match result {
                 Ok(()) => {
-                    self.counters.usage_reports.fetch_add(1, Ordering::Relaxed);
+                    counters.usage_reports.fetch_add(1, Ordering::Relaxed);
+                    true
                 }
-                Err(e) => {
-                    log::warn!("neatlogs: usage export failed: {e}");
-                    self.counters
-                        .usage_reports_failed
-                        .fetch_add(1, Ordering::Relaxed);
-                    ok = false;
+                Err(UsageError::Failed(e)) => {
+                    log::warn!("neatlogs: usage export failed (the next report carries the same totals): {e}");
+                    counters.usage_reports_failed.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(UsageError::Unsupported(why)) => {
+                    log::info!(
+                        "neatlogs: the receiver does not take OTLP metrics ({why}); usage per end-user is not sent there"
+                    );
+                    counters.usage_reports_failed.fetch_add(1, Ordering::Relaxed);
+                    false
                 }
             }
-        }
-        ok
+        });
     }
 
     /// Move everything queued so far into the pending batch.

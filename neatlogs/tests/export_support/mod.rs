@@ -169,6 +169,8 @@ struct Shared {
     /// Requests to `/v1/metrics` (the usage totals): answered 200, kept
     /// apart from the trace requests the tests count and answer.
     metrics: Mutex<Vec<Received>>,
+    /// What `/v1/metrics` answers (200; 404 for a receiver of traces only).
+    metrics_status: std::sync::atomic::AtomicU16,
     changed: Condvar,
     policy: Mutex<Arc<Policy>>,
 }
@@ -196,6 +198,7 @@ impl Receiver {
         let shared = Arc::new(Shared {
             seen: Mutex::new(Vec::new()),
             metrics: Mutex::new(Vec::new()),
+            metrics_status: std::sync::atomic::AtomicU16::new(200),
             changed: Condvar::new(),
             policy: Mutex::new(Arc::new(policy)),
         });
@@ -246,6 +249,14 @@ impl Receiver {
 
     pub fn requests(&self) -> Vec<Received> {
         self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// Answer `/v1/metrics` with `status` from now on (404: a receiver of
+    /// traces only).
+    pub fn set_metrics_status(&self, status: u16) {
+        self.shared
+            .metrics_status
+            .store(status, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The `/v1/metrics` requests (usage totals), answered 200.
@@ -358,10 +369,15 @@ async fn handle(
         answered: 0,
     };
     if received.path.ends_with("/v1/metrics") {
+        let status = shared
+            .metrics_status
+            .load(std::sync::atomic::Ordering::Relaxed);
         received.request = None;
-        received.answered = 200;
+        received.answered = status;
         shared.metrics.lock().unwrap().push(received);
-        return StatusCode::OK.into_response();
+        return StatusCode::from_u16(status)
+            .unwrap_or(StatusCode::OK)
+            .into_response();
     }
     let reply = {
         let policy = shared.policy.lock().unwrap().clone();

@@ -31,6 +31,7 @@ use crate::wire::usage::{
 const CUMULATIVE: u64 = 2;
 
 /// The request for `series`, counted from `start` until `now` (Unix ns).
+#[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
 pub(crate) fn encode(
     resource: &Resource,
     series: &[(Key, Totals)],
@@ -107,13 +108,13 @@ pub(crate) fn encode(
     };
     metric(
         TOKEN_USAGE,
-        "Number of input and output tokens used",
+        TOKEN_USAGE_DESCRIPTION,
         "{token}",
         tokens(0..2),
     );
     metric(
         TOKEN_USAGE_DETAILS,
-        "Cache-read, cache-write and reasoning tokens (part of the input and output tokens)",
+        TOKEN_USAGE_DETAILS_DESCRIPTION,
         "{token}",
         tokens(2..5),
     );
@@ -121,12 +122,7 @@ pub(crate) fn encode(
         .iter()
         .map(|(key, totals)| point(key, None, &totals.duration, &DURATION_BOUNDS))
         .collect();
-    metric(
-        OPERATION_DURATION,
-        "GenAI operation duration",
-        "s",
-        durations,
-    );
+    metric(OPERATION_DURATION, DURATION_DESCRIPTION, "s", durations);
 
     let mut scope_metrics = Vec::new();
     ld(&mut scope_metrics, 1, &scope);
@@ -138,6 +134,104 @@ pub(crate) fn encode(
     ld(&mut request, 1, &resource_metrics);
     request
 }
+
+/// The same request in the OTLP JSON mapping, on one line (the local
+/// file's form: one request per line, as the OpenTelemetry file exporter
+/// writes).
+pub(crate) fn encode_json(
+    resource: &Resource,
+    series: &[(Key, Totals)],
+    start: u64,
+    now: u64,
+) -> String {
+    use serde_json::{json, Value};
+    let any = |v: &Any<'_>| match v {
+        Any::Str(s) => json!({ "stringValue": s }),
+        Any::Bool(b) => json!({ "boolValue": b }),
+    };
+    let mut resource_attributes = Vec::new();
+    resource_attributes_str(resource, |k, a| {
+        let value = match a {
+            Attr::Str(s) => s.to_owned(),
+            Attr::Joined(parts) => parts.join(","),
+            _ => return,
+        };
+        resource_attributes.push(json!({"key": k, "value": {"stringValue": value}}));
+    });
+    let point = |key: &Key, extra: Option<&str>, h: &Histogram, bounds: &[f64]| -> Value {
+        let attributes: Vec<Value> = point_attributes(key, extra)
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": any(v)}))
+            .collect();
+        let mut p = json!({
+            "attributes": attributes,
+            "startTimeUnixNano": start.to_string(),
+            "timeUnixNano": now.to_string(),
+            "count": h.count.to_string(),
+            "sum": h.sum,
+            "bucketCounts": h.buckets.iter().map(u64::to_string).collect::<Vec<_>>(),
+            "explicitBounds": bounds,
+        });
+        if h.count > 0 {
+            p["min"] = json!(h.min);
+            p["max"] = json!(h.max);
+        }
+        p
+    };
+    let mut metrics = Vec::new();
+    let mut metric = |name: &str, description: &str, unit: &str, points: Vec<Value>| {
+        if !points.is_empty() {
+            metrics.push(json!({
+                "name": name,
+                "description": description,
+                "unit": unit,
+                "histogram": {"dataPoints": points, "aggregationTemporality": CUMULATIVE},
+            }));
+        }
+    };
+    let tokens = |types: std::ops::Range<usize>| -> Vec<Value> {
+        series
+            .iter()
+            .flat_map(|(key, totals)| {
+                types.clone().filter_map(move |i| {
+                    let h = &totals.tokens[i];
+                    (h.count > 0).then(|| point(key, Some(TOKEN_TYPES[i]), h, &TOKEN_BOUNDS))
+                })
+            })
+            .collect()
+    };
+    metric(
+        TOKEN_USAGE,
+        TOKEN_USAGE_DESCRIPTION,
+        "{token}",
+        tokens(0..2),
+    );
+    metric(
+        TOKEN_USAGE_DETAILS,
+        TOKEN_USAGE_DETAILS_DESCRIPTION,
+        "{token}",
+        tokens(2..5),
+    );
+    let durations = series
+        .iter()
+        .map(|(key, totals)| point(key, None, &totals.duration, &DURATION_BOUNDS))
+        .collect();
+    metric(OPERATION_DURATION, DURATION_DESCRIPTION, "s", durations);
+    json!({"resourceMetrics": [{
+        "resource": {"attributes": resource_attributes},
+        "scopeMetrics": [{
+            "scope": {"name": crate::wire::resource::SDK_NAME_VALUE, "version": env!("CARGO_PKG_VERSION")},
+            "metrics": metrics,
+        }],
+    }]})
+    .to_string()
+}
+
+/// The metrics' descriptions.
+const TOKEN_USAGE_DESCRIPTION: &str = "Number of input and output tokens used";
+const TOKEN_USAGE_DETAILS_DESCRIPTION: &str =
+    "Cache-read, cache-write and reasoning tokens (part of the input and output tokens)";
+const DURATION_DESCRIPTION: &str = "GenAI operation duration";
 
 /// An attribute's value: a string or a boolean.
 enum Any<'a> {

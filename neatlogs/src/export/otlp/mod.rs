@@ -23,7 +23,6 @@ use crate::value::{Status, Value};
 use crate::wire::{genai, openinference, otlp, resource, span, trace_complete};
 
 mod json;
-#[cfg(feature = "otlp-http")]
 pub(crate) mod metrics;
 mod protobuf;
 mod vocab;
