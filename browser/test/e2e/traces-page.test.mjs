@@ -183,9 +183,12 @@ test('Users shows per-user numbers, sorts, links to the user\'s traces, and char
     assert.ok(row, `${user.end_user} listed`);
     assert.equal(row.traces, user.traces.toLocaleString('en-US'));
     assert.equal(row.sessions, String(user.sessions));
-    assert.equal(row.tokens, (user.input_tokens + user.output_tokens).toLocaleString('en-US'));
+    // Tokens from the SDK's usage metrics are exact, and say so.
+    const exact = user.usage_source === 'usage' ? ' exact' : '';
+    assert.equal(row.tokens, (user.input_tokens + user.output_tokens).toLocaleString('en-US') + exact);
     assert.equal(row.errors, String(user.errors));
   }
+  assert.ok(report.users.some((u) => u.usage_source === 'usage'), 'the quickstart sent its usage metrics');
   const top = [...report.users].sort((a, b) => b.traces - a.traces || a.end_user.localeCompare(b.end_user));
   assert.equal(cells[0].end_user, top[0].end_user, 'sorted by traces, most first');
   const u812 = cells.find((c) => c.end_user === 'u_812');
