@@ -474,7 +474,8 @@ def e2e_report(runs):
 
 def sampled_out(target):
     """The sampled-out rows (benches/benches/sampled_out.rs), or ''."""
-    m = {k: criterion_median(target, "sampled_out", k) for k in (
+    # Criterion names `sampled_out/x` benchmarks' directories `sampled_out_x`.
+    m = {k: criterion_median(target, "sampled_out_" + k, "") for k in (
         "neatlogs_disabled", "neatlogs", "otel_sdk",
         "neatlogs_llm_call_dropped", "neatlogs_llm_call_kept", "otel_sdk_llm_call_dropped")}
     if m["neatlogs"] is None:

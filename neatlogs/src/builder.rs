@@ -230,17 +230,16 @@ impl SpanBuilder {
 
     #[inline(never)]
     fn new_enabled(kind: SpanKind, name: SpanName) -> SpanBuilder {
-        let (parent, extras) = match local::parent() {
+        // A child of a trace that is not recorded is not opened (the
+        // trace's frame stays current, with its identity), except an LLM or
+        // embedding call: its usage is counted, then it is dropped.
+        let Some(parent) = local::parent_unless_dropped(kind.counts_usage()) else {
+            return SpanBuilder {
+                state: State::Disabled,
+            };
+        };
+        let (parent, extras) = match parent {
             Parent::Root => (None, None),
-            // A child of a trace that is not recorded is not opened (the
-            // trace's frame stays current, with its identity), except an
-            // LLM or embedding call: its usage is counted, then it is
-            // dropped.
-            Parent::Child(cx) if !cx.trace.sampled && !kind.counts_usage() => {
-                return SpanBuilder {
-                    state: State::Disabled,
-                }
-            }
             Parent::Child(cx) => (Some(cx), None),
             Parent::Remote(remote) => (
                 None,

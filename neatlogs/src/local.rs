@@ -217,6 +217,30 @@ pub(crate) fn parent() -> Parent {
         .unwrap_or(Parent::Unknown)
 }
 
+/// [`parent`], for a span of a kind that `counts_usage` or not: `None` when
+/// the current frame is in a trace that is not recorded and the span would
+/// not be opened there (its trace's `Arc` is not even cloned).
+#[inline]
+pub(crate) fn parent_unless_dropped(counts_usage: bool) -> Option<Parent> {
+    LOCAL
+        .try_with(|l| match l.try_borrow() {
+            Ok(l) if l.suppressed => Some(Parent::Unknown),
+            Ok(l) => match l.stack.last().map(|s| &s.frame) {
+                Some(Frame::Open(span)) if span.cx.trace.sampled || counts_usage => {
+                    Some(Parent::Child(span.cx.clone()))
+                }
+                Some(Frame::Attached(cx)) if cx.trace.sampled || counts_usage => {
+                    Some(Parent::Child(cx.clone()))
+                }
+                Some(Frame::Open(_) | Frame::Attached(_)) => None,
+                Some(Frame::Remote(remote)) => Some(Parent::Remote(remote.clone())),
+                None => Some(Parent::Root),
+            },
+            Err(_) => Some(Parent::Unknown),
+        })
+        .unwrap_or(Some(Parent::Unknown))
+}
+
 /// Push a frame made by `make` on this thread's stack, building it in
 /// place (a frame is about a hundred bytes; copying it between closures was
 /// a fifth of a span's cost). `Err(make)` when the stack is out of reach

@@ -61,23 +61,32 @@ fn a_child_with_a_static_name_and_no_content_allocates_nothing() {
         call.set_finish_reason("stop");
         drop(call);
     });
-    assert_eq!(
-        llm, 1,
-        "an LLM child with a static name, usage and finish reason: one box for its facts"
-    );
+    // With the `metrics` feature, each call also goes to the `metrics`
+    // facade, whose labels are allocated per call (a model call's cost, not
+    // a span's).
+    if cfg!(not(feature = "metrics")) {
+        assert_eq!(
+            llm, 1,
+            "an LLM child with a static name, usage and finish reason: one box for its facts (its usage series made at its first call, in room kept for it)"
+        );
+    }
 
     let none = allocations_of(|| drop(neatlogs::span(SpanKind::Llm, "chat").enter()));
-    assert_eq!(none, 0, "an LLM child with nothing recorded");
+    if cfg!(not(feature = "metrics")) {
+        assert_eq!(none, 0, "an LLM child with nothing recorded");
+    }
 
     let content = allocations_of(|| {
         let mut call = neatlogs::span(SpanKind::Llm, "chat").enter();
         call.add_input_message(Message::user("static prompt"));
         drop(call);
     });
-    assert!(
-        content <= 3,
-        "a message: the builder's box, the facts, the list ({content})"
-    );
+    if cfg!(not(feature = "metrics")) {
+        assert!(
+            content <= 3,
+            "a message: the builder's box, the facts, the list ({content})"
+        );
+    }
 }
 
 struct Discard;
