@@ -325,3 +325,35 @@ fn a_dropped_request_trace_keeps_the_layers_identity() {
     assert!(tracer.shutdown());
     assert!(receiver.app_spans().is_empty());
 }
+
+/// The sampling rule sees the identity the `tower` layer resolved from the
+/// request, before the request's trace starts: at a 0 % base rate, every
+/// request of the user under investigation is recorded, and no other.
+#[test]
+fn the_rule_sees_the_layers_end_user() {
+    let receiver = Receiver::start();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let tracer = Neatlogs::new(
+        Config::new()
+            .api_key("k")
+            .endpoint(receiver.url())
+            .sampler(Sampler::AlwaysOff)
+            .sampling_rule(|root| (root.end_user_id() == Some("u_watched")).then_some(1.0)),
+    )
+    .unwrap();
+    let (addr, thread) = serve_on_own_thread(tracer, edge(), stopped);
+    for user in ["u_watched", "u_other", "u_watched", "u_other"] {
+        assert_eq!(get_me(addr, &[("x-user", user)]), user);
+    }
+    let _ = stop.send(());
+    let tracer = thread.join().unwrap();
+    assert!(tracer.shutdown());
+    let spans = receiver.app_spans();
+    assert_eq!(spans.len(), 2, "the two requests of u_watched");
+    for span in &spans {
+        assert_eq!(
+            export_support::str_attr(&span.attributes, "neatlogs.end_user.id"),
+            Some("u_watched")
+        );
+    }
+}
