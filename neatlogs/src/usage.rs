@@ -206,19 +206,9 @@ impl UsageTable {
         }
     }
 
-    /// Add `record`'s call, if it is one (an LLM span, or a span an LLM
-    /// call was recorded on).
-    #[inline]
+    /// Add `record`'s call (an LLM or embedding span, or a span an LLM
+    /// call was recorded on: the caller checked).
     pub(crate) fn add(&self, record: &SpanRecord) {
-        let llm = record.llm();
-        if !record.kind.counts_usage() && llm.is_none() {
-            return;
-        }
-        self.add_call(record);
-    }
-
-    #[inline(never)]
-    fn add_call(&self, record: &SpanRecord) {
         let llm = record.llm();
         let end_user = record.end_user().map(|u| u.id());
         let mut view = View {

@@ -251,48 +251,40 @@ fn store(state: &AppState, batch: &Batch) -> Result<(), Failure> {
 }
 
 /// `POST /v1/traces`
-pub(crate) async fn otlp(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let encoding = match Encoding::from_content_type(header_str(&headers, header::CONTENT_TYPE)) {
-        Ok(e) => e,
-        Err(e) => return otlp_error(status_of(&e), e.to_string(), None),
-    };
-    let cost = move |len| decode::decode_cost(len, encoding);
-    let (body, mut reservation) = match receive(&state, &headers, body, cost).await {
-        Ok(received) => received,
-        Err((status, message)) => return otlp_error(status, message, Some(encoding)),
-    };
-    let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
-    let result = off_the_async_threads(move || {
-        let raw = inflate_within(&body, content_encoding.as_deref(), &mut reservation, cost)?;
-        let request = decode::decode_otlp(&raw, encoding, None).map_err(refused)?;
-        store(&state, &decode::batch_from_otlp(&request).map_err(refused)?)
+pub(crate) async fn otlp(state: State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    otlp_request(state, headers, body, |raw, encoding, state| {
+        let request = decode::decode_otlp(raw, encoding, None).map_err(refused)?;
+        store(state, &decode::batch_from_otlp(&request).map_err(refused)?)
     })
-    .await;
-    match result {
-        Ok(()) => match encoding {
-            // An empty ExportTraceServiceResponse: full success.
-            Encoding::Protobuf => (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/x-protobuf")],
-                Vec::<u8>::new(),
-            )
-                .into_response(),
-            Encoding::Json => (StatusCode::OK, axum::Json(serde_json::json!({}))).into_response(),
-        },
-        Err((status, message)) => otlp_error(status, message, Some(encoding)),
-    }
+    .await
 }
 
 /// `POST /v1/metrics`: the usage totals per end-user (other metrics are
 /// accepted and not stored).
 pub(crate) async fn otlp_metrics(
+    state: State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    otlp_request(state, headers, body, |raw, encoding, state| {
+        let request = decode::metrics::decode_metrics(raw, encoding).map_err(refused)?;
+        let rows = decode::metrics::usage_from_metrics(&request);
+        lock(&state.writer)
+            .write_usage(&rows)
+            .map(drop)
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    })
+    .await
+}
+
+/// An OTLP/HTTP request: the body received within the budget and inflated,
+/// `store` run on it off the async threads, and the OTLP answer in the
+/// request's encoding (an empty export response: full success).
+async fn otlp_request(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
+    store: fn(&[u8], Encoding, &AppState) -> Result<(), Failure>,
 ) -> Response {
     let encoding = match Encoding::from_content_type(header_str(&headers, header::CONTENT_TYPE)) {
         Ok(e) => e,
@@ -306,12 +298,7 @@ pub(crate) async fn otlp_metrics(
     let content_encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
     let result = off_the_async_threads(move || {
         let raw = inflate_within(&body, content_encoding.as_deref(), &mut reservation, cost)?;
-        let request = decode::metrics::decode_metrics(&raw, encoding).map_err(refused)?;
-        let rows = decode::metrics::usage_from_metrics(&request);
-        lock(&state.writer)
-            .write_usage(&rows)
-            .map(drop)
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        store(&raw, encoding, &state)
     })
     .await;
     match result {
