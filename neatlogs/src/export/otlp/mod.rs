@@ -533,37 +533,52 @@ fn for_each_attribute<'a>(
     picked: &[(usize, usize)],
     mut f: impl FnMut(Key<'a>, Attr<'a>),
 ) {
-    for_each_own_attribute(attrs, resource, picked, &mut f);
-    if let Attrs::Record(_) = attrs {
-        for_each_constant(resource, f);
+    match attrs {
+        Attrs::Marker => marker_attributes(resource, f),
+        Attrs::Record(record) => {
+            if resource.conventions.contains(Conventions::NEATLOGS) {
+                neatlogs_kind(record.kind(), &mut f);
+            }
+            for_each_varying_attribute(record, resource, picked, &mut f);
+            for_each_constant(resource, f);
+        }
     }
 }
 
-/// The attributes of a span that differ from span to span: all but
-/// [`for_each_constant`]'s. Each configured vocabulary in turn; a key two
-/// of them share is written by the first.
-fn for_each_own_attribute<'a>(
-    attrs: Attrs<'a>,
+/// The completion marker's attributes: the same on every marker of a batch.
+fn marker_attributes<'a>(resource: &'a Resource, mut f: impl FnMut(Key<'a>, Attr<'a>)) {
+    let mut f = |k: &'a str, a: Attr<'a>| f(Key::Str(k), a);
+    f(trace_complete::ATTRIBUTE, Attr::Bool(true));
+    f(span::NEATLOGS_KIND, Attr::Str(trace_complete::KIND));
+    f(span::INTERNAL, Attr::Bool(true));
+    if !resource.tags.is_empty() {
+        f(span::PROCESS_TAGS, Attr::Joined(&resource.tags));
+    }
+}
+
+/// The Neatlogs vocabulary's kind keys, first on every record: the same on
+/// every span of a kind.
+fn neatlogs_kind<'a>(kind: SpanKind, mut f: impl FnMut(Key<'a>, Attr<'a>)) {
+    f(Key::Str(span::OPENINFERENCE_KIND), Attr::Str(kind.as_str()));
+    f(
+        Key::Str(span::NEATLOGS_KIND),
+        Attr::Str(kind.as_lower_str()),
+    );
+    f(Key::Str(span::INTERNAL), Attr::Bool(true));
+}
+
+/// The attributes of a record that differ from span to span: all but
+/// [`neatlogs_kind`]'s and [`for_each_constant`]'s. Each configured
+/// vocabulary in turn; a key two of them share is written by the first.
+fn for_each_varying_attribute<'a>(
+    record: &'a SpanRecord,
     resource: &'a Resource,
     picked: &[(usize, usize)],
     mut f: impl FnMut(Key<'a>, Attr<'a>),
 ) {
-    let record = match attrs {
-        Attrs::Record(record) => record,
-        Attrs::Marker => {
-            let mut f = |k: &'a str, a: Attr<'a>| f(Key::Str(k), a);
-            f(trace_complete::ATTRIBUTE, Attr::Bool(true));
-            f(span::NEATLOGS_KIND, Attr::Str(trace_complete::KIND));
-            f(span::INTERNAL, Attr::Bool(true));
-            if !resource.tags.is_empty() {
-                f(span::PROCESS_TAGS, Attr::Joined(&resource.tags));
-            }
-            return;
-        }
-    };
     let conventions = resource.conventions;
     let neatlogs = conventions.contains(Conventions::NEATLOGS);
-    if neatlogs {
+    if neatlogs && record.is_root() {
         neatlogs_identity(record, &mut f);
     }
     if record.is_root() {
@@ -598,27 +613,21 @@ fn for_each_constant<'a>(resource: &'a Resource, mut f: impl FnMut(Key<'a>, Attr
     }
 }
 
-/// The Neatlogs vocabulary's kind keys, and on the root its identity.
+/// The Neatlogs vocabulary's identity keys, on a root.
 fn neatlogs_identity<'a>(record: &'a SpanRecord, f: &mut impl FnMut(Key<'a>, Attr<'a>)) {
     let mut f = |k: &'a str, a: Attr<'a>| f(Key::Str(k), a);
-    let kind = record.kind();
-    f(span::OPENINFERENCE_KIND, Attr::Str(kind.as_str()));
-    f(span::NEATLOGS_KIND, Attr::Str(kind.as_lower_str()));
-    f(span::INTERNAL, Attr::Bool(true));
-    if record.is_root() {
-        if let Some(user) = record.end_user() {
-            f(span::END_USER_ID, Attr::Str(user.id().as_str()));
-            f(span::ENDUSER_ID, Attr::Str(user.id().as_str()));
-            if let Some(json) = user.metadata_json() {
-                f(span::END_USER_METADATA, Attr::Str(json));
-            }
+    if let Some(user) = record.end_user() {
+        f(span::END_USER_ID, Attr::Str(user.id().as_str()));
+        f(span::ENDUSER_ID, Attr::Str(user.id().as_str()));
+        if let Some(json) = user.metadata_json() {
+            f(span::END_USER_METADATA, Attr::Str(json));
         }
-        if let Some(s) = record.session_id() {
-            f(span::SESSION, Attr::Str(s));
-        }
-        if !record.tags().is_empty() {
-            f(span::TAGS, Attr::Tags(record.tags()));
-        }
+    }
+    if let Some(s) = record.session_id() {
+        f(span::SESSION, Attr::Str(s));
+    }
+    if !record.tags().is_empty() {
+        f(span::TAGS, Attr::Tags(record.tags()));
     }
 }
 

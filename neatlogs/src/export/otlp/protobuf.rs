@@ -1,29 +1,36 @@
 //! The protobuf wire format of an `ExportTraceServiceRequest`, written
-//! straight from the records.
+//! straight from the records in one pass.
 //!
-//! A length-delimited field needs its length before its body, and a message
-//! tree encoder measures every nested message again at each level it is
-//! written from. Here each length is computed once:
+//! A length-delimited field needs its length before its body. Most lengths
+//! here are known before the body is written: an attribute's `KeyValue`
+//! follows in O(1) from the sizes of its key and value (a list value, rare,
+//! is measured first, its nested lengths kept in `sizes`). The span and an
+//! event are the exceptions: they are written behind room for a two-byte
+//! length, which is filled in once the body is written. A body of 128 to
+//! 16,383 bytes (nearly every span) is never moved; a shorter or longer one
+//! is moved once, by the byte its length needs less or more.
 //!
-//! - a span is measured in one pass over its attributes, then written. The
-//!   length of a leaf (a string, a number) follows in O(1) from its size and
-//!   is simply recomputed when written; the content length of every nested
-//!   list (`ArrayValue`, `KeyValueList`, the tags) is measured once and kept
-//!   in `sizes`, in the order the write pass meets them;
-//! - the spans go into the buffer behind room left for the envelope
-//!   (request, resource spans, resource, scope spans, scope), whose two
-//!   outer lengths are known only once the spans are written; the envelope
-//!   is then placed right before them. No span is ever moved.
+//! What is the same on many spans is encoded once and copied as bytes:
+//!
+//! - the Neatlogs vocabulary's kind keys (`openinference.span.kind`,
+//!   `neatlogs.span.kind`, `neatlogs.internal`), once per kind for the
+//!   encoder's life;
+//! - the attributes every record of a batch carries (from the resource), and
+//!   the completion marker's, once per batch;
+//! - the envelope (request, resource spans, resource, scope spans, scope),
+//!   once per batch: the spans go into the buffer behind room left for it,
+//!   and it is placed right before them once their length is known.
 //!
 //! Field order and the fields left out (proto3 defaults: an empty string or
 //! byte string, a zero number, an unset status) follow `prost`'s encoding of
 //! the same message, byte for byte (the tests compare them).
 
 use super::{
-    for_each_constant, for_each_own_attribute, for_each_span, pick_attributes, resource_attributes,
-    Attr, Attrs, Key, SpanView, StatusView,
+    for_each_constant, for_each_span, for_each_varying_attribute, marker_attributes, neatlogs_kind,
+    pick_attributes, resource_attributes, Attr, Attrs, Key, SpanView, StatusView,
 };
-use crate::export::Resource;
+use crate::export::{Conventions, Resource};
+use crate::kind::SpanKind;
 use crate::record::SpanRecord;
 use crate::value::Value;
 use crate::wire::{otlp, resource};
@@ -36,32 +43,20 @@ pub(super) struct Writer {
     buf: Vec<u8>,
     /// The resource field then the scope field, built before the spans.
     head: Vec<u8>,
+    /// The envelope, built once the spans are written.
+    envelope: Vec<u8>,
     /// The attributes every record of the batch carries, encoded once per
     /// batch (`Span.attributes` fields) and copied into each span.
     constants: Vec<u8>,
-    /// Content lengths of the nested lists of the message being written.
+    /// The completion marker's attributes, encoded once per batch.
+    marker: Vec<u8>,
+    /// The Neatlogs kind keys of each kind (by declaration order), encoded
+    /// with the first batch: they depend on nothing else.
+    kinds: [Vec<u8>; SpanKind::ALL.len()],
+    /// Content lengths of the nested lists of the value being written.
     sizes: Vec<usize>,
     /// The application attributes that go out, for the span being written.
     picked: Vec<(usize, usize)>,
-    /// The attributes of the message being written, as measured (empty
-    /// between calls: only the allocation is kept).
-    items: Vec<Item<'static>>,
-}
-
-/// One attribute as measured: its `AnyValue` is `value_len` long.
-#[derive(Debug, Clone, Copy)]
-struct Item<'a> {
-    key: Key<'a>,
-    attr: Attr<'a>,
-    value_len: usize,
-}
-
-/// The same allocation, empty, for items that borrow from something else.
-/// (Collecting a mapped `vec::IntoIter` into a `Vec` of a type of the same
-/// size and alignment reuses the allocation.)
-fn recycle<'b>(mut items: Vec<Item<'_>>) -> Vec<Item<'b>> {
-    items.clear();
-    items.into_iter().map(|_| unreachable!("empty")).collect()
 }
 
 /// The most bytes a length varint takes.
@@ -74,227 +69,275 @@ const fn key(field: u8, wire_type: u8) -> u8 {
 }
 /// `Span.flags` (field 16, fixed32): two key bytes.
 const SPAN_FLAGS_KEY: [u8; 2] = [0x85, 0x01];
+/// `Span.attributes`.
+const SPAN_ATTRIBUTE: u8 = key(9, LEN);
 
 impl Writer {
     pub(super) fn write(&mut self, resource: &Resource, batch: &[SpanRecord]) -> &[u8] {
         let Writer {
             buf,
             head,
+            envelope,
             constants,
+            marker,
+            kinds,
             sizes,
             picked,
-            items: kept,
         } = self;
-        let mut items = recycle(std::mem::take(kept));
 
-        // Resource { attributes = 1 } and InstrumentationScope { name = 1, version = 2 }.
-        sizes.clear();
-        resource_attributes(resource, |key, attr| {
-            push_measured(&mut items, sizes, key, attr)
-        });
-        let res_len = fields_len(&items);
-        let version = resource.sdk_version;
-        let scope_len = str_field_len(resource::SDK_NAME_VALUE) + str_field_len(version);
-        let resource_field = ld(res_len);
+        // ResourceSpans.resource = 1 { attributes = 1 }, then
+        // ScopeSpans.scope = 1 { name = 1, version = 2 }.
         head.clear();
-        head.resize(resource_field + ld(scope_len), 0);
-        let mut w = Cursor::new(head);
-        w.byte(key(1, LEN));
-        w.varint(res_len);
-        w.attributes(key(1, LEN), &items, sizes);
-        w.byte(key(1, LEN));
-        w.varint(scope_len);
-        w.str_field(key(1, LEN), resource::SDK_NAME_VALUE);
-        w.str_field(key(2, LEN), version);
-        w.done();
+        let at = open(head, key(1, LEN));
+        resource_attributes(resource, |k, a| attribute(head, key(1, LEN), k, a, sizes));
+        close(head, at);
+        let resource_field = head.len();
+        let at = open(head, key(1, LEN));
+        str_field(head, key(1, LEN), resource::SDK_NAME_VALUE);
+        str_field(head, key(2, LEN), resource.sdk_version);
+        close(head, at);
 
-        // The records' constant attributes, as `Span.attributes` = 9.
-        sizes.clear();
-        items.clear();
-        for_each_constant(resource, |key, attr| {
-            push_measured(&mut items, sizes, key, attr)
-        });
-        let constants_len = fields_len(&items);
+        // The kinds' keys (once), what every record carries, and the
+        // marker's attributes.
+        if kinds[0].is_empty() {
+            for (block, kind) in kinds.iter_mut().zip(SpanKind::ALL) {
+                neatlogs_kind(kind, |k, a| attribute(block, SPAN_ATTRIBUTE, k, a, sizes));
+            }
+        }
         constants.clear();
-        constants.resize(constants_len, 0);
-        let mut w = Cursor::new(constants);
-        w.attributes(key(9, LEN), &items, sizes);
-        w.done();
+        for_each_constant(resource, |k, a| {
+            attribute(constants, SPAN_ATTRIBUTE, k, a, sizes)
+        });
+        marker.clear();
+        marker_attributes(resource, |k, a| {
+            attribute(marker, SPAN_ATTRIBUTE, k, a, sizes)
+        });
+        let blocks = Blocks {
+            constants,
+            marker,
+            kinds,
+            neatlogs: resource.conventions.contains(Conventions::NEATLOGS),
+        };
 
         // ScopeSpans.spans = 2, behind room for the envelope.
         let room = head.len() + 2 * (1 + MAX_VARINT);
         buf.clear();
         buf.resize(room, 0);
         for_each_span(batch, resource.conventions, |s| {
-            write_span(buf, resource, constants, s, sizes, picked, &mut items)
+            write_span(buf, resource, &blocks, s, sizes, picked)
         });
         let spans_len = buf.len() - room;
-        *kept = recycle(items);
 
         // Request { resource_spans = 1 { resource = 1, scope_spans = 2 { scope = 1, spans } } }.
         let scope_spans_len = head.len() - resource_field + spans_len;
         let resource_spans_len = resource_field + ld(scope_spans_len);
-        let envelope = ld(resource_spans_len) - spans_len;
-        let start = room - envelope;
-        let mut w = Cursor::new(&mut buf[start..room]);
-        w.byte(key(1, LEN));
-        w.varint(resource_spans_len);
-        w.bytes(&head[..resource_field]);
-        w.byte(key(2, LEN));
-        w.varint(scope_spans_len);
-        w.bytes(&head[resource_field..]);
-        w.done();
+        envelope.clear();
+        envelope.push(key(1, LEN));
+        varint(envelope, resource_spans_len as u64);
+        envelope.extend_from_slice(&head[..resource_field]);
+        envelope.push(key(2, LEN));
+        varint(envelope, scope_spans_len as u64);
+        envelope.extend_from_slice(&head[resource_field..]);
+        let start = room - envelope.len();
+        buf[start..room].copy_from_slice(envelope);
         &buf[start..]
     }
 }
 
-/// Measure, then write, one span as `ScopeSpans.spans` (field 2).
+/// The attribute blocks a span copies as bytes.
+struct Blocks<'w> {
+    /// What every record carries, last.
+    constants: &'w [u8],
+    /// All of the completion marker's attributes.
+    marker: &'w [u8],
+    /// Each kind's Neatlogs kind keys, first.
+    kinds: &'w [Vec<u8>; SpanKind::ALL.len()],
+    /// Whether the Neatlogs vocabulary (and so its kind keys) is written.
+    neatlogs: bool,
+}
+
+/// One span as `ScopeSpans.spans` (field 2).
 fn write_span<'a>(
     buf: &mut Vec<u8>,
     resource: &'a Resource,
-    constants: &[u8],
+    blocks: &Blocks<'_>,
     s: &SpanView<'a>,
     sizes: &mut Vec<usize>,
     picked: &mut Vec<(usize, usize)>,
-    items: &mut Vec<Item<'a>>,
 ) {
-    sizes.clear();
-    items.clear();
-    match s.attrs {
-        Attrs::Record(record) => pick_attributes(record, picked),
-        Attrs::Marker => picked.clear(),
-    }
-
-    // Span: trace_id = 1, span_id = 2, parent_span_id = 4, name = 5,
-    // kind = 6, start = 7, end = 8, attributes = 9, events = 11, links = 13,
-    // status = 15, flags = 16.
-    let mut len = ld(16) + ld(8) + 2 + 6;
-    if s.parent.is_some() {
-        len += ld(8);
-    }
+    let at = open(buf, key(2, LEN));
+    // Span: trace_id = 1, span_id = 2, trace_state = 3, parent_span_id = 4,
+    // name = 5, kind = 6, start = 7, end = 8, attributes = 9, events = 11,
+    // links = 13, status = 15, flags = 16.
+    let mut ids = [0u8; 28];
+    ids[0] = key(1, LEN);
+    ids[1] = 16;
+    ids[2..18].copy_from_slice(&s.trace_id);
+    ids[18] = key(2, LEN);
+    ids[19] = 8;
+    ids[20..].copy_from_slice(&s.span_id);
+    buf.extend_from_slice(&ids);
     if let Some(state) = s.trace_state {
-        len += str_field_len(state);
-    }
-    len += str_field_len(&s.name);
-    len += fixed64_field_len(s.start) + fixed64_field_len(s.end);
-    let constants = match s.attrs {
-        Attrs::Record(_) => constants,
-        Attrs::Marker => &[],
-    };
-    len += constants.len();
-    for_each_own_attribute(s.attrs, resource, picked, |key, attr| {
-        push_measured(items, sizes, key, attr)
-    });
-    len += fields_len(items);
-    // Events = 11, each { time_unix_nano = 1, name = 2, attributes = 3 }:
-    // an event's length goes into `sizes` ahead of its attributes' lists.
-    let events = match s.attrs {
-        Attrs::Record(record) => record.events(),
-        Attrs::Marker => &[],
-    };
-    for event in events {
-        let slot = sizes.len();
-        sizes.push(0);
-        let mut inner = fixed64_field_len(event.unix_nanos()) + str_field_len(event.name());
-        for (k, v) in event.attributes() {
-            inner += ld(kv_len(Key::Str(k), measure_value(v, sizes)));
-        }
-        sizes[slot] = inner;
-        len += ld(inner);
-    }
-    // Links = 13, each { trace_id = 1, span_id = 2 }.
-    const LINK_LEN: usize = 2 + 16 + 2 + 8;
-    if s.link.is_some() {
-        len += ld(LINK_LEN);
-    }
-    let status_len = status_len(s.status);
-    if let Some(n) = status_len {
-        len += ld(n);
-    }
-
-    let start = buf.len();
-    buf.resize(start + ld(len), 0);
-    let mut w = Cursor::new(&mut buf[start..]);
-    w.byte(key(2, LEN));
-    w.varint(len);
-    w.bytes_field(key(1, LEN), &s.trace_id);
-    w.bytes_field(key(2, LEN), &s.span_id);
-    if let Some(state) = s.trace_state {
-        w.str_field(key(3, LEN), state);
+        str_field(buf, key(3, LEN), state);
     }
     if let Some(parent) = &s.parent {
-        w.bytes_field(key(4, LEN), parent);
+        let mut field = [key(4, LEN), 8, 0, 0, 0, 0, 0, 0, 0, 0];
+        field[2..].copy_from_slice(parent);
+        buf.extend_from_slice(&field);
     }
-    w.str_field(key(5, LEN), &s.name);
-    w.byte(key(6, 0));
-    w.byte(s.kind as u8);
-    w.fixed64_field(key(7, 1), s.start);
-    w.fixed64_field(key(8, 1), s.end);
-    let mut next = w.attributes(key(9, LEN), items, sizes);
-    w.bytes(constants);
+    str_field(buf, key(5, LEN), &s.name);
+    buf.extend_from_slice(&[key(6, 0), s.kind as u8]);
+    fixed64_field(buf, key(7, 1), s.start);
+    fixed64_field(buf, key(8, 1), s.end);
+    let events = match s.attrs {
+        Attrs::Record(record) => {
+            pick_attributes(record, picked);
+            if blocks.neatlogs {
+                buf.extend_from_slice(&blocks.kinds[record.kind() as usize]);
+            }
+            for_each_varying_attribute(record, resource, picked, |k, a| {
+                attribute(buf, SPAN_ATTRIBUTE, k, a, sizes)
+            });
+            buf.extend_from_slice(blocks.constants);
+            record.events()
+        }
+        Attrs::Marker => {
+            buf.extend_from_slice(blocks.marker);
+            &[]
+        }
+    };
+    // Events = 11, each { time_unix_nano = 1, name = 2, attributes = 3 }.
     for event in events {
-        let inner = sizes[next];
-        next += 1;
-        w.byte(key(11, LEN));
-        w.varint(inner);
-        w.fixed64_field(key(1, 1), event.unix_nanos());
-        w.str_field(key(2, LEN), event.name());
+        let at = open(buf, key(11, LEN));
+        fixed64_field(buf, key(1, 1), event.unix_nanos());
+        str_field(buf, key(2, LEN), event.name());
         for (k, v) in event.attributes() {
-            w.kv(key(3, LEN), Key::Str(k), measured(v, sizes, next));
-            w.value(v, sizes, &mut next);
+            attribute(buf, key(3, LEN), Key::Str(k), Attr::Value(v), sizes);
+        }
+        close(buf, at);
+    }
+    // Links = 13, each { trace_id = 1, span_id = 2 }.
+    if let Some((trace_id, span_id)) = &s.link {
+        let mut link = [0u8; 2 + 2 + 16 + 2 + 8];
+        link[..4].copy_from_slice(&[key(13, LEN), 28, key(1, LEN), 16]);
+        link[4..20].copy_from_slice(trace_id);
+        link[20..22].copy_from_slice(&[key(2, LEN), 8]);
+        link[22..].copy_from_slice(span_id);
+        buf.extend_from_slice(&link);
+    }
+    // Status: message = 2, code = 3.
+    match s.status {
+        StatusView::Unset => {}
+        StatusView::Ok => {
+            buf.extend_from_slice(&[key(15, LEN), 2, key(3, 0), otlp::STATUS_CODE_OK as u8]);
+        }
+        StatusView::Error(message) => {
+            buf.push(key(15, LEN));
+            varint(buf, (str_field_len(message) + 2) as u64);
+            str_field(buf, key(2, LEN), message);
+            buf.extend_from_slice(&[key(3, 0), otlp::STATUS_CODE_ERROR as u8]);
         }
     }
-    if let Some((trace_id, span_id)) = &s.link {
-        w.byte(key(13, LEN));
-        w.varint(LINK_LEN);
-        w.bytes_field(key(1, LEN), trace_id);
-        w.bytes_field(key(2, LEN), span_id);
-    }
-    if let Some(n) = status_len {
-        // Status: message = 2, code = 3.
-        w.byte(key(15, LEN));
-        w.varint(n);
-        let (message, code) = match s.status {
-            StatusView::Error(m) => (m, otlp::STATUS_CODE_ERROR),
-            _ => ("", otlp::STATUS_CODE_OK),
-        };
-        w.str_field(key(2, LEN), message);
-        w.byte(key(3, 0));
-        w.byte(code as u8);
-    }
-    w.bytes(&SPAN_FLAGS_KEY);
-    w.bytes(&s.flags.to_le_bytes());
-    w.done();
+    let flags = s.flags.to_le_bytes();
+    buf.extend_from_slice(&[
+        SPAN_FLAGS_KEY[0],
+        SPAN_FLAGS_KEY[1],
+        flags[0],
+        flags[1],
+        flags[2],
+        flags[3],
+    ]);
+    close(buf, at);
 }
 
-/// Measure an attribute into `items` (the lengths of its nested lists into
-/// `sizes`).
+/// Starts a length-delimited field whose length is known only once its body
+/// is written: its key, then room for a two-byte length. Returns where the
+/// field starts, for [`close`].
 #[inline(always)]
-fn push_measured<'a>(
-    items: &mut Vec<Item<'a>>,
-    sizes: &mut Vec<usize>,
-    key: Key<'a>,
-    attr: Attr<'a>,
-) {
-    let value_len = measure(attr, sizes);
-    items.push(Item {
-        key,
-        attr,
-        value_len,
-    });
+fn open(buf: &mut Vec<u8>, field_key: u8) -> usize {
+    let at = buf.len();
+    buf.extend_from_slice(&[field_key, 0, 0]);
+    at
 }
 
-/// The length of measured attributes written as repeated `KeyValue` fields.
-fn fields_len(items: &[Item<'_>]) -> usize {
-    items.iter().map(|i| ld(kv_len(i.key, i.value_len))).sum()
+/// Fills in the length of the field [`open`] started at `at`, whose body
+/// runs to the end of `buf`: in place when it takes two bytes, else the
+/// body moves by the difference.
+#[inline(always)]
+fn close(buf: &mut Vec<u8>, at: usize) {
+    let body = at + 3;
+    let len = buf.len() - body;
+    if (0x80..0x4000).contains(&len) {
+        buf[at + 1] = len as u8 | 0x80;
+        buf[at + 2] = (len >> 7) as u8;
+    } else {
+        close_moving(buf, at, len);
+    }
 }
 
-/// The `Status` message's length; `None` writes no status.
-fn status_len(status: StatusView<'_>) -> Option<usize> {
-    match status {
-        StatusView::Unset => None,
-        StatusView::Ok => Some(2),
-        StatusView::Error(m) => Some(str_field_len(m) + 2),
+#[inline(never)]
+fn close_moving(buf: &mut Vec<u8>, at: usize, len: usize) {
+    let body = at + 3;
+    let n = varint_len(len as u64);
+    let new_body = at + 1 + n;
+    if n < 2 {
+        buf.copy_within(body.., new_body);
+        buf.truncate(new_body + len);
+    } else {
+        buf.resize(new_body + len, 0);
+        buf.copy_within(body..body + len, new_body);
+    }
+    let mut pos = at + 1;
+    let mut v = len as u64;
+    while v >= 0x80 {
+        buf[pos] = v as u8 | 0x80;
+        v >>= 7;
+        pos += 1;
+    }
+    buf[pos] = v as u8;
+}
+
+/// One attribute as a `KeyValue` { key = 1, value = 2 } in field
+/// `field_key`.
+#[inline(always)]
+fn attribute(buf: &mut Vec<u8>, field_key: u8, k: Key<'_>, a: Attr<'_>, sizes: &mut Vec<usize>) {
+    let key_len = k.len();
+    if let Attr::Str(s) = a {
+        // The common case: a string, every length in one byte.
+        let value_len = 2 + s.len();
+        let kv = 2 + key_len + 2 + value_len;
+        if kv < 0x80 && key_len != 0 {
+            buf.extend_from_slice(&[field_key, kv as u8, key(1, LEN), key_len as u8]);
+            put_key(buf, k);
+            buf.extend_from_slice(&[key(2, LEN), value_len as u8, key(1, LEN), s.len() as u8]);
+            buf.extend_from_slice(s.as_bytes());
+            return;
+        }
+    }
+    sizes.clear();
+    let value_len = measure(a, sizes);
+    buf.push(field_key);
+    varint(
+        buf,
+        ((if key_len == 0 { 0 } else { ld(key_len) }) + ld(value_len)) as u64,
+    );
+    if key_len != 0 {
+        buf.push(key(1, LEN));
+        varint(buf, key_len as u64);
+        put_key(buf, k);
+    }
+    buf.push(key(2, LEN));
+    varint(buf, value_len as u64);
+    let mut next = 0;
+    attr_body(buf, a, sizes, &mut next);
+}
+
+/// A key's bytes: most keys are one static string.
+#[inline(always)]
+fn put_key(buf: &mut Vec<u8>, k: Key<'_>) {
+    match k {
+        Key::Str(s) => buf.extend_from_slice(s.as_bytes()),
+        k => k.for_each_part(|p| buf.extend_from_slice(p)),
     }
 }
 
@@ -308,13 +351,22 @@ fn varint_len(v: u64) -> usize {
     ((((v | 1).leading_zeros() ^ 63) * 9 + 73) / 64) as usize
 }
 
+#[inline(always)]
+fn varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
 /// A length-delimited field with a one-byte key: key, length, body.
 #[inline]
 fn ld(body: usize) -> usize {
     1 + varint_len(body as u64) + body
 }
 
-/// A string field, left out when empty.
+/// The length of a string field, left out when empty.
 #[inline]
 fn str_field_len(s: &str) -> usize {
     if s.is_empty() {
@@ -324,21 +376,40 @@ fn str_field_len(s: &str) -> usize {
     }
 }
 
-/// A `fixed64` field, left out when zero.
-#[inline]
-fn fixed64_field_len(v: u64) -> usize {
-    if v == 0 {
-        0
+/// A length-delimited field, written even when empty (a `oneof` member).
+#[inline(always)]
+fn ld_field(buf: &mut Vec<u8>, field_key: u8, bytes: &[u8]) {
+    if bytes.len() < 0x80 {
+        buf.extend_from_slice(&[field_key, bytes.len() as u8]);
     } else {
-        9
+        buf.push(field_key);
+        varint(buf, bytes.len() as u64);
+    }
+    buf.extend_from_slice(bytes);
+}
+
+/// A plain string field: left out when empty.
+#[inline(always)]
+fn str_field(buf: &mut Vec<u8>, field_key: u8, s: &str) {
+    if !s.is_empty() {
+        ld_field(buf, field_key, s.as_bytes());
     }
 }
 
-/// A `KeyValue` { key = 1, value = 2 } whose `AnyValue` is `value_len` long.
+/// A `fixed64` field: left out when zero.
+#[inline(always)]
+fn fixed64_field(buf: &mut Vec<u8>, field_key: u8, v: u64) {
+    if v != 0 {
+        let b = v.to_le_bytes();
+        buf.extend_from_slice(&[field_key, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    }
+}
+
+/// The length of a `KeyValue` { key = 1, value = 2 } with a key `key_len`
+/// long and an `AnyValue` `value_len` long.
 #[inline]
-fn kv_len(key: Key<'_>, value_len: usize) -> usize {
-    let n = key.len();
-    (if n == 0 { 0 } else { ld(n) }) + ld(value_len)
+fn kv_len(key_len: usize, value_len: usize) -> usize {
+    (if key_len == 0 { 0 } else { ld(key_len) }) + ld(value_len)
 }
 
 /// The length of a leaf `AnyValue` (one field: string = 1, bool = 2,
@@ -395,7 +466,7 @@ fn measure_list(v: &Value, sizes: &mut Vec<usize>) -> usize {
         Value::Array(items) => items.iter().map(|i| ld(measure_value(i, sizes))).sum(),
         Value::Map(entries) => entries
             .iter()
-            .map(|(k, v)| ld(kv_len(Key::Str(k), measure_value(v, sizes))))
+            .map(|(k, v)| ld(kv_len(k.len(), measure_value(v, sizes))))
             .sum(),
         _ => unreachable!("leaves are measured above"),
     };
@@ -414,232 +485,109 @@ fn joined_len(parts: &[String]) -> usize {
     parts.iter().map(String::len).sum::<usize>() + parts.len().saturating_sub(1)
 }
 
-/// Writes into a slice sized to the exact length measured.
-struct Cursor<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
+/// An attribute's `AnyValue` body.
+fn attr_body(buf: &mut Vec<u8>, a: Attr<'_>, sizes: &[usize], next: &mut usize) {
+    match a {
+        Attr::Str(s) => ld_field(buf, key(1, LEN), s.as_bytes()),
+        Attr::Bool(b) => buf.extend_from_slice(&[key(2, 0), u8::from(b)]),
+        Attr::I64(i) => {
+            buf.push(key(3, 0));
+            varint(buf, i as u64);
+        }
+        Attr::F64(f) => {
+            let b = f.to_le_bytes();
+            buf.extend_from_slice(&[key(4, 1), b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        }
+        Attr::Joined(parts) => {
+            buf.push(key(1, LEN));
+            varint(buf, joined_len(parts) as u64);
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(p.as_bytes());
+            }
+        }
+        Attr::Tags(tags) => {
+            let inner = sizes[*next];
+            *next += 1;
+            buf.push(key(5, LEN));
+            varint(buf, inner as u64);
+            for t in tags {
+                array_string(buf, t);
+            }
+        }
+        Attr::OneTag(t) => {
+            let inner = sizes[*next];
+            *next += 1;
+            buf.push(key(5, LEN));
+            varint(buf, inner as u64);
+            array_string(buf, t);
+        }
+        Attr::Value(v) => value(buf, v, sizes, next),
+    }
 }
 
-impl<'a> Cursor<'a> {
-    fn new(buf: &'a mut [u8]) -> Self {
-        Cursor { buf, pos: 0 }
-    }
+/// One string of an `ArrayValue`: `values = 1`, an `AnyValue` with
+/// `string_value = 1`.
+fn array_string(buf: &mut Vec<u8>, s: &str) {
+    buf.push(key(1, LEN));
+    varint(buf, ld(s.len()) as u64);
+    ld_field(buf, key(1, LEN), s.as_bytes());
+}
 
-    /// Checks that the measured length was filled exactly.
-    fn done(self) {
-        debug_assert_eq!(self.pos, self.buf.len(), "measured length");
-    }
-
-    #[inline(always)]
-    fn byte(&mut self, b: u8) {
-        self.buf[self.pos] = b;
-        self.pos += 1;
-    }
-
-    #[inline(always)]
-    fn bytes(&mut self, b: &[u8]) {
-        self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
-        self.pos += b.len();
-    }
-
-    #[inline(always)]
-    fn varint(&mut self, v: usize) {
-        self.varint64(v as u64);
-    }
-
-    #[inline(always)]
-    fn varint64(&mut self, mut v: u64) {
-        if v < 0x80 {
-            self.byte(v as u8);
-            return;
+/// An `AnyValue` body: string = 1, bool = 2, int = 3, double = 4,
+/// array = 5, kvlist = 6, bytes = 7.
+fn value(buf: &mut Vec<u8>, v: &Value, sizes: &[usize], next: &mut usize) {
+    match v {
+        Value::Str(s) => ld_field(buf, key(1, LEN), s.as_bytes()),
+        Value::Bool(b) => buf.extend_from_slice(&[key(2, 0), u8::from(*b)]),
+        Value::I64(i) => {
+            buf.push(key(3, 0));
+            varint(buf, *i as u64);
         }
-        while v >= 0x80 {
-            self.byte(v as u8 | 0x80);
-            v >>= 7;
+        Value::F64(f) => {
+            buf.push(key(4, 1));
+            buf.extend_from_slice(&f.to_le_bytes());
         }
-        self.byte(v as u8);
+        Value::Bytes(b) => ld_field(buf, key(7, LEN), b),
+        Value::Array(_) | Value::Map(_) => list(buf, v, sizes, next),
     }
+}
 
-    /// A length-delimited field, written even when empty (a `oneof` member).
-    #[inline(always)]
-    fn ld(&mut self, field_key: u8, bytes: &[u8]) {
-        self.byte(field_key);
-        self.varint(bytes.len());
-        self.bytes(bytes);
-    }
-
-    /// A plain string field: left out when empty.
-    #[inline(always)]
-    fn str_field(&mut self, field_key: u8, s: &str) {
-        if !s.is_empty() {
-            self.ld(field_key, s.as_bytes());
-        }
-    }
-
-    /// A plain bytes field (never empty here: ids are 8 or 16 bytes).
-    #[inline(always)]
-    fn bytes_field(&mut self, field_key: u8, bytes: &[u8]) {
-        self.ld(field_key, bytes);
-    }
-
-    /// A `fixed64` field: left out when zero.
-    #[inline(always)]
-    fn fixed64_field(&mut self, field_key: u8, v: u64) {
-        if v != 0 {
-            self.byte(field_key);
-            self.bytes(&v.to_le_bytes());
-        }
-    }
-
-    /// Measured attributes, each a `KeyValue` as field `field_key`; returns
-    /// the index in `sizes` of what was measured after them.
-    fn attributes(&mut self, field_key: u8, items: &[Item<'_>], sizes: &[usize]) -> usize {
-        let mut next = 0;
-        for item in items {
-            self.kv(field_key, item.key, item.value_len);
-            self.attr(item.attr, sizes, &mut next);
-        }
-        next
-    }
-
-    /// A key's bytes: most keys are one static string.
-    #[inline(always)]
-    fn key(&mut self, k: Key<'_>) {
-        match k {
-            Key::Str(s) => self.bytes(s.as_bytes()),
-            k => k.for_each_part(|p| self.bytes(p)),
-        }
-    }
-
-    /// A `KeyValue`'s field key, length, key, and its value's key and
-    /// length: what comes before the `AnyValue`'s body.
-    #[inline(always)]
-    fn kv(&mut self, field_key: u8, k: Key<'_>, value_len: usize) {
-        let len = kv_len(k, value_len);
-        let key_len = k.len();
-        if len < 0x80 && key_len != 0 {
-            // The common case: every length fits in one byte.
-            self.bytes(&[field_key, len as u8, key(1, LEN), key_len as u8]);
-            self.key(k);
-            self.bytes(&[key(2, LEN), value_len as u8]);
-            return;
-        }
-        self.byte(field_key);
-        self.varint(len);
-        if key_len != 0 {
-            self.byte(key(1, LEN));
-            self.varint(key_len);
-            self.key(k);
-        }
-        self.byte(key(2, LEN));
-        self.varint(value_len);
-    }
-
-    /// An attribute's `AnyValue` body.
-    #[inline(always)]
-    fn attr(&mut self, a: Attr<'_>, sizes: &[usize], next: &mut usize) {
-        match a {
-            Attr::Str(s) => self.ld(key(1, LEN), s.as_bytes()),
-            Attr::Bool(b) => {
-                self.byte(key(2, 0));
-                self.byte(u8::from(b));
+/// A list's `AnyValue` body: `array_value` (5) or `kvlist_value` (6).
+#[inline(never)]
+fn list(buf: &mut Vec<u8>, v: &Value, sizes: &[usize], next: &mut usize) {
+    let inner = sizes[*next];
+    *next += 1;
+    match v {
+        Value::Array(items) => {
+            buf.push(key(5, LEN));
+            varint(buf, inner as u64);
+            for item in items {
+                // ArrayValue.values = 1
+                buf.push(key(1, LEN));
+                varint(buf, measured(item, sizes, *next) as u64);
+                value(buf, item, sizes, next);
             }
-            Attr::I64(i) => {
-                self.byte(key(3, 0));
-                self.varint64(i as u64);
-            }
-            Attr::F64(f) => {
-                self.byte(key(4, 1));
-                self.bytes(&f.to_le_bytes());
-            }
-            Attr::Joined(parts) => {
-                self.byte(key(1, LEN));
-                self.varint(joined_len(parts));
-                for (i, p) in parts.iter().enumerate() {
-                    if i > 0 {
-                        self.byte(b',');
-                    }
-                    self.bytes(p.as_bytes());
+        }
+        Value::Map(entries) => {
+            buf.push(key(6, LEN));
+            varint(buf, inner as u64);
+            for (k, v) in entries {
+                // KeyValueList.values = 1 { key = 1, value = 2 }
+                let value_len = measured(v, sizes, *next);
+                buf.push(key(1, LEN));
+                varint(buf, kv_len(k.len(), value_len) as u64);
+                if !k.is_empty() {
+                    ld_field(buf, key(1, LEN), k.as_bytes());
                 }
+                buf.push(key(2, LEN));
+                varint(buf, value_len as u64);
+                value(buf, v, sizes, next);
             }
-            Attr::Tags(tags) => {
-                let inner = sizes[*next];
-                *next += 1;
-                self.byte(key(5, LEN));
-                self.varint(inner);
-                for t in tags {
-                    self.array_string(t);
-                }
-            }
-            Attr::OneTag(t) => {
-                let inner = sizes[*next];
-                *next += 1;
-                self.byte(key(5, LEN));
-                self.varint(inner);
-                self.array_string(t);
-            }
-            Attr::Value(v) => self.value(v, sizes, next),
         }
-    }
-
-    /// One string of an `ArrayValue`: `values = 1`, an `AnyValue` with
-    /// `string_value = 1`.
-    fn array_string(&mut self, s: &str) {
-        self.byte(key(1, LEN));
-        self.varint(ld(s.len()));
-        self.ld(key(1, LEN), s.as_bytes());
-    }
-
-    /// An `AnyValue` body: string = 1, bool = 2, int = 3, double = 4,
-    /// array = 5, kvlist = 6, bytes = 7.
-    #[inline(always)]
-    fn value(&mut self, v: &Value, sizes: &[usize], next: &mut usize) {
-        match v {
-            Value::Str(s) => self.ld(key(1, LEN), s.as_bytes()),
-            Value::Bool(b) => {
-                self.byte(key(2, 0));
-                self.byte(u8::from(*b));
-            }
-            Value::I64(i) => {
-                self.byte(key(3, 0));
-                self.varint64(*i as u64);
-            }
-            Value::F64(f) => {
-                self.byte(key(4, 1));
-                self.bytes(&f.to_le_bytes());
-            }
-            Value::Bytes(b) => self.ld(key(7, LEN), b),
-            Value::Array(_) | Value::Map(_) => self.list(v, sizes, next),
-        }
-    }
-
-    /// A list's `AnyValue` body: `array_value` (5) or `kvlist_value` (6).
-    #[inline(never)]
-    fn list(&mut self, v: &Value, sizes: &[usize], next: &mut usize) {
-        let inner = sizes[*next];
-        *next += 1;
-        match v {
-            Value::Array(items) => {
-                self.byte(key(5, LEN));
-                self.varint(inner);
-                for item in items {
-                    // ArrayValue.values = 1
-                    self.byte(key(1, LEN));
-                    self.varint(measured(item, sizes, *next));
-                    self.value(item, sizes, next);
-                }
-            }
-            Value::Map(entries) => {
-                self.byte(key(6, LEN));
-                self.varint(inner);
-                for (k, v) in entries {
-                    // KeyValueList.values = 1
-                    self.kv(key(1, LEN), Key::Str(k), measured(v, sizes, *next));
-                    self.value(v, sizes, next);
-                }
-            }
-            _ => unreachable!("a list"),
-        }
+        _ => unreachable!("a list"),
     }
 }
 
@@ -647,46 +595,37 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
 
-    fn varint(v: u64) -> Vec<u8> {
-        let mut buf = [0; MAX_VARINT];
-        let mut w = Cursor::new(&mut buf);
-        w.varint64(v);
-        let n = w.pos;
-        buf[..n].to_vec()
+    fn varint_bytes(v: u64) -> Vec<u8> {
+        let mut buf = Vec::new();
+        varint(&mut buf, v);
+        buf
     }
 
     #[test]
     fn varint_lengths() {
         for v in [0, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX] {
-            assert_eq!(varint(v).len(), varint_len(v), "{v}");
+            assert_eq!(varint_bytes(v).len(), varint_len(v), "{v}");
         }
         assert_eq!(varint_len(u64::MAX), MAX_VARINT);
-        assert_eq!(varint(300), [0xac, 0x02]);
+        assert_eq!(varint_bytes(300), [0xac, 0x02]);
     }
 
     #[test]
     fn flags_key_is_field_16_fixed32() {
-        assert_eq!(varint(16 << 3 | 5), SPAN_FLAGS_KEY);
+        assert_eq!(varint_bytes(16 << 3 | 5), SPAN_FLAGS_KEY);
     }
 
     #[test]
-    fn recycled_items_keep_their_allocation() {
-        let mut items: Vec<Item<'static>> = Vec::with_capacity(16);
-        items.push(Item {
-            key: Key::Str("k"),
-            attr: Attr::Bool(true),
-            value_len: 2,
-        });
-        let cap = items.capacity();
-        let local = String::from("local");
-        let mut shorter: Vec<Item<'_>> = recycle(items);
-        shorter.push(Item {
-            key: Key::Str(&local),
-            attr: Attr::Str(&local),
-            value_len: 7,
-        });
-        let back: Vec<Item<'static>> = recycle(shorter);
-        assert!(back.is_empty());
-        assert_eq!(back.capacity(), cap);
+    fn a_field_closes_with_the_shortest_length_whatever_its_size() {
+        for len in [0, 1, 127, 128, 300, 16_383, 16_384, 20_000, 2_097_152] {
+            let mut buf = vec![7u8];
+            let at = open(&mut buf, 0x12);
+            buf.extend((0..len).map(|i| i as u8));
+            close(&mut buf, at);
+            let mut expected = vec![7u8, 0x12];
+            varint(&mut expected, len as u64);
+            expected.extend((0..len).map(|i| i as u8));
+            assert_eq!(buf, expected, "{len}");
+        }
     }
 }
