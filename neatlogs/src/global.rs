@@ -78,6 +78,21 @@ pub(crate) fn exporting() -> bool {
     pipeline().is_some()
 }
 
+/// Hand a thread's buffer of finished spans to the export queue, leaving
+/// an empty one in its place (one the export thread gave back, when it has
+/// one). Never blocks.
+#[inline]
+pub(crate) fn hand_off(ended: &mut Vec<SpanRecord>) {
+    match pipeline() {
+        Some(p) => {
+            let next = p.spare_buffer();
+            p.send_batch(std::mem::replace(ended, next));
+        }
+        // Spans that finish after `shutdown` began: not exported, not counted.
+        None => ended.clear(),
+    }
+}
+
 /// Hand a thread's batch of finished spans to the export queue. Never blocks.
 pub(crate) fn enqueue(batch: Vec<SpanRecord>) {
     if batch.is_empty() {

@@ -138,8 +138,7 @@ impl Local {
 
     #[inline(never)]
     fn hand_off(&mut self) {
-        let batch = std::mem::replace(&mut self.ended, Vec::with_capacity(16));
-        global::enqueue(batch);
+        global::hand_off(&mut self.ended);
     }
 }
 

@@ -85,8 +85,21 @@ enum Control {
     Shutdown(Sender<bool>),
 }
 
+/// The capacity of a new hand-off buffer: a trace of up to 16 spans fits
+/// without growing it.
+pub(crate) const HAND_OFF_CAPACITY: usize = 16;
+/// Spare hand-off buffers kept for reuse, and the largest kept: a thread
+/// hands off at most 64 spans at once, and more would hold memory for a
+/// burst long gone.
+const SPARE_BUFFERS: usize = 64;
+const MAX_SPARE_CAPACITY: usize = 64;
+
 pub(crate) struct Pipeline {
     tx: Sender<Vec<SpanRecord>>,
+    /// Emptied hand-off buffers, back from the export thread: a thread that
+    /// hands off its ended spans takes its next buffer here rather than
+    /// allocating one (and the export thread frees none).
+    spare: Receiver<Vec<SpanRecord>>,
     /// Wakes the export thread when a full batch is waiting (one token at most).
     wake: Sender<()>,
     batch_size: usize,
@@ -137,6 +150,7 @@ impl Pipeline {
         let (tx, rx) = unbounded();
         let (wake, wake_rx) = bounded(1);
         let (control, control_rx) = unbounded();
+        let (spare_tx, spare) = bounded(SPARE_BUFFERS);
         let batch_size = batch_size.max(1);
         let in_queue = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
@@ -144,6 +158,7 @@ impl Pipeline {
             content,
             exporters,
             rx,
+            spare: spare_tx,
             wake: wake_rx,
             in_queue: in_queue.clone(),
             control: control_rx,
@@ -161,6 +176,7 @@ impl Pipeline {
             .spawn(move || worker.run())?;
         Ok(Pipeline {
             tx,
+            spare,
             wake,
             batch_size,
             in_queue,
@@ -170,6 +186,15 @@ impl Pipeline {
             warned_full: AtomicBool::new(false),
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// An empty buffer for a thread's next ended spans: one the export
+    /// thread gave back, else a new one.
+    #[inline]
+    pub(crate) fn spare_buffer(&self) -> Vec<SpanRecord> {
+        self.spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(HAND_OFF_CAPACITY))
     }
 
     /// Queue one thread's batch of finished spans. Never blocks: what does
@@ -288,6 +313,8 @@ struct Worker {
     wake: Receiver<()>,
     in_queue: Arc<AtomicUsize>,
     control: Receiver<Control>,
+    /// Where emptied hand-off buffers go back (see [`Pipeline::spare_buffer`]).
+    spare: Sender<Vec<SpanRecord>>,
     /// Spans taken from the queue, not yet exported.
     batch: Vec<SpanRecord>,
     batch_size: usize,
@@ -439,11 +466,11 @@ impl Worker {
             self.content
                 .prepare(record.details.as_deref_mut(), &mut record.attributes);
         }
-        if self.batch.is_empty() {
-            // Reuse the producer's allocation rather than copy into ours.
-            std::mem::swap(&mut self.batch, &mut records);
-        } else {
-            self.batch.append(&mut records);
+        self.batch.append(&mut records);
+        // The emptied buffer goes back to the threads that hand off spans
+        // (unless the spares are full, or it is an odd size).
+        if (HAND_OFF_CAPACITY..=MAX_SPARE_CAPACITY).contains(&records.capacity()) {
+            let _ = self.spare.try_send(records);
         }
     }
 
