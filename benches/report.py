@@ -4,15 +4,20 @@
 Reads, under the cargo target directory (--target-dir, else $CARGO_TARGET_DIR,
 else <repo>/target):
   criterion/<group>/<stack>/new/estimates.json   medians of the timed loops
+                                                  (caller_cost_held: the same, export held)
   criterion/llm_span/<stack>/new/estimates.json  the LLM row (stacks that record it)
   bench-results/<stack>.json                      CPU, scaling, memory figures
   bench-results/callgrind.json                    instruction counts (optional)
   bench-results/e2e-<stack>-<compression>-<mode>.json
                                                   the end-to-end runs (e2e.sh, optional)
+  bench-results/rounds/<n>/criterion/<group>/<stack>/new/estimates.json
+                                                  each round of `ROUNDS=n run.sh` (optional)
 and prints one table (each stack's figures, and each peer's ratio to
-neatlogs; a stack with no results has no column) and the issue's targets marked met or missed; then, if e2e.sh has
-run, one table per end-to-end mode (OpenTelemetry SDK ÷ neatlogs) and its
-targets.
+neatlogs; a stack with no results has no column) and the issue's targets
+marked met or missed; the caller cost of neatlogs ÷ fastrace with the export
+running and held (with rounds, that ratio round by round and its median);
+then, if e2e.sh has run, one table per end-to-end mode (OpenTelemetry SDK ÷
+neatlogs) and its targets.
 
     python3 benches/report.py [--target-dir DIR]
 """
@@ -92,6 +97,7 @@ def collect(target):
         bounded = dig(res, "dead_receiver", "bounded")
         figures[stack] = {
             "caller": criterion_median(target, "caller_cost", stack),
+            "caller_held": criterion_median(target, "caller_cost_held", stack),
             "root": criterion_median(target, "root_only", stack),
             "cpu": dig(res, "total_cpu", "ns_per_trace"),
             "caller_cpu": dig(res, "total_cpu", "caller_thread_cpu_ns_per_trace"),
@@ -126,6 +132,7 @@ def collect(target):
 ROWS = [
     # key, label, formatter, direction
     ("caller", "caller cost per 11-span trace (criterion median)", fmt_ns, LOWER),
+    ("caller_held", "… with the export held while timed (criterion median)", fmt_ns, LOWER),
     ("root", "root only, 1 span (criterion median)", fmt_ns, LOWER),
     ("llm", "LLM span with two messages and usage (caller cost, criterion median)", fmt_ns, LOWER),
     ("llm_cpu", "… total CPU per LLM span, export threads + flushes (median of 3 loops)", fmt_ns, LOWER),
@@ -205,9 +212,12 @@ def targets(figures):
     rows = []
 
     r = ratio(n["caller"], ft["caller"])
+    rh = ratio(n["caller_held"], ft["caller_held"])
+    held = (f" (export held: neatlogs {fmt_ns(n['caller_held'])} vs fastrace {fmt_ns(ft['caller_held'])}: "
+            f"{rh:.2f}×)") if rh is not None else ""
     rows.append((
         "caller cost per 11-span trace ≤ fastrace's",
-        f"neatlogs {fmt_ns(n['caller'])} vs fastrace {fmt_ns(ft['caller'])}: {r:.2f}× fastrace's" if r is not None else "n/a",
+        f"neatlogs {fmt_ns(n['caller'])} vs fastrace {fmt_ns(ft['caller'])}: {r:.2f}× fastrace's{held}" if r is not None else "n/a",
         None if r is None else r <= 1.0,
     ))
     rows.append((
@@ -253,21 +263,122 @@ def targets(figures):
     return "\n".join(lines)
 
 
+def caller_ratios(figures):
+    """neatlogs ÷ fastrace of the caller cost, export running and held."""
+    n, ft = figures["neatlogs"], figures["fastrace"]
+    rows = [
+        ("export running (`caller_cost`)", "caller"),
+        ("export held while timed (`caller_cost_held`)", "caller_held"),
+    ]
+    if all(ratio(n[k], ft[k]) is None for _, k in rows):
+        return None
+    lines = [
+        "Caller cost per 11-span trace, neatlogs ÷ fastrace (criterion medians; the held row holds the",
+        "export thread while each chunk is timed: the hot path without the export running beside it):",
+        "",
+        "| export | neatlogs | fastrace | neatlogs ÷ fastrace |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, k in rows:
+        lines.append(f"| {label} | {fmt_ns(n[k]) or 'n/a'} | {fmt_ns(ft[k]) or 'n/a'} "
+                     f"| {fmt_x(ratio(n[k], ft[k])) or 'n/a'} |")
+    return "\n".join(lines)
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def collect_rounds(target):
+    """[(round, {stack: {"caller": ns, "caller_held": ns}})] from `ROUNDS=n run.sh`, in order."""
+    base = os.path.join(target, "bench-results", "rounds")
+    try:
+        names = sorted((d for d in os.listdir(base) if d.isdigit()), key=int)
+    except OSError:
+        return []
+    rounds = []
+    for name in names:
+        root = os.path.join(base, name)
+        figs = {}
+        for stack, _ in STACKS:
+            f = {k: criterion_median(root, group, stack)
+                 for k, group in (("caller", "caller_cost"), ("caller_held", "caller_cost_held"))}
+            if any(v is not None for v in f.values()):
+                figs[stack] = f
+        if figs:
+            rounds.append((int(name), figs))
+    return rounds
+
+
+def rounds_report(rounds):
+    """Round by round: each stack's caller cost (running, held) and neatlogs ÷ fastrace; the
+    ratios' medians."""
+    if not rounds:
+        return None
+    lines = [
+        f"Caller cost per 11-span trace round by round ({len(rounds)} rounds, the stacks alternated "
+        "within each; criterion medians):",
+        "",
+        "| round | neatlogs | fastrace | neatlogs ÷ fastrace | neatlogs, held | fastrace, held "
+        "| neatlogs ÷ fastrace, held |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    running, held = [], []
+    for r, figs in rounds:
+        n, ft = figs.get("neatlogs", {}), figs.get("fastrace", {})
+        rr = ratio(n.get("caller"), ft.get("caller"))
+        rh = ratio(n.get("caller_held"), ft.get("caller_held"))
+        running.append(rr)
+        held.append(rh)
+        cells = [fmt_ns(n.get("caller")), fmt_ns(ft.get("caller")), fmt_x(rr),
+                 fmt_ns(n.get("caller_held")), fmt_ns(ft.get("caller_held")), fmt_x(rh)]
+        lines.append(f"| {r} | " + " | ".join(c or "n/a" for c in cells) + " |")
+    lines.append("| median of the rounds' ratios | | | " + (fmt_x(median(running)) or "n/a")
+                 + " | | | " + (fmt_x(median(held)) or "n/a") + " |")
+    return "\n".join(lines)
+
+
+def callgrind_text(cg):
+    """The callgrind table of `callgrind.sh`'s result (neatlogs' figures at
+    the top level, fastrace's under "fastrace" when it was counted)."""
+    n1, n2 = cg["traces"]
+    rows = [("neatlogs (`hotpath`; background: the export thread, batching + OTLP protobuf encoding)", cg)]
+    ft = cg.get("fastrace")
+    if ft:
+        rows.append(("fastrace (`hotpath_fastrace`; background: the collector and flush threads, "
+                     "span assembly for the no-op reporter)", ft))
+    lines = [
+        f"callgrind, hot path ({n2:,} − {n1:,} traces of 11 spans; instructions, Ir):",
+        "",
+        "| stack | caller thread per trace | … per span | background threads per trace | total per trace "
+        "| tracing off, per span |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    keys = ("caller_ir_per_trace", "caller_ir_per_span", "background_ir_per_trace", "total_ir_per_trace",
+            "disabled_ir_per_span")
+    for label, f in rows:
+        lines.append(
+            f"| {label} | {f['caller_ir_per_trace']:,.0f} | {f['caller_ir_per_span']:,.0f} "
+            f"| {f['background_ir_per_trace']:,.0f} | {f['total_ir_per_trace']:,.0f} "
+            f"| {f['disabled_ir_per_span']:,.1f} |"
+        )
+    if ft:
+        cells = [fmt_x(ratio(cg.get(k), ft.get(k))) or "n/a" for k in keys]
+        lines.append("| neatlogs ÷ fastrace | " + " | ".join(cells) + " |")
+        r = ratio(cg["caller_ir_per_trace"], ft["caller_ir_per_trace"])
+        lines += ["", f"Caller thread, neatlogs ÷ fastrace: {fmt_x(r)}."]
+    return "\n".join(lines)
+
+
 def callgrind(target):
     cg = load_json(os.path.join(target, "bench-results", "callgrind.json"))
     if not cg:
         return None
-    n1, n2 = cg["traces"]
-    return "\n".join([
-        f"callgrind, neatlogs hot path (`hotpath`, {n2:,} − {n1:,} traces of 11 spans):",
-        "",
-        "| instructions (Ir) | per trace | per span |",
-        "|---|---:|---:|",
-        f"| caller thread (open + close 11 spans) | {cg['caller_ir_per_trace']:,.0f} | {cg['caller_ir_per_trace'] / 11:,.0f} |",
-        f"| export thread (batching + OTLP protobuf encoding) | {cg['background_ir_per_trace']:,.0f} | {cg['background_ir_per_trace'] / 11:,.0f} |",
-        f"| total | {cg['total_ir_per_trace']:,.0f} | {cg['total_ir_per_trace'] / 11:,.0f} |",
-        f"| tracing off (no init) | {cg['disabled_ir_per_span'] * 11:,.1f} | {cg['disabled_ir_per_span']:,.1f} |",
-    ])
+    return callgrind_text(cg)
 
 
 # End to end (e2e.sh): one column per stack and compression, one table per mode.
@@ -551,6 +662,14 @@ def main():
     print(table(figures))
     print()
     print(targets(figures))
+    cr = caller_ratios(figures)
+    if cr:
+        print()
+        print(cr)
+    rr = rounds_report(collect_rounds(args.target_dir))
+    if rr:
+        print()
+        print(rr)
     cg = callgrind(args.target_dir)
     if cg:
         print()

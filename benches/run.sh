@@ -6,8 +6,18 @@
 #   SKIP_CALLGRIND=1 bash benches/run.sh
 #   SKIP_E2E=1 bash benches/run.sh           # without the end-to-end runs
 #   TRACES=20000 bash benches/run.sh         # shorter end-to-end runs
+#   ROUNDS=3 STACKS="neatlogs fastrace" bash benches/run.sh
+#                                            # neatlogs, fastrace, neatlogs,
+#                                            # fastrace, neatlogs, fastrace
 #
-# About 5-6.5 minutes on 2 cores once built (each stack 1-1.5 min: 4 criterion
+# With ROUNDS=n the stacks are run in turn n times over, and each run's
+# criterion estimates (and result file) are kept under
+# <target>/bench-results/rounds/<round>/, for report.py's round-by-round
+# caller cost of neatlogs ÷ fastrace and its median; the main table is the
+# last round's. Without ROUNDS, each stack runs once (rounds/ is cleared
+# either way, so that the report never mixes in an older run's rounds).
+#
+# About 5.5-7 minutes on 2 cores once built (each stack 1-1.5 min: 5 criterion
 # benchmarks of 1 s warm-up + 3 s measurement, a 3 × 2 s CPU loop, the
 # 1-vs-2-thread runs, two memory child processes; the stacks with an LLM row,
 # neatlogs and otel_sdk, add one more criterion benchmark and CPU loop). Results: criterion's
@@ -30,11 +40,45 @@ if [ -z "${SKIP_E2E:-}" ]; then
 fi
 
 mkdir -p "$TARGET/bench-results"
-for stack in $STACKS; do
+rm -rf "$TARGET/bench-results/rounds"
+
+bench_stack() { # stack [criterion args]
+  local stack=$1
+  shift
   rm -f "$TARGET/bench-results/$stack.json"
-  echo "== $stack" >&2
   cargo bench -p neatlogs-bench --bench "$stack" -- "$@"
-done
+}
+
+if [ -z "${ROUNDS:-}" ]; then
+  for stack in $STACKS; do
+    echo "== $stack" >&2
+    bench_stack "$stack" "$@"
+  done
+else
+  case $ROUNDS in
+    '' | *[!0-9]* | 0) echo "ROUNDS must be a positive number, not '$ROUNDS'" >&2; exit 1 ;;
+  esac
+  marker=$(mktemp)
+  trap 'rm -f "$marker"' EXIT
+  for round in $(seq 1 "$ROUNDS"); do
+    for stack in $STACKS; do
+      echo "== round $round of $ROUNDS: $stack" >&2
+      touch "$marker"
+      bench_stack "$stack" "$@"
+      # This run's estimates: criterion/<group>/<stack>/new/estimates.json,
+      # copied to rounds/<round>/ under the same path.
+      keep=$TARGET/bench-results/rounds/$round
+      (cd "$TARGET" && find criterion -path "*/$stack/new/estimates.json" -newer "$marker") |
+        while read -r f; do
+          mkdir -p "$keep/$(dirname "$f")"
+          cp "$TARGET/$f" "$keep/$f"
+        done
+      if [ -f "$TARGET/bench-results/$stack.json" ]; then
+        cp "$TARGET/bench-results/$stack.json" "$keep/$stack.json"
+      fi
+    done
+  done
+fi
 
 # A trace the sampler drops, and an LLM call in one (its usage still
 # counted), against the disabled path and the OpenTelemetry SDK's

@@ -6,18 +6,32 @@
 //! 3. `caller_cost` / `root_only` (criterion, `iter_custom`): time on the
 //!    calling thread per trace; the pipeline is flushed every
 //!    [`FLUSH_EVERY`] traces, outside the timed part.
-//! 4. Total CPU: `CLOCK_PROCESS_CPUTIME_ID` (every thread, export threads
+//! 4. `caller_cost_held` (criterion, `iter_custom`): the traces of
+//!    `caller_cost` with the export held: the sink's gate is closed before
+//!    each chunk of at most [`FLUSH_EVERY`] traces and opened after its
+//!    clock stops, before the flush. The calling thread then no longer
+//!    competes with the export thread (for the cores, the caches, the
+//!    allocator); beside `caller_cost`, it tells the hot path's own cost from
+//!    that competition. A held export thread stops at its first export of
+//!    the chunk, after taking at most what is queued by then (neatlogs' and
+//!    the OpenTelemetry SDK's batch processors: the rest waits in the queue,
+//!    whose [`Pipeline::discard`] bound holds a whole chunk; fastrace: its
+//!    collector drains and assembles what has arrived, at most once a chunk
+//!    as it wakes once a second, then waits in the reporter). Every stack
+//!    has the row; it runs after `root_only`, so that the two rows before it
+//!    are measured back to back as before it existed.
+//! 5. Total CPU: `CLOCK_PROCESS_CPUTIME_ID` (every thread, export threads
 //!    included) around a loop of a few seconds, flushes included.
-//! 5. Concurrent: the same work on 1 thread and on 2 threads at once; then
+//! 6. Concurrent: the same work on 1 thread and on 2 threads at once; then
 //!    again with the export held while the threads produce (the callers
 //!    then compete only with each other, not with the export thread).
-//! 6. Memory, each in a fresh child process of this same binary: peak RSS
+//! 7. Memory, each in a fresh child process of this same binary: peak RSS
 //!    while 100,000 finished spans wait behind a closed gate, and peak RSS
 //!    with a dead receiver after pushing the queue's capacity, then ten times
 //!    that.
-//! 7. For a stack with [`Stack::LLM`]: `llm_span` (criterion, `iter_custom`),
+//! 8. For a stack with [`Stack::LLM`]: `llm_span` (criterion, `iter_custom`),
 //!    the time on the calling thread per LLM call recorded as a span (see
-//!    [`LlmSpans`]), then its total CPU per span as in 4. Last, so that the
+//!    [`LlmSpans`]), then its total CPU per span as in 5. Last, so that the
 //!    rows above are measured exactly as before the LLM row existed.
 //!
 //! Criterion writes its estimates under `<target>/criterion/`; everything else
@@ -171,18 +185,19 @@ pub fn run<S: Stack>() {
 
     let pipeline = Pipeline::discard();
     let stack = S::start(&pipeline);
-    timed(&stack, &mut reqs, FLUSH_EVERY, S::trace);
+    timed(&stack, &mut reqs, FLUSH_EVERY, S::trace, None);
 
     criterion
         .benchmark_group("caller_cost")
         .bench_function(S::NAME, |b| {
-            b.iter_custom(|iters| timed(&stack, &mut reqs, iters, S::trace))
+            b.iter_custom(|iters| timed(&stack, &mut reqs, iters, S::trace, None))
         });
     criterion
         .benchmark_group("root_only")
         .bench_function(S::NAME, |b| {
-            b.iter_custom(|iters| timed(&stack, &mut reqs, iters, S::root_only))
+            b.iter_custom(|iters| timed(&stack, &mut reqs, iters, S::root_only, None))
         });
+    caller_cost_held(&mut criterion, &stack, &pipeline, &mut reqs);
 
     let total_cpu = total_cpu(&stack, &pipeline.sink, plan);
     let concurrent = concurrent(&stack, pipeline.sink.gate().map(|g| &**g), plan);
@@ -221,18 +236,75 @@ pub fn run<S: Stack>() {
     criterion.final_summary();
 }
 
+/// The `caller_cost_held` group: `caller_cost` with the export held while
+/// each chunk is timed. Left out (with a note) where the pipeline has no
+/// gate, or where its queue cannot hold a whole chunk: spans dropped while
+/// held would make the row cheaper than the work it stands for.
+fn caller_cost_held<S: Stack>(
+    criterion: &mut Criterion,
+    stack: &S,
+    pipeline: &Pipeline,
+    reqs: &mut Requests,
+) {
+    let Some(gate) = pipeline.sink.gate() else {
+        eprintln!(
+            "{}: no gate in front of the sink; caller_cost_held left out",
+            S::NAME
+        );
+        return;
+    };
+    let chunk_spans = FLUSH_EVERY * SPANS_PER_TRACE;
+    if (pipeline.queue_size as u64) < chunk_spans {
+        eprintln!(
+            "{}: a queue of {} spans cannot hold a chunk of {chunk_spans}; caller_cost_held left out",
+            S::NAME,
+            pipeline.queue_size
+        );
+        return;
+    }
+    let dropped_before = stack.dropped();
+    criterion
+        .benchmark_group("caller_cost_held")
+        .bench_function(S::NAME, |b| {
+            b.iter_custom(|iters| timed(stack, reqs, iters, S::trace, Some(gate)))
+        });
+    let dropped = stack.dropped().zip(dropped_before).map(|(a, b)| a - b);
+    if let Some(dropped) = dropped.filter(|&d| d > 0) {
+        eprintln!(
+            "{}: {dropped} spans dropped while the export was held: caller_cost_held is too low",
+            S::NAME
+        );
+    }
+}
+
 /// Run `iters` traces, flushing every [`FLUSH_EVERY`]; the time spent opening
 /// and closing spans on this thread, flushes excluded.
-fn timed<S: Stack>(stack: &S, reqs: &mut Requests, iters: u64, each: fn(&S, &Request)) -> Duration {
+///
+/// With `hold`, the gate is closed before each chunk and opened once its
+/// clock has stopped, before the flush: the export waits while the chunk is
+/// timed.
+fn timed<S: Stack>(
+    stack: &S,
+    reqs: &mut Requests,
+    iters: u64,
+    each: fn(&S, &Request),
+    hold: Option<&Gate>,
+) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
         let n = left.min(FLUSH_EVERY);
+        if let Some(gate) = hold {
+            gate.close();
+        }
         let start = Instant::now();
         for _ in 0..n {
             each(stack, reqs.next());
         }
         total += start.elapsed();
+        if let Some(gate) = hold {
+            gate.open();
+        }
         stack.flush();
         left -= n;
     }

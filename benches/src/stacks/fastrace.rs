@@ -35,7 +35,9 @@ fn root(req: &Request) -> Span {
     })
 }
 
-fn request_trace(req: &Request) {
+/// One request trace: the root with the end-user as owned properties, made
+/// the local parent, and ten `LocalSpan` children under it.
+pub fn request_trace(req: &Request) {
     let root = root(req);
     let _parent = root.set_local_parent();
     for name in CHILD_NAMES {

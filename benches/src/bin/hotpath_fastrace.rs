@@ -1,0 +1,116 @@
+//! fastrace's span hot path, for instruction counting (`callgrind.sh`), in
+//! the shape of `hotpath`: opens and closes `TRACES` request traces of 11
+//! spans with the fastrace stack's own request trace and reporter (the
+//! no-op `NoopReporter` behind `fastrace::set_reporter` with
+//! `Config::default()`), exactly as its criterion benchmark does.
+//!
+//! ```text
+//! hotpath_fastrace TRACES [on|off]
+//! ```
+//!
+//! `off` sets no reporter: fastrace still builds every span (it has no
+//! switch but the `enable` feature) and then drops it, as in its
+//! `disabled_trace` row. Running it for two values of `TRACES` and
+//! subtracting cancels start-up and shutdown.
+//!
+//! The traces are opened on a thread of their own, spawned first (callgrind
+//! names it thread 2), because the main thread also runs static
+//! constructors whose instruction counts vary from run to run (`fastant`
+//! calibrates its clock). fastrace's collector thread, started by
+//! `set_reporter`, and the threads `fastrace::flush` spawns come after it.
+//!
+//! With `on`, the caller stops after every
+//! [`neatlogs_bench::driver::FLUSH_EVERY`] traces while the main
+//! thread flushes, as the criterion benchmark flushes between its chunks:
+//! a thread's channel to fastrace's collector holds 10,240 commands and
+//! wakes the collector once it is half full, which a chunk (4 commands a
+//! trace) never reaches; an unbroken run would. The hand-over costs the
+//! caller one channel send and one receive per chunk.
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, Sender};
+
+use neatlogs_bench::driver::{Stack, FLUSH_EVERY};
+use neatlogs_bench::scenario::{Requests, SPANS_PER_TRACE};
+use neatlogs_bench::stacks::fastrace::{request_trace, Fastrace};
+use neatlogs_bench::stacks::Pipeline;
+
+#[inline(never)]
+fn run(reqs: &mut Requests, traces: u64) {
+    for _ in 0..traces {
+        request_trace(black_box(reqs.next()));
+    }
+}
+
+/// The caller's side: a chunk of at most `chunk` traces each time the main
+/// thread says go, then a hand-over (`done`), until the main thread hangs
+/// up. It is kept alive to the end: valgrind gives the number of a thread
+/// that has exited to the next one spawned, and the final flush's thread
+/// would otherwise be counted as the caller.
+fn caller(traces: u64, chunk: u64, go: &Receiver<()>, done: &Sender<()>) {
+    let mut reqs = Requests::default();
+    let mut left = traces;
+    while go.recv().is_ok() {
+        let n = left.min(chunk);
+        run(&mut reqs, n);
+        left -= n;
+        if done.send(()).is_err() {
+            return;
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(traces) = args.next().and_then(|a| a.parse::<u64>().ok()) else {
+        eprintln!("usage: hotpath_fastrace TRACES [on|off]");
+        return ExitCode::FAILURE;
+    };
+    let on = args.next().as_deref() != Some("off");
+    // With tracing off nothing reaches a collector: one chunk, no flush.
+    let chunk = if on { FLUSH_EVERY } else { traces.max(1) };
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    let (done, done_rx) = std::sync::mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("hotpath-caller".into())
+        .spawn(move || caller(traces, chunk, &go, &done));
+    let handle = match spawned {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("could not spawn the caller thread: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pipeline = Pipeline::discard();
+    let stack = on.then(|| Fastrace::start(&pipeline));
+    let mut left = traces;
+    while left > 0 {
+        if go_tx.send(()).is_err() || done_rx.recv().is_err() {
+            break;
+        }
+        left -= left.min(chunk);
+        if let Some(stack) = &stack {
+            stack.flush();
+        }
+    }
+    let line = match &stack {
+        Some(stack) => {
+            stack.flush();
+            let expected = traces * SPANS_PER_TRACE;
+            let reported = pipeline.sink.spans();
+            format!(
+                "traces={traces} spans={expected} reported={reported} lost={}",
+                expected.saturating_sub(reported)
+            )
+        }
+        None => format!("traces={traces} (tracing off)"),
+    };
+    drop(go_tx);
+    if handle.join().is_err() {
+        eprintln!("the caller thread panicked");
+        return ExitCode::FAILURE;
+    }
+    println!("{line}");
+    ExitCode::SUCCESS
+}
