@@ -8,11 +8,14 @@
 #   TRACES=20000 bash benches/e2e.sh     # a quick run
 #   RATE=5000 MODES=paced bash benches/e2e.sh
 #   RUNS="neatlogs:gzip otel_sdk:gzip" MODES=full bash benches/e2e.sh
+#   RUNS="neatlogs:gzip neatlogs:zstd neatlogs:none otel_sdk:none" bash benches/e2e.sh
 #
 # Runs, one after the other against one receiver, every
-#   stack x mode x compression:  neatlogs (gzip: it always compresses),
+#   stack x mode x compression:  neatlogs with gzip (its default),
 #   otel_sdk without compression, otel_sdk with gzip; each paced (RATE traces/s,
 #   default settings) and at full speed (queues that hold the whole run).
+# RUNS may also name neatlogs:none and neatlogs:zstd (Compression::None and
+# Compression::Zstd; the bench crate builds neatlogs with its `zstd` feature).
 # A paced run takes TRACES / RATE seconds (20 s by default). Results:
 # <target>/bench-results/e2e-<stack>-<compression>-<mode>.json (the sender's
 # JSON, see benches/src/e2e/mod.rs) and e2e-receiver.json (the receiver's final

@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Features are unified across the workspace: neatlogs-bench's dependency on
+# neatlogs turns on `tracing`, `http`, `tower`, `axum`, `reqwest`,
+# `async-openai` and `zstd` for neatlogs' own tests too (the
+# `#[cfg(feature = "zstd")]` ones included).
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 

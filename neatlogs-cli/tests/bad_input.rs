@@ -1,5 +1,5 @@
 //! Bad input and safety: malformed bodies are 400 with the reason and store
-//! nothing, oversized bodies and gzip bombs are 413, the API key is
+//! nothing, oversized bodies and gzip and zstd bombs are 413, the API key is
 //! enforced, and a public address without a key refuses to start.
 
 mod common;
@@ -149,6 +149,81 @@ fn broken_gzip_is_400_and_gzip_protobuf_works() {
     let (status, _) = post(&server.url("/v1/traces"), &headers, &gzip(&one_trace(7)));
     assert_eq!(status, 200);
     assert_eq!(stored_spans(&server), 1);
+}
+
+/// zstd at its strongest level, as a bomb would be made.
+fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(data, 19).unwrap()
+}
+
+#[test]
+fn zstd_bomb_is_413_on_traces_and_metrics() {
+    let server = TestServer::start(None);
+    // ~21 MiB of zeros compress to under a kilobyte.
+    let bomb = zstd(&vec![0u8; 21 * 1024 * 1024]);
+    assert!(bomb.len() < 4 * 1024, "{}", bomb.len());
+    for path in ["/v1/traces", "/v1/metrics"] {
+        let (status, text) = post(
+            &server.url(path),
+            &[
+                ("content-type", "application/x-protobuf"),
+                ("content-encoding", "zstd"),
+            ],
+            &bomb,
+        );
+        assert_eq!(status, 413, "{path}: {text}");
+        assert!(text.contains("zstd body expands past 20 MiB"), "{text}");
+    }
+    assert_eq!(stored_spans(&server), 0);
+}
+
+#[test]
+fn zstd_with_a_window_past_32_mib_is_400_before_decoding() {
+    let server = TestServer::start(None);
+    // A frame header asking for a 36 MiB window (no content size), then
+    // an empty last raw block.
+    let frame = [
+        0x28,
+        0xb5,
+        0x2f,
+        0xfd,
+        0x00,
+        (15 << 3) | 1,
+        0x01,
+        0x00,
+        0x00,
+    ];
+    let (status, text) = post(
+        &server.url("/v1/traces"),
+        &[
+            ("content-type", "application/x-protobuf"),
+            ("content-encoding", "zstd"),
+        ],
+        &frame,
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("asks for a 36 MiB window"), "{text}");
+}
+
+#[test]
+fn broken_zstd_is_400_and_zstd_protobuf_works_on_traces_and_metrics() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use prost::Message;
+
+    let server = TestServer::start(None);
+    let headers = [
+        ("content-type", "application/x-protobuf"),
+        ("content-encoding", "zstd"),
+    ];
+    let (status, text) = post(&server.url("/v1/traces"), &headers, b"not zstd at all");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("not valid zstd"), "{text}");
+    let (status, _) = post(&server.url("/v1/traces"), &headers, &zstd(&one_trace(7)));
+    assert_eq!(status, 200);
+    assert_eq!(stored_spans(&server), 1);
+    let metrics = ExportMetricsServiceRequest::default().encode_to_vec();
+    let (status, text) = post(&server.url("/v1/metrics"), &headers, &zstd(&metrics));
+    assert_eq!(status, 200, "{text}");
 }
 
 #[test]

@@ -208,6 +208,28 @@ fn a_gzip_body_that_inflates_past_the_budget_is_refused_not_inflated() {
 }
 
 #[test]
+fn a_zstd_body_that_inflates_past_the_budget_is_refused_not_inflated() {
+    let server = TestServer::start_with(None, limits(1024 * 1024, 60_000, 64, 60_000));
+    // 4 MiB of spaces compress to a few hundred bytes: the declared size
+    // fits, the decoded one never could.
+    let body = zstd::bulk::compress(&vec![b' '; 4 * 1024 * 1024], 19).unwrap();
+    let headers = [
+        ("content-type", "application/json"),
+        ("content-encoding", "zstd"),
+    ];
+    let (status, message) = post(&server.url("/v1/traces"), &headers, &body);
+    assert_eq!(status, 413, "{message}");
+    assert!(message.contains("ingest memory budget"), "{message}");
+
+    // One that would fit, while another request holds the budget: 503.
+    let body = zstd::bulk::compress(&vec![b' '; 32 * 1024], 19).unwrap();
+    let hogger = hog_all(server.addr, 1024 * 1024);
+    let (status, message) = post(&server.url("/v1/traces"), &headers, &body);
+    assert_eq!(status, 503, "{message}");
+    drop(hogger);
+}
+
+#[test]
 fn the_sdk_retries_a_503_from_the_budget_and_the_data_lands() {
     let server = TestServer::start_with(Some("k"), limits(1024 * 1024, 60_000, 64, 60_000));
     let hogger = hog_all(server.addr, 1024 * 1024);

@@ -68,8 +68,12 @@ pub enum InitError {
 /// `FromStr` of this crate returns.
 ///
 /// ```
-/// let err = "gzipp".parse::<neatlogs::export::Compression>().unwrap_err();
-/// assert_eq!(err.to_string(), "unknown compression `gzipp`; expected gzip or none");
+/// let err = "grpc".parse::<neatlogs::export::Protocol>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "unknown OTLP protocol `grpc`; expected `http/protobuf` or `http/json` (gRPC is not supported)"
+/// );
+/// assert_eq!(err.value(), "grpc");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{value}`; expected {expected}")]

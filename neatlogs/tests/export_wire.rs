@@ -321,6 +321,42 @@ fn wire_table_over_protobuf() {
     }
 }
 
+/// `Compression::Zstd` (feature `zstd`): every request, spans and usage
+/// alike, is `Content-Encoding: zstd` and decodes to the same wire table.
+#[cfg(feature = "zstd")]
+#[test]
+fn zstd_bodies_decode_to_the_same_wire_table() {
+    let receiver = Receiver::start();
+    let tracer = neatlogs::Neatlogs::new(
+        scenario_config()
+            .endpoint(receiver.url())
+            .api_key("test-key")
+            .compression(neatlogs::export::Compression::Zstd),
+    )
+    .unwrap();
+    tracer.in_scope(record_scenario);
+    assert!(tracer.shutdown(), "{:?}", tracer.stats());
+
+    let requests = receiver.requests();
+    assert!(!requests.is_empty());
+    let decoded: Vec<_> = requests
+        .iter()
+        .map(|r| {
+            assert_eq!(r.content_encoding, "zstd");
+            assert_eq!(r.answered, 200);
+            r.request.clone().expect("decodes")
+        })
+        .collect();
+    assert_wire_table(&decoded);
+    let usage = receiver.metrics_requests();
+    assert!(!usage.is_empty(), "the LLM call's usage is reported");
+    for r in &usage {
+        assert_eq!(r.content_encoding, "zstd");
+        assert!(!r.raw.is_empty());
+    }
+    assert_eq!(tracer.stats().failed, 0);
+}
+
 #[test]
 fn wire_table_over_json_from_env() {
     // In a child process: it sets NEATLOGS_PROTOCOL/ENDPOINT/API_KEY, process environment read by `Config::from_env`.

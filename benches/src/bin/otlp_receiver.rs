@@ -1,6 +1,6 @@
 //! The receiver of the end-to-end benchmark: an OTLP/HTTP endpoint on the
 //! loopback interface that decodes every `POST /v1/traces` body (protobuf,
-//! plain or gzip) into the official `opentelemetry-proto` types, counts
+//! plain, gzip or zstd) into the official `opentelemetry-proto` types, counts
 //! requests, spans and bytes, and answers 200 with an empty
 //! `ExportTraceServiceResponse`.
 //!

@@ -69,6 +69,8 @@ pub enum Compression {
     Gzip,
     /// Plain protobuf.
     None,
+    /// `Content-Encoding: zstd` (neatlogs only: its `zstd` feature).
+    Zstd,
 }
 
 impl Stack {
@@ -97,6 +99,7 @@ impl Compression {
         match self {
             Compression::Gzip => "gzip",
             Compression::None => "none",
+            Compression::Zstd => "zstd",
         }
     }
 }
@@ -120,7 +123,7 @@ pub struct Options {
 
 /// The command line of `e2e_sender`.
 pub const USAGE: &str = "usage: e2e_sender --stack neatlogs|otel_sdk --mode paced|full \
---compression gzip|none --receiver 127.0.0.1:PORT [--traces N (200000)] [--rate PER_SEC (10000)]";
+--compression gzip|none|zstd --receiver 127.0.0.1:PORT [--traces N (200000)] [--rate PER_SEC (10000)]";
 
 impl Options {
     /// Parse `e2e_sender`'s arguments (without the program name).
@@ -152,6 +155,7 @@ impl Options {
                     compression = Some(match value.as_str() {
                         "gzip" => Compression::Gzip,
                         "none" => Compression::None,
+                        "zstd" => Compression::Zstd,
                         _ => return Err(bad()),
                     })
                 }
@@ -202,7 +206,7 @@ pub struct Outcome {
     pub stack: &'static str,
     /// `paced` or `full`.
     pub mode: &'static str,
-    /// `gzip` or `none`.
+    /// `gzip`, `none` or `zstd`.
     pub compression: &'static str,
     /// Request traces sent.
     pub traces: u64,
@@ -339,6 +343,9 @@ mod tests {
         let paced =
             parse("--stack neatlogs --mode paced --compression gzip --receiver [::1]:9").unwrap();
         assert_eq!((paced.traces, paced.queue_size()), (DEFAULT_TRACES, None));
+        let zstd =
+            parse("--stack neatlogs --mode full --compression zstd --receiver [::1]:9").unwrap();
+        assert_eq!(zstd.compression.name(), "zstd");
     }
 
     #[test]
@@ -349,6 +356,8 @@ mod tests {
         assert!(parse(&format!("{base} --stack neatlogs --traces")).is_err());
         assert!(parse(&format!("{base} --stack neatlogs --traces x")).is_err());
         assert!(parse(&format!("{base} --stack neatlogs --bogus 1")).is_err());
+        let brotli = "--stack neatlogs --mode full --compression br --receiver 127.0.0.1:1";
+        assert!(parse(brotli).is_err());
         let remote = "--stack neatlogs --mode full --compression gzip --receiver 10.0.0.1:4318";
         assert!(parse(remote).unwrap_err().contains("loopback"));
     }

@@ -29,8 +29,12 @@ pub struct ReceiverStats {
     pub requests: u64,
     /// … of which had a gzip body.
     pub gzip_requests: u64,
+    /// … of which had a zstd body.
+    #[serde(default)]
+    pub zstd_requests: u64,
     /// Requests answered with an error (unsupported encoding or content
-    /// type, a body that is not gzip or not an `ExportTraceServiceRequest`).
+    /// type, a body that is not gzip or zstd, or not an
+    /// `ExportTraceServiceRequest`).
     pub rejected_requests: u64,
     /// Spans in the accepted requests, completion markers included.
     pub spans: u64,
@@ -51,6 +55,7 @@ impl ReceiverStats {
         ReceiverStats {
             requests: self.requests.saturating_sub(earlier.requests),
             gzip_requests: self.gzip_requests.saturating_sub(earlier.gzip_requests),
+            zstd_requests: self.zstd_requests.saturating_sub(earlier.zstd_requests),
             rejected_requests: self
                 .rejected_requests
                 .saturating_sub(earlier.rejected_requests),
@@ -71,12 +76,14 @@ impl ReceiverStats {
 /// Why a request was refused.
 #[derive(Debug)]
 pub enum Rejected {
-    /// A `Content-Encoding` other than gzip (or none).
+    /// A `Content-Encoding` other than gzip or zstd (or none).
     Encoding(String),
     /// A content type other than protobuf.
     ContentType(String),
     /// The body is not valid gzip.
     Gzip(io::Error),
+    /// The body is not valid zstd.
+    Zstd(io::Error),
     /// The body is not an `ExportTraceServiceRequest`.
     Protobuf(prost::DecodeError),
 }
@@ -86,7 +93,7 @@ impl Rejected {
     pub fn status(&self) -> u16 {
         match self {
             Rejected::Encoding(_) | Rejected::ContentType(_) => 415,
-            Rejected::Gzip(_) | Rejected::Protobuf(_) => 400,
+            Rejected::Gzip(_) | Rejected::Zstd(_) | Rejected::Protobuf(_) => 400,
         }
     }
 }
@@ -95,7 +102,10 @@ impl std::fmt::Display for Rejected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rejected::Encoding(e) => {
-                write!(f, "unsupported Content-Encoding `{e}`: use gzip or none")
+                write!(
+                    f,
+                    "unsupported Content-Encoding `{e}`: use gzip, zstd or none"
+                )
             }
             Rejected::ContentType(t) => {
                 write!(
@@ -104,6 +114,7 @@ impl std::fmt::Display for Rejected {
                 )
             }
             Rejected::Gzip(e) => write!(f, "the body is not valid gzip: {e}"),
+            Rejected::Zstd(e) => write!(f, "the body is not valid zstd: {e}"),
             Rejected::Protobuf(e) => write!(f, "the body is not an ExportTraceServiceRequest: {e}"),
         }
     }
@@ -117,6 +128,7 @@ impl std::error::Error for Rejected {}
 pub struct Counters {
     requests: AtomicU64,
     gzip_requests: AtomicU64,
+    zstd_requests: AtomicU64,
     rejected_requests: AtomicU64,
     spans: AtomicU64,
     marker_spans: AtomicU64,
@@ -135,7 +147,7 @@ impl Counters {
         body: &[u8],
     ) -> Result<(), Rejected> {
         let result = decode(content_type, content_encoding, body);
-        let (request, decoded_len, gzip) = match result {
+        let (request, decoded_len, encoding) = match result {
             Ok(ok) => ok,
             Err(e) => {
                 self.rejected_requests.fetch_add(1, Ordering::Relaxed);
@@ -155,7 +167,9 @@ impl Counters {
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.gzip_requests
-            .fetch_add(u64::from(gzip), Ordering::Relaxed);
+            .fetch_add(u64::from(encoding == BodyEncoding::Gzip), Ordering::Relaxed);
+        self.zstd_requests
+            .fetch_add(u64::from(encoding == BodyEncoding::Zstd), Ordering::Relaxed);
         self.spans.fetch_add(spans, Ordering::Relaxed);
         self.marker_spans.fetch_add(markers, Ordering::Relaxed);
         self.wire_bytes
@@ -170,6 +184,7 @@ impl Counters {
         ReceiverStats {
             requests: self.requests.load(Ordering::Relaxed),
             gzip_requests: self.gzip_requests.load(Ordering::Relaxed),
+            zstd_requests: self.zstd_requests.load(Ordering::Relaxed),
             rejected_requests: self.rejected_requests.load(Ordering::Relaxed),
             spans: self.spans.load(Ordering::Relaxed),
             marker_spans: self.marker_spans.load(Ordering::Relaxed),
@@ -180,12 +195,20 @@ impl Counters {
     }
 }
 
-/// The request, its protobuf size, and whether it came gzipped.
+/// A request body's `Content-Encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyEncoding {
+    Identity,
+    Gzip,
+    Zstd,
+}
+
+/// The request, its protobuf size, and how it came encoded.
 fn decode(
     content_type: Option<&str>,
     content_encoding: Option<&str>,
     body: &[u8],
-) -> Result<(ExportTraceServiceRequest, usize, bool), Rejected> {
+) -> Result<(ExportTraceServiceRequest, usize, BodyEncoding), Rejected> {
     if let Some(t) = content_type {
         let essence = t.split(';').next().unwrap_or_default().trim();
         if !essence.eq_ignore_ascii_case("application/x-protobuf") {
@@ -193,21 +216,24 @@ fn decode(
         }
     }
     let encoding = content_encoding.map(str::trim).unwrap_or("identity");
-    let gunzipped;
-    let (protobuf, gzip) = if encoding.eq_ignore_ascii_case("gzip") {
+    let decoded;
+    let (protobuf, encoding) = if encoding.eq_ignore_ascii_case("gzip") {
         let mut out = Vec::with_capacity(body.len() * 4);
         flate2::read::MultiGzDecoder::new(body)
             .read_to_end(&mut out)
             .map_err(Rejected::Gzip)?;
-        gunzipped = out;
-        (gunzipped.as_slice(), true)
+        decoded = out;
+        (decoded.as_slice(), BodyEncoding::Gzip)
+    } else if encoding.eq_ignore_ascii_case("zstd") {
+        decoded = zstd::decode_all(body).map_err(Rejected::Zstd)?;
+        (decoded.as_slice(), BodyEncoding::Zstd)
     } else if encoding.is_empty() || encoding.eq_ignore_ascii_case("identity") {
-        (body, false)
+        (body, BodyEncoding::Identity)
     } else {
         return Err(Rejected::Encoding(encoding.to_owned()));
     };
     let request = ExportTraceServiceRequest::decode(protobuf).map_err(Rejected::Protobuf)?;
-    Ok((request, protobuf.len(), gzip))
+    Ok((request, protobuf.len(), encoding))
 }
 
 /// Ask the receiver at `addr` for its counts (`GET /stats`), over a plain
@@ -275,7 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_plain_and_gzip_bodies_and_markers() {
+    fn counts_plain_gzip_and_zstd_bodies_and_markers() {
         let counters = Counters::default();
         let plain = request(&["request", "llm_call"]);
         counters
@@ -285,16 +311,31 @@ mod tests {
         counters
             .ingest(Some("application/x-protobuf"), Some("gzip"), &zipped)
             .unwrap();
+        let zstd = zstd::bulk::compress(&request(&["tool"]), 1).unwrap();
+        counters
+            .ingest(Some("application/x-protobuf"), Some("zstd"), &zstd)
+            .unwrap();
         let s = counters.snapshot();
         assert_eq!(
-            (s.requests, s.gzip_requests, s.spans, s.marker_spans),
-            (2, 1, 4, 1)
+            (
+                s.requests,
+                s.gzip_requests,
+                s.zstd_requests,
+                s.spans,
+                s.marker_spans
+            ),
+            (3, 1, 1, 5, 1)
         );
-        assert_eq!(s.application_spans(), 3);
-        assert_eq!(s.wire_bytes, (plain.len() + zipped.len()) as u64);
+        assert_eq!(s.application_spans(), 4);
+        assert_eq!(
+            s.wire_bytes,
+            (plain.len() + zipped.len() + zstd.len()) as u64
+        );
         assert_eq!(
             s.decoded_bytes,
-            (plain.len() + request(&["request", COMPLETION_MARKER]).len()) as u64
+            (plain.len()
+                + request(&["request", COMPLETION_MARKER]).len()
+                + request(&["tool"]).len()) as u64
         );
     }
 
@@ -303,15 +344,16 @@ mod tests {
         let counters = Counters::default();
         let body = request(&["a"]);
         let status = |r: Result<(), Rejected>| r.unwrap_err().status();
-        assert_eq!(status(counters.ingest(None, Some("zstd"), &body)), 415);
+        assert_eq!(status(counters.ingest(None, Some("br"), &body)), 415);
         assert_eq!(
             status(counters.ingest(Some("application/json"), None, &body)),
             415
         );
         assert_eq!(status(counters.ingest(None, Some("gzip"), &body)), 400);
+        assert_eq!(status(counters.ingest(None, Some("zstd"), &body)), 400);
         assert_eq!(status(counters.ingest(None, None, b"\xff\xff\xff")), 400);
         let s = counters.snapshot();
-        assert_eq!((s.requests, s.rejected_requests, s.spans), (0, 4, 0));
+        assert_eq!((s.requests, s.rejected_requests, s.spans), (0, 5, 0));
     }
 
     #[test]

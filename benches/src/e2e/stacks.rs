@@ -61,16 +61,16 @@ impl Running {
     pub fn start(opts: &Options, receiver: SocketAddr) -> Result<Running, String> {
         match opts.stack {
             super::Stack::Neatlogs => {
-                if opts.compression != Compression::Gzip {
-                    return Err(
-                        "neatlogs always sends gzip bodies (there is no setting to turn it off)"
-                            .into(),
-                    );
-                }
+                let compression = match opts.compression {
+                    Compression::Gzip => neatlogs::export::Compression::Gzip,
+                    Compression::None => neatlogs::export::Compression::None,
+                    Compression::Zstd => neatlogs::export::Compression::Zstd,
+                };
                 let mut config = neatlogs::Config::new()
                     .endpoint(format!("http://{receiver}"))
                     .api_key("bench")
-                    .workflow_name(SERVICE);
+                    .workflow_name(SERVICE)
+                    .compression(compression);
                 if let Some(spans) = opts.queue_size() {
                     config = config.queue_size(spans);
                 }
@@ -82,8 +82,14 @@ impl Running {
                     .with_http()
                     .with_protocol(Protocol::HttpBinary)
                     .with_endpoint(format!("http://{receiver}/v1/traces"));
-                if opts.compression == Compression::Gzip {
-                    builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+                match opts.compression {
+                    Compression::Gzip => {
+                        builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+                    }
+                    Compression::None => {}
+                    Compression::Zstd => {
+                        return Err("the OpenTelemetry SDK is measured with gzip or none".into())
+                    }
                 }
                 let exporter = builder
                     .build()

@@ -181,7 +181,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeLimits {
     /// Memory, in MiB, that ingest requests in progress may hold together
-    /// (bodies, inflated gzip, and decoding at an estimated 24 bytes per
+    /// (bodies, inflated gzip and zstd, and decoding at an estimated 24 bytes per
     /// protobuf byte, 12 per JSON byte). A request beyond it is answered
     /// 503 with Retry-After (the SDK retries), one larger than all of it
     /// 413. For real spans, peak memory stays within this plus ~64 MiB

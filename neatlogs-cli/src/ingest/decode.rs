@@ -1,5 +1,5 @@
-//! Request bodies to OTLP messages: content type, gzip (with a bomb guard),
-//! protobuf or JSON.
+//! Request bodies to OTLP messages: content type, gzip or zstd (with a bomb
+//! guard), protobuf or JSON.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -10,8 +10,14 @@ use prost::Message;
 use super::{depth, IngestError};
 
 /// Largest request body accepted, compressed or not, and the most a gzip
-/// body may expand to: 20 MiB.
+/// or zstd body may expand to: 20 MiB.
 pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+/// The largest zstd window decoded, as a power of two: 32 MiB, the first
+/// above [`MAX_BODY_BYTES`] (a frame never needs a window larger than what
+/// it decodes to). A frame that asks for more is refused before anything is
+/// decoded.
+const ZSTD_WINDOW_LOG_MAX: u32 = 25;
 
 /// How an OTLP body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +45,9 @@ impl Encoding {
     }
 }
 
-/// Undoes `Content-Encoding` (none, `identity` or `gzip`), refusing bodies
-/// that expand past [`MAX_BODY_BYTES`]. An unencoded body is borrowed, not
-/// copied.
+/// Undoes `Content-Encoding` (none, `identity`, `gzip` or `zstd`), refusing
+/// bodies that expand past [`MAX_BODY_BYTES`]. An unencoded body is
+/// borrowed, not copied.
 pub fn decompress<'a>(
     body: &'a [u8],
     content_encoding: Option<&str>,
@@ -52,7 +58,10 @@ pub fn decompress<'a>(
 /// [`decompress`], asking `reserve(n)` before the inflated body grows to
 /// `n` bytes of memory; when it answers `false` the inflation stops with
 /// [`IngestError::Overloaded`]. The collector's memory budget is the
-/// reserver, so that a small gzip body cannot inflate past it.
+/// reserver, so that a small gzip or zstd body cannot inflate past it. For
+/// zstd, `n` also counts the decoder's window, as the first frame's header
+/// declares it (at most [`MAX_BODY_BYTES`]; frames asking for more than a
+/// 32 MiB window are refused as malformed).
 ///
 /// ```
 /// use neatlogs_cli::ingest::{decompress_within, IngestError};
@@ -72,39 +81,99 @@ pub fn decompress_within<'a>(
         .as_deref()
     {
         None | Some("" | "identity") => Ok(Cow::Borrowed(body)),
-        Some("gzip" | "x-gzip") => inflate(body, reserve).map(Cow::Owned),
+        Some("gzip" | "x-gzip") => {
+            let gz = flate2::read::MultiGzDecoder::new(body);
+            expand(gz, "gzip", 0, reserve).map(Cow::Owned)
+        }
+        Some("zstd") => unzstd(body, reserve).map(Cow::Owned),
         Some(other) => Err(IngestError::Unsupported(format!(
-            "unsupported content encoding `{other}`: send gzip or no encoding"
+            "unsupported content encoding `{other}`: send gzip, zstd or no encoding"
         ))),
     }
 }
 
-/// Inflates gzip in steps, reserving each step's memory first.
-fn inflate(body: &[u8], reserve: &mut dyn FnMut(usize) -> bool) -> Result<Vec<u8>, IngestError> {
+/// Decodes zstd (every frame of the body) in steps, reserving the
+/// decoder's window and each step's memory first.
+fn unzstd(body: &[u8], reserve: &mut dyn FnMut(usize) -> bool) -> Result<Vec<u8>, IngestError> {
+    let malformed =
+        |e: &dyn std::fmt::Display| IngestError::Malformed(format!("body is not valid zstd: {e}"));
+    let window = zstd_window(body).unwrap_or(0);
+    if window > 1 << ZSTD_WINDOW_LOG_MAX {
+        return Err(malformed(&format_args!(
+            "the frame asks for a {} MiB window; at most {} MiB is decoded",
+            window >> 20,
+            1u64 << (ZSTD_WINDOW_LOG_MAX - 20)
+        )));
+    }
+    let mut zstd = zstd::stream::read::Decoder::with_buffer(body).map_err(|e| malformed(&e))?;
+    zstd.window_log_max(ZSTD_WINDOW_LOG_MAX)
+        .map_err(|e| malformed(&e))?;
+    // The decoder keeps at most the window, and never more than it decodes.
+    let held = usize::try_from(window).map_or(MAX_BODY_BYTES, |w| w.min(MAX_BODY_BYTES));
+    expand(zstd, "zstd", held, reserve)
+}
+
+/// The window a zstd body's first frame declares (RFC 8878, 3.1.1.1): its
+/// `Window_Descriptor`, or its content size for a single-segment frame.
+/// `None` when the body does not start with a zstd frame header (the
+/// decoder then says what is wrong).
+fn zstd_window(body: &[u8]) -> Option<u64> {
+    let header = body.strip_prefix(&[0x28, 0xb5, 0x2f, 0xfd])?;
+    let descriptor = *header.first()?;
+    if descriptor & 0x20 == 0 {
+        let window = *header.get(1)?;
+        let base = 1u64 << (10 + (window >> 3));
+        return Some(base + base / 8 * u64::from(window & 7));
+    }
+    let dictionary_id = [0, 1, 2, 4][usize::from(descriptor & 3)];
+    let size_len = [1, 2, 4, 8][usize::from(descriptor >> 6)];
+    let size = header.get(1 + dictionary_id..1 + dictionary_id + size_len)?;
+    let value = size
+        .iter()
+        .rev()
+        .fold(0u64, |v, &b| (v << 8) | u64::from(b));
+    Some(if size_len == 2 { value + 256 } else { value })
+}
+
+/// Decodes `decoder` in steps, asking `reserve` for `held` (what the
+/// decoder itself keeps) plus the output's memory before it grows; stops
+/// past [`MAX_BODY_BYTES`].
+fn expand(
+    decoder: impl Read,
+    encoding: &str,
+    held: usize,
+    reserve: &mut dyn FnMut(usize) -> bool,
+) -> Result<Vec<u8>, IngestError> {
     const STEP: usize = 64 * 1024;
-    let mut gz = flate2::read::MultiGzDecoder::new(body).take(MAX_BODY_BYTES as u64 + 1);
+    let overloaded = || {
+        IngestError::Overloaded(format!(
+            "no memory to inflate this {encoding} body now; retry later"
+        ))
+    };
+    if held > 0 && !reserve(held) {
+        return Err(overloaded());
+    }
+    let mut decoder = decoder.take(MAX_BODY_BYTES as u64 + 1);
     let mut out = Vec::new();
     let mut chunk = vec![0u8; STEP];
     loop {
-        let n = gz
+        let n = decoder
             .read(&mut chunk)
-            .map_err(|e| IngestError::Malformed(format!("body is not valid gzip: {e}")))?;
+            .map_err(|e| IngestError::Malformed(format!("body is not valid {encoding}: {e}")))?;
         if n == 0 {
             break;
         }
         if out.len() + n > out.capacity() {
             let capacity = (out.len() + n).max(out.capacity() * 2);
-            if !reserve(capacity) {
-                return Err(IngestError::Overloaded(
-                    "no memory to inflate this gzip body now; retry later".to_owned(),
-                ));
+            if !reserve(held + capacity) {
+                return Err(overloaded());
             }
             out.reserve_exact(capacity - out.len());
         }
         out.extend_from_slice(&chunk[..n]);
         if out.len() > MAX_BODY_BYTES {
             return Err(IngestError::TooLarge(format!(
-                "gzip body expands past {} MiB",
+                "{encoding} body expands past {} MiB",
                 MAX_BODY_BYTES / (1024 * 1024)
             )));
         }
@@ -251,6 +320,63 @@ mod tests {
             decode_otlp(&bomb, Encoding::Protobuf, Some("gzip")),
             Err(IngestError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn zstd_round_trip_and_bomb() {
+        let body = zstd::encode_all(&br#"{"resourceSpans":[]}"#[..], 3).unwrap();
+        assert!(decode_otlp(&body, Encoding::Json, Some("zstd")).is_ok());
+        assert!(decode_otlp(&body, Encoding::Json, Some(" ZSTD ")).is_ok());
+        let bomb = zstd::encode_all(&vec![0u8; MAX_BODY_BYTES + 10][..], 19).unwrap();
+        assert!(bomb.len() < 10_000, "{}", bomb.len());
+        match decode_otlp(&bomb, Encoding::Protobuf, Some("zstd")) {
+            Err(IngestError::TooLarge(m)) => assert!(m.contains("zstd body expands past 20 MiB")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            decode_otlp(b"not zstd", Encoding::Protobuf, Some("zstd")),
+            Err(IngestError::Malformed(m)) if m.contains("not valid zstd")
+        ));
+    }
+
+    #[test]
+    fn zstd_frames_of_several_parts_decode_whole() {
+        let mut body = zstd::encode_all(&br#"{"resourceSpans""#[..], 1).unwrap();
+        body.extend(zstd::encode_all(&br#":[]}"#[..], 1).unwrap());
+        let raw = decompress(&body, Some("zstd")).unwrap();
+        assert_eq!(&*raw, br#"{"resourceSpans":[]}"#);
+    }
+
+    #[test]
+    fn zstd_windows_are_read_from_the_frame_header_and_capped() {
+        // Single segment: the window is the content size.
+        let small = zstd::bulk::compress(&[7u8; 1000], 1).unwrap();
+        assert_eq!(zstd_window(&small), Some(1000));
+        // A window descriptor: exponent 15 (2^25), mantissa 0; then 1.
+        let frame = |descriptor: u8| [0x28, 0xb5, 0x2f, 0xfd, 0x00, descriptor, 0, 0, 0];
+        assert_eq!(zstd_window(&frame(15 << 3)), Some(1 << 25));
+        assert_eq!(
+            zstd_window(&frame((15 << 3) | 1)),
+            Some((1 << 25) + (1 << 22))
+        );
+        assert_eq!(zstd_window(b"not zstd"), None);
+        assert!(matches!(
+            decompress(&frame((15 << 3) | 1), Some("zstd")),
+            Err(IngestError::Malformed(m)) if m.contains("asks for a 36 MiB window")
+        ));
+        // The window is reserved before the output.
+        let mut asked = Vec::new();
+        let raw = decompress_within(&small, Some("zstd"), &mut |n| {
+            asked.push(n);
+            true
+        })
+        .unwrap();
+        assert_eq!(raw.len(), 1000);
+        assert_eq!(asked.first(), Some(&1000));
+        assert!(
+            asked[1..].iter().all(|&n| n >= 1000 + raw.len()),
+            "{asked:?}"
+        );
     }
 
     #[test]

@@ -151,7 +151,7 @@ pub(crate) async fn index() -> String {
     format!(
         "neatlogs collector\n\
          GET  /                          the traces page\n\
-         POST {:<27}OTLP traces (protobuf or JSON, gzip)\n\
+         POST {:<27}OTLP traces (protobuf or JSON, gzip or zstd)\n\
          POST /v1/trace                  browser simple-trace JSON\n\
          GET  /api/traces?filter=&limit=&offset=&count=true\n\
          GET  /api/traces/{{trace_id}}\n\

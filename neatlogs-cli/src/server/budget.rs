@@ -4,7 +4,7 @@
 //!
 //! A request reserves, in steps, what it is about to hold: its body as it
 //! arrives (the declared `Content-Length` up front), the inflated body of a
-//! gzip request as it inflates, and the cost of decoding and storing it
+//! gzip or zstd request as it inflates (and a zstd decoder's window), and the cost of decoding and storing it
 //! ([`crate::ingest::decode_cost`]). A step the budget cannot cover right
 //! now is not waited for: the request is answered `503 Service
 //! Unavailable` with `Retry-After`, as OTLP/HTTP asks of an overloaded

@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /v1/traces` | OTLP traces, protobuf or JSON, optionally gzip |
+//! | `POST /v1/traces` | OTLP traces, protobuf or JSON, optionally gzip or zstd |
 //! | `POST /v1/metrics` | OTLP metrics: the SDK's usage per end-user (`gen_ai.client.token.usage`, ...) |
 //! | `POST /v1/trace` | the browser SDK's simple-trace JSON |
 //! | `GET /api/traces?filter=..&limit=..&offset=..&count=true` | traces, newest first (and how many) |

@@ -52,6 +52,7 @@ const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 const CONVENTIONS: &str = "NEATLOGS_CONVENTIONS";
+const NEATLOGS_COMPRESSION: &str = "NEATLOGS_COMPRESSION";
 pub(crate) const METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 
 /// Resource keys the SDK writes itself: dropped (with a warning) from
@@ -124,9 +125,20 @@ pub(crate) fn read_otel(config: &mut Config, var: impl Fn(&str) -> Option<String
         }
     }
 
-    if let Some((name, value)) = pick(TRACES_COMPRESSION, COMPRESSION) {
+    // NEATLOGS_COMPRESSION beats both OpenTelemetry variables.
+    let compression = var(NEATLOGS_COMPRESSION)
+        .map(|v| (NEATLOGS_COMPRESSION, v))
+        .or_else(|| pick(TRACES_COMPRESSION, COMPRESSION));
+    if let Some((name, value)) = compression {
         match value.parse::<Compression>() {
             Ok(c) => config.compression = c,
+            #[cfg(not(feature = "zstd"))]
+            Err(_) if value.trim().eq_ignore_ascii_case("zstd") => config.problem(
+                Setting::Compression,
+                name,
+                "`zstd` needs neatlogs built with its cargo feature `zstd`; use gzip or none"
+                    .into(),
+            ),
             Err(e) => config.problem(Setting::Compression, name, e.to_string()),
         }
     }
@@ -493,6 +505,38 @@ mod tests {
         assert!(!config(&[(SDK_DISABLED, "false")]).sdk_disabled);
     }
 
+    /// `NEATLOGS_COMPRESSION` beats the OpenTelemetry variables; `zstd` is
+    /// an encoding with the `zstd` feature, and without it an error that
+    /// names the variable and the feature.
+    #[test]
+    fn compression_variables_and_zstd() {
+        let compression = |vars: &[(&str, &str)]| config(vars).transport().map(|t| t.compression);
+        assert_eq!(
+            compression(&[(NEATLOGS_COMPRESSION, "none"), (TRACES_COMPRESSION, "gzip")]).unwrap(),
+            Compression::None
+        );
+        assert_eq!(
+            compression(&[(NEATLOGS_COMPRESSION, " GZIP "), (COMPRESSION, "none")]).unwrap(),
+            Compression::Gzip
+        );
+        for var in [NEATLOGS_COMPRESSION, COMPRESSION, TRACES_COMPRESSION] {
+            #[cfg(feature = "zstd")]
+            assert_eq!(compression(&[(var, "zstd")]).unwrap(), Compression::Zstd);
+            #[cfg(not(feature = "zstd"))]
+            {
+                let e = error(&[(var, "zstd")]);
+                assert!(e.contains(var), "{e}");
+                assert!(e.contains("cargo feature `zstd`"), "{e}");
+            }
+        }
+        // The explicit setting clears the variable's problem either way.
+        let t = config(&[(COMPRESSION, "zstd")])
+            .compression(Compression::None)
+            .transport()
+            .unwrap();
+        assert_eq!(t.compression, Compression::None);
+    }
+
     /// Every bad value fails `init` with an error that names its variable,
     /// and never repeats a header value.
     #[test]
@@ -521,10 +565,11 @@ mod tests {
             (&[(HEADERS, "x=a%0Ab")], HEADERS, "control characters"),
             (&[(PROTOCOL, "grpc")], PROTOCOL, "`grpc` is not supported"),
             (&[(TRACES_PROTOCOL, "thrift")], TRACES_PROTOCOL, "thrift"),
+            (&[(COMPRESSION, "brotli")], COMPRESSION, "expected gzip"),
             (
-                &[(COMPRESSION, "zstd")],
-                COMPRESSION,
-                "expected gzip or none",
+                &[(NEATLOGS_COMPRESSION, "lz4"), (COMPRESSION, "gzip")],
+                NEATLOGS_COMPRESSION,
+                "expected gzip",
             ),
             (&[(TRACES_TIMEOUT, "10s")], TRACES_TIMEOUT, "milliseconds"),
             (&[(TIMEOUT, "0")], TIMEOUT, "milliseconds"),

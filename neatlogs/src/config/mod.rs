@@ -189,8 +189,9 @@ impl Config {
     /// `NEATLOGS_TRACE_CONTENT` (`false` drops captured content, see
     /// [`capture_content`](Config::capture_content); a value that is neither
     /// true nor false makes `init` fail with
-    /// [`InitError::InvalidTraceContent`]) and `NEATLOGS_CONVENTIONS` (see
-    /// [`conventions`](Config::conventions)).
+    /// [`InitError::InvalidTraceContent`]), `NEATLOGS_CONVENTIONS` (see
+    /// [`conventions`](Config::conventions)) and `NEATLOGS_COMPRESSION` (see
+    /// [`compression`](Config::compression)).
     ///
     /// Then the OpenTelemetry variables, for what those leave unset:
     ///
@@ -200,7 +201,7 @@ impl Config {
     /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | a base URL, `/v1/traces` appended (its path kept) |
     /// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | `name=value,...`, values percent-decoded; see [`header`](Config::header) |
     /// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf` or `http/json` (`grpc` is not supported) |
-    /// | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip` or `none` |
+    /// | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip` or `none` (`zstd` with the `zstd` feature) |
     /// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | the export timeout, in milliseconds |
     /// | `OTEL_SERVICE_NAME` | the workflow name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
     /// | `OTEL_RESOURCE_ATTRIBUTES` | more resource attributes, `key=value,...` |
@@ -312,7 +313,8 @@ impl Config {
     }
 
     /// How request bodies are compressed (default
-    /// [`Compression::Gzip`]). Also
+    /// [`Compression::Gzip`]; `Compression::Zstd` with the `zstd` feature).
+    /// Also `NEATLOGS_COMPRESSION`, then
     /// `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION`.
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = compression;

@@ -1,5 +1,5 @@
-//! OTLP over HTTP: `POST {endpoint}/v1/traces`, gzip bodies, `x-api-key`,
-//! retries with backoff, and batch splitting on `413`.
+//! OTLP over HTTP: `POST {endpoint}/v1/traces`, gzip (or zstd, or plain)
+//! bodies, `x-api-key`, retries with backoff, and batch splitting on `413`.
 //!
 //! It runs on the `neatlogs-export` thread with reqwest's blocking client,
 //! which drives its own runtime on its own thread: the application's runtime
@@ -8,7 +8,7 @@
 //! executor. The client is built on first use, on the export thread, for the
 //! same reason.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -86,7 +86,7 @@ pub(crate) struct HttpExporter {
     /// Every header sent (the API key, `Config::header`), values sensitive.
     headers: Vec<(HeaderName, HeaderValue)>,
     protocol: Protocol,
-    compression: Compression,
+    compressor: Compressor,
     export_timeout: Duration,
     client: Option<Client>,
     shared: Arc<Counters>,
@@ -144,7 +144,7 @@ impl HttpExporter {
             url,
             headers,
             protocol: transport.protocol,
-            compression: transport.compression,
+            compressor: Compressor::new(transport.compression),
             export_timeout: transport.export_timeout,
             client: None,
             shared,
@@ -178,30 +178,109 @@ impl HttpExporter {
             Protocol::HttpProtobuf => self.encoder.protobuf(resource, batch),
             Protocol::HttpJson => self.encoder.json(resource, batch).as_bytes(),
         };
-        if self.compression == Compression::None {
-            return Ok(raw.to_vec());
-        }
-        gzip(raw)
-    }
-
-    /// `raw`, compressed as configured.
-    fn compress(&self, raw: Vec<u8>) -> Result<Vec<u8>, String> {
-        if self.compression == Compression::None {
-            return Ok(raw);
-        }
-        gzip(&raw)
+        self.compressor.compress(raw)
     }
 }
 
-/// `raw`, gzipped at level 1.
-fn gzip(raw: &[u8]) -> Result<Vec<u8>, String> {
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(raw.len() / 4),
-        flate2::Compression::fast(),
-    );
-    gz.write_all(raw)
-        .and_then(|()| gz.finish())
-        .map_err(|e| format!("gzip: {e}"))
+/// The zstd level of [`Compression::Zstd`]: the fast level -1 compresses
+/// a batch of spans as well as levels 1 and 3 do (7.4 % of the protobuf,
+/// where gzip's level 1 leaves 11.5 %), in ~12 % fewer instructions than
+/// level 1 (~40 % fewer on a request of one trace) and about half of gzip's
+/// (`benches/benches/compression.rs`).
+#[cfg(feature = "zstd")]
+const ZSTD_LEVEL: i32 = -1;
+
+/// The gzip member header (no name, no time, unknown OS), as flate2 writes
+/// it.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// Compresses request bodies as configured. The compressor's state is made
+/// on first use and kept, reset between bodies: making it again for each
+/// request costs as much as compressing a request of one trace (a 4.5 KB
+/// body takes half the instructions with gzip's state kept, 40 % fewer
+/// with zstd's; a batch of 512 spans, 12 % fewer with gzip's).
+struct Compressor {
+    compression: Compression,
+    deflate: Option<flate2::Compress>,
+    #[cfg(feature = "zstd")]
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+}
+
+impl Compressor {
+    fn new(compression: Compression) -> Compressor {
+        Compressor {
+            compression,
+            deflate: None,
+            #[cfg(feature = "zstd")]
+            zstd: None,
+        }
+    }
+
+    /// `raw`, compressed.
+    fn compress(&mut self, raw: &[u8]) -> Result<Vec<u8>, String> {
+        match self.compression {
+            Compression::Gzip => {
+                let deflate = self.deflate.get_or_insert_with(|| {
+                    flate2::Compress::new(flate2::Compression::fast(), false)
+                });
+                gzip(deflate, raw).map_err(|e| format!("gzip: {e}"))
+            }
+            Compression::None => Ok(raw.to_vec()),
+            #[cfg(feature = "zstd")]
+            Compression::Zstd => {
+                let context = match &mut self.zstd {
+                    Some(context) => context,
+                    None => self.zstd.insert(
+                        zstd::bulk::Compressor::new(ZSTD_LEVEL)
+                            .map_err(|e| format!("zstd: {e}"))?,
+                    ),
+                };
+                context.compress(raw).map_err(|e| format!("zstd: {e}"))
+            }
+        }
+    }
+
+    /// [`compress`](Compressor::compress), without a copy when nothing is
+    /// compressed.
+    fn compress_owned(&mut self, raw: Vec<u8>) -> Result<Vec<u8>, String> {
+        if self.compression == Compression::None {
+            return Ok(raw);
+        }
+        self.compress(&raw)
+    }
+
+    /// The `Content-Encoding` of the bodies, if they are compressed.
+    fn content_encoding(&self) -> Option<&'static str> {
+        match self.compression {
+            Compression::Gzip => Some("gzip"),
+            Compression::None => None,
+            #[cfg(feature = "zstd")]
+            Compression::Zstd => Some("zstd"),
+        }
+    }
+}
+
+/// `raw` as one gzip member (RFC 1952), deflated by `deflate` (raw
+/// deflate, reset first).
+fn gzip(deflate: &mut flate2::Compress, raw: &[u8]) -> Result<Vec<u8>, flate2::CompressError> {
+    deflate.reset();
+    let mut out = Vec::with_capacity(raw.len() / 4 + 64);
+    out.extend_from_slice(&GZIP_HEADER);
+    loop {
+        let read = usize::try_from(deflate.total_in()).map_or(raw.len(), |n| n.min(raw.len()));
+        let status = deflate.compress_vec(&raw[read..], &mut out, flate2::FlushCompress::Finish)?;
+        if status == flate2::Status::StreamEnd {
+            break;
+        }
+        // Out of room: the body compressed worse than a quarter.
+        out.reserve(out.capacity());
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(raw);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // ISIZE: the length modulo 2^32.
+    out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+    Ok(out)
 }
 
 impl HttpExporter {
@@ -327,8 +406,8 @@ impl HttpExporter {
             .timeout(timeout)
             .header(CONTENT_TYPE, self.protocol.content_type())
             .body(body.to_vec());
-        if self.compression == Compression::Gzip {
-            request = request.header(CONTENT_ENCODING, "gzip");
+        if let Some(encoding) = self.compressor.content_encoding() {
+            request = request.header(CONTENT_ENCODING, encoding);
         }
         for (name, value) in &self.headers {
             request = request.header(name.clone(), value.clone());
@@ -353,7 +432,8 @@ impl crate::export::pipeline::UsageExporter for HttpExporter {
             crate::usage::unix_nanos(),
         );
         let body = self
-            .compress(raw)
+            .compressor
+            .compress_owned(raw)
             .map_err(|e| UsageError::Failed(ExportError::new(e)))?;
         let deadline = Instant::now() + self.export_timeout;
         match self.send_with_retries(&body, deadline) {
@@ -688,6 +768,53 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bodies of every size through one kept compressor: each decodes to
+    /// itself (the state is reset between bodies), including one that does
+    /// not compress and outgrows the first guess of the output's size.
+    #[test]
+    fn a_kept_compressor_round_trips_every_body() {
+        let mut noise = Vec::with_capacity(300_000);
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        while noise.len() < 300_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            noise.extend_from_slice(&x.to_le_bytes());
+        }
+        let spans = b"{\"name\":\"retrieve\",\"kind\":\"TOOL\"}".repeat(5_000);
+        let bodies: [&[u8]; 4] = [b"", b"a", &noise, &spans];
+        let mut compressors = vec![
+            (Compressor::new(Compression::Gzip), Some("gzip")),
+            (Compressor::new(Compression::None), None),
+        ];
+        #[cfg(feature = "zstd")]
+        compressors.push((Compressor::new(Compression::Zstd), Some("zstd")));
+        for (compressor, encoding) in &mut compressors {
+            assert_eq!(compressor.content_encoding(), *encoding);
+            for _round in 0..2 {
+                for body in bodies {
+                    let sent = compressor.compress(body).unwrap();
+                    let decoded = match *encoding {
+                        Some("gzip") => {
+                            let mut out = Vec::new();
+                            flate2::read::MultiGzDecoder::new(&sent[..])
+                                .read_to_end(&mut out)
+                                .unwrap();
+                            out
+                        }
+                        #[cfg(feature = "zstd")]
+                        Some("zstd") => zstd::decode_all(&sent[..]).unwrap(),
+                        _ => sent.clone(),
+                    };
+                    assert_eq!(decoded, body, "{encoding:?}, {} bytes", body.len());
+                    if body.len() == spans.len() && encoding.is_some() {
+                        assert!(sent.len() < body.len() / 20, "{encoding:?} compresses");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn responses_read_as_prost_writes_them() {

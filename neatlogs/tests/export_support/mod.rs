@@ -148,7 +148,7 @@ pub struct Received {
     pub api_key: Option<String>,
     /// Every header, names in lower case.
     pub headers: Vec<(String, String)>,
-    /// The body after gunzip: protobuf or JSON bytes.
+    /// The body after gunzip (or zstd): protobuf or JSON bytes.
     pub raw: Vec<u8>,
     /// Decoded with the prost types (protobuf) or the serde mapping (JSON).
     pub request: Option<ExportTraceServiceRequest>,
@@ -343,6 +343,11 @@ async fn handle(
             Ok(_) => out,
             Err(e) => return (StatusCode::BAD_REQUEST, format!("bad gzip: {e}")).into_response(),
         }
+    } else if cfg!(feature = "zstd") && content_encoding == "zstd" {
+        match unzstd(&body) {
+            Ok(out) => out,
+            Err(e) => return (StatusCode::BAD_REQUEST, format!("bad zstd: {e}")).into_response(),
+        }
     } else {
         body.to_vec()
     };
@@ -402,6 +407,18 @@ async fn handle(
     response
         .body(axum::body::Body::from(reply.body))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// A zstd body decoded (feature `zstd`: the SDK's own libzstd).
+#[cfg(feature = "zstd")]
+fn unzstd(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    zstd::decode_all(body)
+}
+
+/// Without the `zstd` feature there is no decoder: nothing sends zstd.
+#[cfg(not(feature = "zstd"))]
+fn unzstd(_: &[u8]) -> std::io::Result<Vec<u8>> {
+    Err(std::io::Error::other("built without the zstd feature"))
 }
 
 // ------------------------------------------------------------ wire helpers
