@@ -109,7 +109,15 @@ fn unzstd(body: &[u8], reserve: &mut dyn FnMut(usize) -> bool) -> Result<Vec<u8>
     zstd.window_log_max(ZSTD_WINDOW_LOG_MAX)
         .map_err(|e| malformed(&e))?;
     // The decoder keeps at most the window, and never more than it decodes.
-    let held = usize::try_from(window).map_or(MAX_BODY_BYTES, |w| w.min(MAX_BODY_BYTES));
+    // Only the first frame's window is read: a body of several frames (a
+    // later one may ask for a larger window) is counted at the most any
+    // frame can hold.
+    let single_frame = zstd::zstd_safe::find_frame_compressed_size(body) == Ok(body.len());
+    let held = if single_frame {
+        usize::try_from(window).map_or(MAX_BODY_BYTES, |w| w.min(MAX_BODY_BYTES))
+    } else {
+        MAX_BODY_BYTES
+    };
     expand(zstd, "zstd", held, reserve)
 }
 
@@ -337,6 +345,37 @@ mod tests {
             decode_otlp(b"not zstd", Encoding::Protobuf, Some("zstd")),
             Err(IngestError::Malformed(m)) if m.contains("not valid zstd")
         ));
+    }
+
+    /// A small first frame must not vouch for a later one's window: a body
+    /// of several frames is counted at the largest window decoded.
+    #[test]
+    fn a_later_zstd_frame_cannot_hide_its_window_from_the_budget() {
+        let mut body = zstd::encode_all(&br#"{"resourceSpans""#[..], 1).unwrap();
+        let mut big = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
+        big.set_parameter(zstd::zstd_safe::CParameter::WindowLog(24))
+            .unwrap();
+        big.include_contentsize(false).unwrap();
+        std::io::Write::write_all(&mut big, br#":[]}"#).unwrap();
+        body.extend(big.finish().unwrap());
+        let mut asked = Vec::new();
+        let raw = decompress_within(&body, Some("zstd"), &mut |n| {
+            asked.push(n);
+            true
+        })
+        .unwrap();
+        assert_eq!(&*raw, br#"{"resourceSpans":[]}"#);
+        assert!(asked[0] >= MAX_BODY_BYTES, "{asked:?}");
+
+        // One frame: its own window, not the most.
+        let one = zstd::encode_all(&br#"{"resourceSpans":[]}"#[..], 1).unwrap();
+        let mut asked = Vec::new();
+        decompress_within(&one, Some("zstd"), &mut |n| {
+            asked.push(n);
+            true
+        })
+        .unwrap();
+        assert!(asked[0] < 1 << 20, "{asked:?}");
     }
 
     #[test]
