@@ -47,7 +47,7 @@ pub(crate) struct Slot {
 
 /// How many ended spans a thread keeps before handing them to the export
 /// queue even though its stack is not empty (a long-lived root).
-const LOCAL_BATCH: usize = 64;
+pub(crate) const LOCAL_BATCH: usize = 64;
 
 pub(crate) struct Local {
     stack: Vec<Slot>,

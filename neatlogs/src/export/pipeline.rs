@@ -87,12 +87,12 @@ enum Control {
 
 /// The capacity of a new hand-off buffer: a trace of up to 16 spans fits
 /// without growing it.
-pub(crate) const HAND_OFF_CAPACITY: usize = 16;
-/// Spare hand-off buffers kept for reuse, and the largest kept: a thread
-/// hands off at most 64 spans at once, and more would hold memory for a
-/// burst long gone.
+const HAND_OFF_CAPACITY: usize = 16;
+/// Spare hand-off buffers kept for reuse.
 const SPARE_BUFFERS: usize = 64;
-const MAX_SPARE_CAPACITY: usize = 64;
+/// The largest spare kept: what a thread hands off at most at once (a
+/// larger buffer would hold memory for a burst long gone).
+const MAX_SPARE_CAPACITY: usize = crate::local::LOCAL_BATCH;
 
 pub(crate) struct Pipeline {
     tx: Sender<Vec<SpanRecord>>,
