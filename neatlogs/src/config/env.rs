@@ -132,13 +132,6 @@ pub(crate) fn read_otel(config: &mut Config, var: impl Fn(&str) -> Option<String
     if let Some((name, value)) = compression {
         match value.parse::<Compression>() {
             Ok(c) => config.compression = c,
-            #[cfg(not(feature = "zstd"))]
-            Err(_) if value.trim().eq_ignore_ascii_case("zstd") => config.problem(
-                Setting::Compression,
-                name,
-                "`zstd` needs neatlogs built with its cargo feature `zstd`; use gzip or none"
-                    .into(),
-            ),
             Err(e) => config.problem(Setting::Compression, name, e.to_string()),
         }
     }
