@@ -8,6 +8,15 @@
 //! shutdown asks. It exports full batches of `batch_size` spans and keeps
 //! the remainder for the next one; the timer, a flush and shutdown send the
 //! remainder too.
+//!
+//! Memory goes back where it came from. The buffers threads hand off in
+//! return to them, and with them the plain spans already exported: a thread
+//! that takes a spare buffer drops those spans, so their memory is freed
+//! into the allocator's cache of a thread that makes spans, and the next
+//! trace's allocations find it there, warm, instead of crossing to the
+//! export thread and back. Spans with content or an LLM call (large), and
+//! spans of a trace that reports elsewhere (a test capture, an instance),
+//! are dropped on the export thread.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +28,7 @@ use crossbeam_channel::{bounded, select, unbounded, Receiver, RecvTimeoutError, 
 use super::{Exporter, Resource};
 use crate::content::Policy;
 use crate::error::InitError;
-use crate::record::SpanRecord;
+use crate::record::{Sink, SpanRecord};
 use crate::stats::Stats;
 use crate::usage::UsageTable;
 
@@ -96,9 +105,9 @@ const MAX_SPARE_CAPACITY: usize = crate::local::LOCAL_BATCH;
 
 pub(crate) struct Pipeline {
     tx: Sender<Vec<SpanRecord>>,
-    /// Emptied hand-off buffers, back from the export thread: a thread that
-    /// hands off its ended spans takes its next buffer here rather than
-    /// allocating one (and the export thread frees none).
+    /// Hand-off buffers back from the export thread, holding spans it has
+    /// exported: a thread that hands off its ended spans takes its next
+    /// buffer here rather than allocating one, and drops those spans.
     spare: Receiver<Vec<SpanRecord>>,
     /// Wakes the export thread when a full batch is waiting (one token at most).
     wake: Sender<()>,
@@ -159,6 +168,7 @@ impl Pipeline {
             exporters,
             rx,
             spare: spare_tx,
+            empties: Vec::with_capacity(SPARE_BUFFERS),
             wake: wake_rx,
             in_queue: in_queue.clone(),
             control: control_rx,
@@ -189,12 +199,18 @@ impl Pipeline {
     }
 
     /// An empty buffer for a thread's next ended spans: one the export
-    /// thread gave back, else a new one.
+    /// thread gave back, emptied here (the exported spans it holds are
+    /// dropped on this thread, see the module's documentation), else a new
+    /// one.
     #[inline]
     pub(crate) fn spare_buffer(&self) -> Vec<SpanRecord> {
-        self.spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(HAND_OFF_CAPACITY))
+        match self.spare.try_recv() {
+            Ok(mut buffer) => {
+                buffer.clear();
+                buffer
+            }
+            Err(_) => Vec::with_capacity(HAND_OFF_CAPACITY),
+        }
     }
 
     /// Queue one thread's batch of finished spans. Never blocks: what does
@@ -276,6 +292,8 @@ impl Pipeline {
                 let _ = t.join();
             }
         }
+        // The spans given back and not taken yet are dropped now.
+        while self.spare.try_recv().is_ok() {}
         answer.unwrap_or(false) && self.all_exported()
     }
 
@@ -313,8 +331,12 @@ struct Worker {
     wake: Receiver<()>,
     in_queue: Arc<AtomicUsize>,
     control: Receiver<Control>,
-    /// Where emptied hand-off buffers go back (see [`Pipeline::spare_buffer`]).
+    /// Where hand-off buffers go back, holding exported spans (see
+    /// [`Pipeline::spare_buffer`]).
     spare: Sender<Vec<SpanRecord>>,
+    /// Hand-off buffers emptied into the batch, waiting to carry its spans
+    /// back once they are exported (at most [`SPARE_BUFFERS`]).
+    empties: Vec<Vec<SpanRecord>>,
     /// Spans taken from the queue, not yet exported.
     batch: Vec<SpanRecord>,
     batch_size: usize,
@@ -345,10 +367,13 @@ impl Worker {
             select! {
                 recv(self.wake) -> _ => {
                     // Full batches only; the rest waits for the next batch
-                    // or the timer. Keep going while producers keep up.
+                    // or the timer. Keep going while producers keep up (a
+                    // hand-off made while `fill` had not yet counted what it
+                    // took may have seen no batch to wake for).
                     loop {
-                        self.take_queued();
-                        self.export_full_batches();
+                        while self.fill() {
+                            self.export_full_batches();
+                        }
                         if self.in_queue.load(Ordering::Relaxed) < self.batch_size {
                             break;
                         }
@@ -442,18 +467,39 @@ impl Worker {
         });
     }
 
-    /// Move everything queued so far into the pending batch.
-    fn take_queued(&mut self) {
-        while let Ok(records) = self.rx.try_recv() {
-            self.take(records);
+    /// Move queued hand-offs into the pending batch until it is full;
+    /// whether it is (`false`: the queue is empty). A batch at a time, so
+    /// that each one's spans are done with, and their memory given back,
+    /// before the next is taken, however long the queue.
+    fn fill(&mut self) -> bool {
+        let mut taken = 0;
+        let full = loop {
+            if self.batch.len() >= self.batch_size {
+                break true;
+            }
+            match self.rx.try_recv() {
+                Ok(records) => {
+                    taken += records.len();
+                    self.take(records);
+                }
+                Err(_) => break false,
+            }
+        };
+        // Counted out once for all of them: the count is shared with every
+        // thread that hands off spans.
+        if taken > 0 {
+            self.in_queue.fetch_sub(taken, Ordering::Relaxed);
         }
+        full
     }
 
     /// Export everything queued so far, the last batch possibly short;
     /// whether all of it went out.
     fn drain(&mut self) -> bool {
-        self.take_queued();
-        let mut ok = self.export_full_batches();
+        let mut ok = true;
+        while self.fill() {
+            ok &= self.export_full_batches();
+        }
         if !self.batch.is_empty() {
             ok &= self.export_chunk(self.batch.len());
         }
@@ -461,16 +507,48 @@ impl Worker {
     }
 
     fn take(&mut self, mut records: Vec<SpanRecord>) {
-        self.in_queue.fetch_sub(records.len(), Ordering::Relaxed);
         for record in &mut records {
             self.content
                 .prepare(record.details.as_deref_mut(), &mut record.attributes);
         }
         self.batch.append(&mut records);
-        // The emptied buffer goes back to the threads that hand off spans
-        // (unless the spares are full, or it is an odd size).
-        if (HAND_OFF_CAPACITY..=MAX_SPARE_CAPACITY).contains(&records.capacity()) {
-            let _ = self.spare.try_send(records);
+        // The emptied buffer is kept to carry exported spans back (unless
+        // enough are kept, or it is an odd size).
+        if self.empties.len() < SPARE_BUFFERS
+            && (HAND_OFF_CAPACITY..=MAX_SPARE_CAPACITY).contains(&records.capacity())
+        {
+            self.empties.push(records);
+        }
+    }
+
+    /// Be done with the first `n` pending spans (exported, or lost): the
+    /// plain spans of traces exported here go back to the threads that make
+    /// spans in the kept buffers, to be dropped there; the rest, and what
+    /// no buffer has room for, are dropped here.
+    fn retire(&mut self, n: usize) {
+        let mut buffer = self.empties.pop();
+        for record in self.batch.drain(..n) {
+            let Some(into) = buffer.as_mut() else {
+                continue;
+            };
+            if record.details.is_some() || !matches!(record.trace.sink, Sink::Export) {
+                continue;
+            }
+            into.push(record);
+            if into.len() == into.capacity() {
+                if let Some(full) = buffer.take() {
+                    // Full spares: the buffer and its spans are dropped here.
+                    let _ = self.spare.try_send(full);
+                }
+                buffer = self.empties.pop();
+            }
+        }
+        if let Some(buffer) = buffer {
+            if buffer.is_empty() {
+                self.empties.push(buffer);
+            } else {
+                let _ = self.spare.try_send(buffer);
+            }
         }
     }
 
@@ -484,15 +562,15 @@ impl Worker {
             done += self.batch_size;
         }
         // One drain for all of them: draining batch by batch would move the
-        // backlog once per batch.
-        self.batch.drain(..done);
+        // rest once per batch.
+        self.retire(done);
         ok
     }
 
-    /// Export the first `n` pending spans, and drop them.
+    /// Export the first `n` pending spans, and be done with them.
     fn export_chunk(&mut self, n: usize) -> bool {
         let ok = self.export_range(0, n);
-        self.batch.drain(..n);
+        self.retire(n);
         ok
     }
 
