@@ -14,10 +14,20 @@
 //! names it thread 2; export threads come after it), because the main thread
 //! also runs static constructors of linked crates whose instruction counts
 //! vary from run to run (`fastant`, under fastrace, calibrates its clock).
+//!
+//! With `on`, the caller stops after every
+//! [`neatlogs_bench::driver::FLUSH_EVERY`] traces while the main thread
+//! flushes, as the criterion benchmark flushes between its chunks and as
+//! `hotpath_fastrace` does: both stacks are counted in the same steady
+//! state (an unbroken run would let the export thread fall behind by the
+//! whole run under callgrind, which runs one thread at a time).
 
 use std::hint::black_box;
 use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
 
+use neatlogs_bench::driver::FLUSH_EVERY;
 use neatlogs_bench::scenario::{Requests, SPANS_PER_TRACE};
 use neatlogs_bench::stacks::{neatlogs::request_trace, Pipeline};
 
@@ -28,6 +38,25 @@ fn run(reqs: &mut Requests, traces: u64) {
     }
 }
 
+/// The caller's side: a chunk of at most `chunk` traces each time the main
+/// thread says go, then a hand-over (`done`, with the chunk's wall time),
+/// until the main thread hangs up. Kept alive to the end, as in
+/// `hotpath_fastrace`: valgrind gives the number of a thread that has
+/// exited to the next one spawned.
+fn caller(traces: u64, chunk: u64, go: &Receiver<()>, done: &Sender<Duration>) {
+    let mut reqs = Requests::default();
+    let mut left = traces;
+    while go.recv().is_ok() {
+        let n = left.min(chunk);
+        let start = std::time::Instant::now();
+        run(&mut reqs, n);
+        left -= n;
+        if done.send(start.elapsed()).is_err() {
+            return;
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(traces) = args.next().and_then(|a| a.parse::<u64>().ok()) else {
@@ -35,20 +64,15 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let on = args.next().as_deref() != Some("off");
-    let (go, ready) = std::sync::mpsc::channel::<()>();
-    let caller = std::thread::Builder::new()
+    // With tracing off nothing is exported: one chunk, no flush.
+    let chunk = if on { FLUSH_EVERY } else { traces.max(1) };
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    let (done, done_rx) = std::sync::mpsc::channel::<Duration>();
+    let spawned = std::thread::Builder::new()
         .name("hotpath-caller".into())
-        .spawn(move || {
-            let mut reqs = Requests::default();
-            if ready.recv().is_ok() {
-                let start = std::time::Instant::now();
-                run(&mut reqs, traces);
-                return start.elapsed();
-            }
-            std::time::Duration::ZERO
-        });
-    let caller = match caller {
-        Ok(caller) => caller,
+        .spawn(move || caller(traces, chunk, &go, &done));
+    let handle = match spawned {
+        Ok(handle) => handle,
         Err(e) => {
             eprintln!("could not spawn the caller thread: {e}");
             return ExitCode::FAILURE;
@@ -57,7 +81,7 @@ fn main() -> ExitCode {
     let mut sink = None;
     if on {
         // Room for every span, so that none is dropped (a dropped span would
-        // skip the export side) and no flush runs on this thread mid-loop.
+        // skip the export side).
         let pipeline = Pipeline {
             queue_size: (traces * SPANS_PER_TRACE) as usize + 1,
             ..Pipeline::discard()
@@ -68,13 +92,28 @@ fn main() -> ExitCode {
         }
         sink = Some(pipeline.sink);
     }
-    let _ = go.send(());
-    let Ok(elapsed) = caller.join() else {
+    let mut elapsed = Duration::ZERO;
+    let mut left = traces;
+    while left > 0 {
+        if go_tx.send(()).is_err() {
+            break;
+        }
+        match done_rx.recv() {
+            Ok(took) => elapsed += took,
+            Err(_) => break,
+        }
+        left -= left.min(chunk);
+        if on {
+            let _ = neatlogs::flush();
+        }
+    }
+    drop(go_tx);
+    if handle.join().is_err() {
         eprintln!("the caller thread panicked");
         return ExitCode::FAILURE;
-    };
-    // Wall time on the calling thread (not what callgrind.sh reads: a
-    // quick A/B of two builds on the same machine).
+    }
+    // Wall time on the calling thread, flushes excluded (not what
+    // callgrind.sh reads: a quick A/B of two builds on the same machine).
     let caller_ns = elapsed.as_nanos() as f64 / traces.max(1) as f64;
     if on {
         let _ = neatlogs::shutdown();

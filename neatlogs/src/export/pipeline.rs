@@ -526,7 +526,15 @@ impl Worker {
     /// spans in the kept buffers, to be dropped there; the rest, and what
     /// no buffer has room for, are dropped here.
     fn retire(&mut self, n: usize) {
-        let mut buffer = self.empties.pop();
+        // No more buffers than the threads have room to take: the spans a
+        // buffer would carry are not moved only to be dropped here anyway.
+        let mut room = SPARE_BUFFERS.saturating_sub(self.spare.len());
+        let empties = &mut self.empties;
+        let mut next = || {
+            room = room.checked_sub(1)?;
+            empties.pop()
+        };
+        let mut buffer = next();
         for record in self.batch.drain(..n) {
             let Some(into) = buffer.as_mut() else {
                 continue;
@@ -537,10 +545,9 @@ impl Worker {
             into.push(record);
             if into.len() == into.capacity() {
                 if let Some(full) = buffer.take() {
-                    // Full spares: the buffer and its spans are dropped here.
                     let _ = self.spare.try_send(full);
                 }
-                buffer = self.empties.pop();
+                buffer = next();
             }
         }
         if let Some(buffer) = buffer {
