@@ -458,13 +458,11 @@ impl Pending {
             return self.enter_root();
         }
         // A child (of a recorded trace: children of one that is not are
-        // never made), built in place on the stack.
-        match local::push_with(move || Frame::Open(self.open())) {
+        // never made), opened where it will stay once ended.
+        match local::push_child(move || self.open()) {
             Ok(token) => SpanGuard::new(token),
             Err(make) => {
-                if let Frame::Open(span) = make() {
-                    local::end_detached(span);
-                }
+                local::end_detached(make());
                 SpanGuard::disabled()
             }
         }
@@ -477,11 +475,14 @@ impl Pending {
         let make = || {
             let span = self.open();
             // An LLM call stays open (its usage is counted when it ends).
-            if span.cx.trace.sampled || span.kind.counts_usage() {
+            if span.trace.sampled || span.kind.counts_usage() {
                 Frame::Open(span)
             } else {
                 recorded.set(false);
-                Frame::Attached(span.cx)
+                Frame::Attached(SpanContext {
+                    trace: span.trace,
+                    span_id: span.span_id,
+                })
             }
         };
         match local::push_with(make) {
@@ -776,15 +777,16 @@ mod tests {
     use super::*;
     use crate::record::SpanRecord;
 
-    /// A span is built, moved and buffered by value on the caller's thread:
-    /// what is rare (content, an LLM call, a status, identity) lives behind
-    /// one pointer, and the code location rides in the name.
+    /// A span is built and buffered by value on the caller's thread: what
+    /// is rare (content, an LLM call, a status, identity) lives behind one
+    /// pointer, and the code location rides in the name. An open span is
+    /// the record it becomes.
     #[test]
     fn spans_stay_small() {
         use std::mem::size_of;
         assert_eq!(size_of::<SpanName>(), 24, "a name is a Cow<str>'s size");
         assert!(size_of::<Pending>() <= 56, "{}", size_of::<Pending>());
-        assert!(size_of::<OpenSpan>() <= 96, "{}", size_of::<OpenSpan>());
+        assert_eq!(size_of::<OpenSpan>(), size_of::<SpanRecord>());
         assert!(
             size_of::<SpanRecord>() <= 104,
             "{}",

@@ -95,7 +95,7 @@ impl Holder for SpanGuard {
         // An LLM call of a trace that is not sampled is open (for its
         // usage) but not recorded.
         self.recording
-            && local::with(|l| l.open_mut(self.token).map(|s| s.cx.trace.sampled))
+            && local::with(|l| l.open_mut(self.token).map(|s| s.trace.sampled))
                 .flatten()
                 .unwrap_or(false)
     }
@@ -135,7 +135,7 @@ impl Holder for ActiveSpan<'_> {
     /// Whether its trace is recorded (an instrumented root the sampler
     /// dropped is current while it is polled, and records nothing).
     fn holds_span(&self) -> bool {
-        self.open.cx.trace.sampled
+        self.open.trace.sampled
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {

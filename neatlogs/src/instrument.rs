@@ -65,7 +65,7 @@ impl<F> Instrumented<F> {
 
 impl<F> Holder for Instrumented<F> {
     fn holds_span(&self) -> bool {
-        self.span.as_ref().is_some_and(|s| s.cx.trace.sampled)
+        self.span.as_ref().is_some_and(|s| s.trace.sampled)
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {
@@ -198,7 +198,7 @@ impl Span {
     /// A [`Context`](crate::Context) at this span, to carry to another task
     /// or thread.
     pub fn context(&self) -> crate::Context {
-        crate::Context::at(self.open.as_ref().map(|s| s.cx.clone()))
+        crate::Context::at(self.open.as_ref().map(|s| s.context()))
     }
 
     /// End the span now (dropping it does the same).
@@ -211,7 +211,7 @@ impl Span {
 
 impl Holder for Span {
     fn holds_span(&self) -> bool {
-        self.open.as_ref().is_some_and(|s| s.cx.trace.sampled)
+        self.open.as_ref().is_some_and(|s| s.trace.sampled)
     }
 
     fn with_open(&mut self, f: impl FnOnce(&mut OpenSpan)) {

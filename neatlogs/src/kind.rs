@@ -15,6 +15,9 @@ use crate::error::ParseError;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+// A whole word: a span record is built, then written where it stays; a
+// one-byte field in it made that write wait for the byte to be stored.
+#[repr(u64)]
 pub enum SpanKind {
     /// A whole unit of work, usually a request or job: the default trace root.
     Workflow,

@@ -1,24 +1,38 @@
 //! This thread's tracing state: the stack of open spans and attached
-//! contexts, and the buffer of spans that ended here and wait to be handed
+//! contexts, and the batch of spans that ended here and wait to be handed
 //! to the export queue.
 //!
 //! Both live in one thread-local so that each span operation costs one TLS
 //! access and one `RefCell` flag. A span opened while the stack is empty is
 //! a trace root; otherwise it is a child of the top frame.
+//!
+//! A guard's child span of a trace whose spans all go to the batch is
+//! written once: it opens in the batch itself, its frame on the stack
+//! pointing there, and ending it writes its end time where it is. The batch
+//! then holds spans still open, and only the ended ones are handed off: all
+//! of them once the stack is empty, or those that ended, when the batch is
+//! full under a long-lived root (the open ones move to its front, and their
+//! frames are told).
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::global;
+use crate::id::SpanId;
 use crate::open::OpenSpan;
 use crate::record::SpanRecord;
-use crate::record::{Remote, Sink, SpanContext};
+use crate::record::{Remote, Sink, SpanContext, Trace};
 
 /// What the stack holds.
 pub(crate) enum Frame {
     /// A span opened on this thread by a guard, or an instrumented future's
     /// span while it is being polled.
     Open(OpenSpan),
+    /// A guard's child span, open where it will stay once ended: in this
+    /// thread's batch (`Local::ended`), at this index. Only for a trace
+    /// whose spans all go to that batch (recorded, no tail keep, reporting
+    /// to the process's pipeline or a test capture).
+    Buffered(usize),
     /// A [`Context`](crate::Context) attached here: its span lives on
     /// another thread or task.
     Attached(SpanContext),
@@ -27,16 +41,22 @@ pub(crate) enum Frame {
     Remote(Arc<Remote>),
 }
 
-impl Frame {
-    /// The local span this frame stands for; `None` for a remote caller.
-    #[inline]
-    fn cx(&self) -> Option<&SpanContext> {
-        match self {
-            Frame::Open(span) => Some(&span.cx),
-            Frame::Attached(cx) => Some(cx),
-            Frame::Remote(_) => None,
-        }
-    }
+/// A position in a trace, borrowed from this thread's state: what
+/// [`with_current`] shows.
+pub(crate) struct Current<'a> {
+    pub(crate) trace: &'a Arc<Trace>,
+    pub(crate) span_id: SpanId,
+}
+
+/// The innermost frame, as [`with_top`] shows it (to the `tracing` layer).
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) enum Top<'a> {
+    /// A span open on this thread (on the stack or in the batch).
+    Open(&'a mut OpenSpan),
+    /// A context attached here: its span is elsewhere.
+    Attached(SpanId),
+    /// A remote caller's position, or nothing.
+    None,
 }
 
 pub(crate) struct Slot {
@@ -51,10 +71,12 @@ pub(crate) const LOCAL_BATCH: usize = 64;
 
 pub(crate) struct Local {
     stack: Vec<Slot>,
-    /// Ended spans, handed to the export queue as one batch when the stack
-    /// empties (a root ends, or a poll of an instrumented future returns) or
-    /// after [`LOCAL_BATCH`] spans: one queue operation per trace instead of
-    /// one per span keeps producers on different threads from contending.
+    /// Ended spans (and the guards' child spans still open, see the
+    /// module's documentation), handed to the export queue as one batch
+    /// when the stack empties (a root ends, or a poll of an instrumented
+    /// future returns) or after [`LOCAL_BATCH`] spans: one queue operation
+    /// per trace instead of one per span keeps producers on different
+    /// threads from contending.
     ended: Vec<SpanRecord>,
     next_token: u64,
     /// Set on the export thread: spans opened there are never recorded.
@@ -83,21 +105,77 @@ impl Local {
 
     /// The open span with `token`.
     pub(crate) fn open_mut(&mut self, token: u64) -> Option<&mut OpenSpan> {
-        self.stack
-            .iter_mut()
-            .rev()
-            .find(|s| s.token == token)
-            .and_then(|s| match &mut s.frame {
-                Frame::Open(span) => Some(span),
-                Frame::Attached(_) | Frame::Remote(_) => None,
-            })
+        let slot = self.stack.iter_mut().rev().find(|s| s.token == token)?;
+        match &mut slot.frame {
+            Frame::Open(span) => Some(span),
+            Frame::Buffered(at) => self.ended.get_mut(*at),
+            Frame::Attached(_) | Frame::Remote(_) => None,
+        }
     }
 
     /// The innermost frame, if it is a span open on this thread.
     pub(crate) fn top_open_mut(&mut self) -> Option<&mut OpenSpan> {
         match &mut self.stack.last_mut()?.frame {
             Frame::Open(span) => Some(span),
+            Frame::Buffered(at) => self.ended.get_mut(*at),
             Frame::Attached(_) | Frame::Remote(_) => None,
+        }
+    }
+
+    /// The local span `frame` stands for; `None` for a remote caller.
+    #[inline]
+    fn current<'a>(&'a self, frame: &'a Frame) -> Option<Current<'a>> {
+        let (trace, span_id) = match frame {
+            Frame::Open(span) => (&span.trace, span.span_id),
+            Frame::Buffered(at) => {
+                let span = self.ended.get(*at)?;
+                (&span.trace, span.span_id)
+            }
+            Frame::Attached(cx) => (&cx.trace, cx.span_id),
+            Frame::Remote(_) => return None,
+        };
+        Some(Current { trace, span_id })
+    }
+
+    /// Push a guard's child span: into the batch, where it stays once
+    /// ended, when its trace's spans all go there; else onto the stack.
+    #[inline(always)]
+    fn push_child(&mut self, token: u64, span: OpenSpan) {
+        let frame = if goes_to_batch(&span.trace) {
+            let at = self.ended.len();
+            self.ended.push(span);
+            Frame::Buffered(at)
+        } else {
+            Frame::Open(span)
+        };
+        self.stack.push(Slot { token, frame });
+    }
+
+    /// End a frame taken off the stack: a span is ended into the batch (or
+    /// wherever its trace sends it); any other frame simply goes.
+    #[inline(always)]
+    fn end_frame(&mut self, frame: Frame) {
+        match frame {
+            Frame::Open(span) => self.take_ended(span.end()),
+            Frame::Buffered(at) => self.end_buffered(at),
+            Frame::Attached(_) | Frame::Remote(_) => {}
+        }
+    }
+
+    /// End the span open in the batch at `at`, where it is: its end time,
+    /// and what `route` does for a trace whose spans all go to the batch
+    /// (its usage counted, a test capture's copy).
+    #[inline(always)]
+    fn end_buffered(&mut self, at: usize) {
+        let Some(record) = self.ended.get_mut(at) else {
+            return;
+        };
+        record.end_here();
+        if record.kind.counts_usage() || record.details.as_ref().is_some_and(|d| d.llm.is_some()) {
+            count_usage(record);
+        }
+        if let Sink::Capture(capture) = &record.trace.sink {
+            capture.push(record);
         }
     }
 
@@ -127,12 +205,17 @@ impl Local {
         }
     }
 
-    /// Hand the ended spans to the export queue if the stack is empty or the
-    /// batch is full.
+    /// Hand the ended spans to the export queue if the stack is empty (then
+    /// every span in the batch has ended) or the batch is full.
     #[inline]
     fn maybe_hand_off(&mut self) {
-        if !self.ended.is_empty() && (self.stack.is_empty() || self.ended.len() >= LOCAL_BATCH) {
+        if self.ended.is_empty() {
+            return;
+        }
+        if self.stack.is_empty() {
             self.hand_off();
+        } else if self.ended.len() >= LOCAL_BATCH {
+            self.hand_off_ended();
         }
     }
 
@@ -140,13 +223,66 @@ impl Local {
     fn hand_off(&mut self) {
         global::hand_off(&mut self.ended);
     }
+
+    /// Hand off the spans of the batch that have ended, keeping those still
+    /// open there (their frames are told where they moved). `false` when
+    /// none has ended.
+    #[cold]
+    #[inline(never)]
+    fn hand_off_ended(&mut self) -> bool {
+        let Some(ended) = self.take_ended_only() else {
+            return false;
+        };
+        global::enqueue(ended);
+        true
+    }
+
+    /// Take the spans of the batch that have ended, leaving those still open
+    /// (the frames of the stack that point into the batch) at the front, in
+    /// order; `None` when none has ended.
+    fn take_ended_only(&mut self) -> Option<Vec<SpanRecord>> {
+        let mut open: Vec<usize> = self
+            .stack
+            .iter()
+            .filter_map(|s| match s.frame {
+                Frame::Buffered(at) => Some(at),
+                _ => None,
+            })
+            .collect();
+        if open.is_empty() {
+            return Some(std::mem::take(&mut self.ended)).filter(|e| !e.is_empty());
+        }
+        open.sort_unstable();
+        open.dedup();
+        if self.ended.len() <= open.len() {
+            return None;
+        }
+        let mut kept = Vec::with_capacity(open.len().max(LOCAL_BATCH));
+        let mut ended = Vec::with_capacity(self.ended.len() - open.len());
+        for (at, record) in std::mem::take(&mut self.ended).into_iter().enumerate() {
+            if open.binary_search(&at).is_ok() {
+                kept.push(record);
+            } else {
+                ended.push(record);
+            }
+        }
+        for slot in &mut self.stack {
+            if let Frame::Buffered(at) = &mut slot.frame {
+                // Its new place: how many open spans were before it.
+                *at = open.partition_point(|&o| o < *at);
+            }
+        }
+        self.ended = kept;
+        Some(ended)
+    }
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
-        // A thread that exits with spans still buffered hands them off.
-        if !self.ended.is_empty() {
-            global::enqueue(std::mem::take(&mut self.ended));
+        // A thread that exits with spans still buffered hands off those that
+        // ended (a span still open here was never ended: it is not sent).
+        if let Some(ended) = self.take_ended_only() {
+            global::enqueue(ended);
         }
     }
 }
@@ -167,21 +303,33 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
 
 /// The current position: the top frame's trace and span.
 #[inline]
-pub(crate) fn with_current<R>(f: impl FnOnce(&SpanContext) -> R) -> Option<R> {
+pub(crate) fn with_current<R>(f: impl FnOnce(Current<'_>) -> R) -> Option<R> {
     LOCAL
         .try_with(|l| {
-            l.try_borrow()
-                .ok()
-                .and_then(|l| l.stack.last().and_then(|s| s.frame.cx()).map(f))
+            l.try_borrow().ok().and_then(|l| {
+                let top = l.stack.last()?;
+                l.current(&top.frame).map(f)
+            })
         })
         .ok()
         .flatten()
 }
 
-/// Run `f` on this thread's innermost frame (`None` when the stack is
-/// empty); `None` when the stack is out of reach.
-pub(crate) fn with_top<R>(f: impl FnOnce(Option<&mut Frame>) -> R) -> Option<R> {
-    with(|l| f(l.stack.last_mut().map(|s| &mut s.frame)))
+/// Run `f` on this thread's innermost frame; `None` when the stack is out
+/// of reach.
+pub(crate) fn with_top<R>(f: impl FnOnce(Top<'_>) -> R) -> Option<R> {
+    with(|l| {
+        let top = match l.stack.last_mut().map(|s| &mut s.frame) {
+            Some(Frame::Open(span)) => Top::Open(span),
+            Some(Frame::Buffered(at)) => match l.ended.get_mut(*at) {
+                Some(span) => Top::Open(span),
+                None => Top::None,
+            },
+            Some(Frame::Attached(cx)) => Top::Attached(cx.span_id),
+            Some(Frame::Remote(_)) | None => Top::None,
+        };
+        f(top)
+    })
 }
 
 /// Where a new span goes.
@@ -206,7 +354,11 @@ pub(crate) fn parent() -> Parent {
         .try_with(|l| match l.try_borrow() {
             Ok(l) if l.suppressed => Parent::Unknown,
             Ok(l) => match l.stack.last().map(|s| &s.frame) {
-                Some(Frame::Open(span)) => Parent::Child(span.cx.clone()),
+                Some(Frame::Open(span)) => Parent::Child(span.context()),
+                Some(Frame::Buffered(at)) => match l.ended.get(*at) {
+                    Some(span) => Parent::Child(span.context()),
+                    None => Parent::Unknown,
+                },
                 Some(Frame::Attached(cx)) => Parent::Child(cx.clone()),
                 Some(Frame::Remote(remote)) => Parent::Remote(remote.clone()),
                 None => Parent::Root,
@@ -225,9 +377,14 @@ pub(crate) fn parent_unless_dropped(counts_usage: bool) -> Option<Parent> {
         .try_with(|l| match l.try_borrow() {
             Ok(l) if l.suppressed => Some(Parent::Unknown),
             Ok(l) => match l.stack.last().map(|s| &s.frame) {
-                Some(Frame::Open(span)) if span.cx.trace.sampled || counts_usage => {
-                    Some(Parent::Child(span.cx.clone()))
+                Some(Frame::Open(span)) if span.trace.sampled || counts_usage => {
+                    Some(Parent::Child(span.context()))
                 }
+                // Its trace is recorded (it would not be in the batch else).
+                Some(Frame::Buffered(at)) => match l.ended.get(*at) {
+                    Some(span) => Some(Parent::Child(span.context())),
+                    None => Some(Parent::Unknown),
+                },
                 Some(Frame::Attached(cx)) if cx.trace.sampled || counts_usage => {
                     Some(Parent::Child(cx.clone()))
                 }
@@ -270,6 +427,33 @@ pub(crate) fn push_with<M: FnOnce() -> Frame>(make: M) -> Result<u64, M> {
     }
 }
 
+/// Open a guard's child span made by `make`: in this thread's batch, where
+/// it stays once ended, when its trace's spans all go there, else on the
+/// stack. Its token; `Err(make)` when the stack is out of reach (re-entry
+/// from `with_current_span`, thread teardown).
+#[inline(always)]
+pub(crate) fn push_child<M: FnOnce() -> OpenSpan>(make: M) -> Result<u64, M> {
+    let mut make = Some(make);
+    let token = LOCAL
+        .try_with(|cell| {
+            let mut l = cell.try_borrow_mut().ok()?;
+            let make = make.take()?;
+            let token = l.next_token;
+            l.next_token = token.wrapping_add(1).max(1);
+            l.push_child(token, make());
+            Some(token)
+        })
+        .ok()
+        .flatten();
+    match (token, make) {
+        (Some(token), _) => Ok(token),
+        (None, Some(make)) => Err(make),
+        // The closure was taken but the push did not happen: unreachable,
+        // and harmless (the span is simply not recorded).
+        (None, None) => Ok(0),
+    }
+}
+
 /// Push a frame; its token, or the frame back when the stack is out of
 /// reach (re-entry, thread teardown).
 #[inline]
@@ -295,17 +479,13 @@ pub(crate) fn pop(token: u64) -> Option<Frame> {
 pub(crate) fn pop_and_end(token: u64) {
     with(|l| {
         // The common case, a guard dropped in order, ends the span straight
-        // from the top of the stack into the batch.
+        // from the top of the stack (or where it is in the batch).
         if l.stack.last().is_some_and(|s| s.token == token) {
-            if let Some(Slot {
-                frame: Frame::Open(span),
-                ..
-            }) = l.stack.pop()
-            {
-                l.take_ended(span.end());
+            if let Some(slot) = l.stack.pop() {
+                l.end_frame(slot.frame);
             }
-        } else if let Some(Frame::Open(span)) = l.remove(token) {
-            l.take_ended(span.end());
+        } else if let Some(frame) = l.remove(token) {
+            l.end_frame(frame);
         }
         l.maybe_hand_off();
     });
@@ -407,11 +587,24 @@ pub(crate) fn suppress_tracing_on_this_thread() {
 }
 
 /// Hand this thread's ended spans to the export queue now (`flush` does
-/// this for the calling thread).
+/// this for the calling thread); spans still open in the batch stay.
 pub(crate) fn hand_off_this_thread() {
     with(|l| {
-        if !l.ended.is_empty() {
-            l.hand_off();
+        if l.stack.is_empty() {
+            if !l.ended.is_empty() {
+                l.hand_off();
+            }
+        } else {
+            l.hand_off_ended();
         }
     });
+}
+
+/// Whether every span of `trace` goes to this thread's batch once ended (and
+/// may therefore be opened there): the trace is recorded, has no tail keep,
+/// and reports to the process's pipeline or to a test capture (which takes
+/// its copy as each span ends).
+#[inline(always)]
+fn goes_to_batch(trace: &Trace) -> bool {
+    trace.sampled && trace.tail.is_none() && matches!(trace.sink, Sink::Export | Sink::Capture(_))
 }

@@ -1,11 +1,12 @@
 //! An open span: started, not yet ended. It lives on its thread's stack (a
-//! guard) or inside an instrumented future between polls, and becomes an
-//! immutable [`SpanRecord`] when it ends.
+//! guard), in its thread's batch of ended spans (a guard's child: written
+//! once, where it stays), or inside an instrumented future between polls,
+//! and is an immutable [`SpanRecord`] once it ends.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::clock::{self, Instant};
+use crate::clock;
 use crate::content::{Captured, Details};
 use crate::id::SpanId;
 use crate::kind::SpanKind;
@@ -14,22 +15,13 @@ use crate::record::SpanContext;
 use crate::record::{SpanName, SpanRecord};
 use crate::value::{Attributes, Status, Value};
 
-/// `pub` only so that the sealed [`SpanHandle`](crate::SpanHandle) trait can
-/// name it; the module is private, so no user can.
-pub struct OpenSpan {
-    /// This span's trace and id.
-    pub(crate) cx: SpanContext,
-    pub(crate) parent: Option<SpanId>,
-    pub(crate) name: SpanName,
-    pub(crate) kind: SpanKind,
-    pub(crate) start: Instant,
-    pub(crate) attributes: Attributes,
-    /// Boxed, as in [`SpanRecord`]: allocated when content, an LLM call or
-    /// a status is given.
-    pub(crate) details: Option<Box<Details>>,
-}
+/// An open span is the record it becomes, its end not yet written: ending
+/// it writes the end time and nothing moves but the record itself. `pub`
+/// only so that the sealed [`SpanHandle`](crate::SpanHandle) trait can name
+/// it; the module is private, so no user can.
+pub type OpenSpan = SpanRecord;
 
-impl OpenSpan {
+impl SpanRecord {
     #[inline(always)]
     pub(crate) fn start(
         cx: SpanContext,
@@ -38,34 +30,7 @@ impl OpenSpan {
         kind: SpanKind,
         attributes: Attributes,
     ) -> OpenSpan {
-        OpenSpan {
-            cx,
-            parent,
-            name,
-            kind,
-            start: clock::now(),
-            attributes,
-            details: None,
-        }
-    }
-
-    /// End the span now: status ERROR if the thread is unwinding.
-    #[inline(always)]
-    pub(crate) fn end(self) -> SpanRecord {
-        let end = clock::now();
-        let OpenSpan {
-            cx,
-            parent,
-            name,
-            kind,
-            start,
-            attributes,
-            mut details,
-        } = self;
-        if std::thread::panicking() {
-            details.get_or_insert_with(Box::default).status =
-                Status::Error(Cow::Borrowed("panicked"));
-        }
+        let start = clock::now();
         SpanRecord {
             trace: cx.trace,
             span_id: cx.span_id,
@@ -73,9 +38,37 @@ impl OpenSpan {
             name,
             kind,
             start,
-            end,
+            end: start,
             attributes,
-            details,
+            details: None,
+        }
+    }
+
+    /// This span's position, for a child or a [`Context`](crate::Context):
+    /// its trace (one more reference) and id.
+    #[inline]
+    pub(crate) fn context(&self) -> SpanContext {
+        SpanContext {
+            trace: self.trace.clone(),
+            span_id: self.span_id,
+        }
+    }
+
+    /// End the span now: status ERROR if the thread is unwinding.
+    #[inline(always)]
+    pub(crate) fn end(mut self) -> SpanRecord {
+        self.end_here();
+        self
+    }
+
+    /// End the span where it is: its end time, and status ERROR if the
+    /// thread is unwinding.
+    #[inline(always)]
+    pub(crate) fn end_here(&mut self) {
+        self.end = clock::now();
+        if std::thread::panicking() {
+            self.details.get_or_insert_with(Box::default).status =
+                Status::Error(Cow::Borrowed("panicked"));
         }
     }
 
@@ -99,12 +92,12 @@ impl OpenSpan {
         self.details.get_or_insert_with(Box::default)
     }
 
-    pub(crate) fn llm(&mut self) -> &mut LlmCall {
+    pub(crate) fn llm_mut(&mut self) -> &mut LlmCall {
         self.details().llm_mut()
     }
 
     pub(crate) fn first_token(&mut self) {
-        let llm = self.llm();
+        let llm = self.llm_mut();
         if llm.first_token.is_none() {
             llm.first_token = Some(clock::now());
         }

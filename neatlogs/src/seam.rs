@@ -25,7 +25,7 @@ pub(crate) use crate::identity::{
 };
 pub(crate) use crate::llm::Params;
 pub(crate) use crate::local::{
-    end_detached, parent, pop, push, with_current, with_top, Frame, Parent,
+    end_detached, parent, pop, push, with_current, with_top, Frame, Parent, Top,
 };
 pub(crate) use crate::open::{Fact, OpenSpan};
 pub(crate) use crate::record::{Link, Remote, SpanContext, SpanName};

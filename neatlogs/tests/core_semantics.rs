@@ -417,6 +417,57 @@ fn errors_attributes_and_out_of_order_drops() {
     assert_eq!(t.status(), &Status::Error("not found".into()));
 }
 
+/// Ended spans are handed off in batches of 64 while their trace goes on;
+/// spans still open then stay open where they are, keep what they are told
+/// after, and stay the parents of what opens under them.
+#[test]
+fn open_spans_survive_a_hand_off_of_their_threads_ended_spans() {
+    let ((), spans) = with_capture(|| {
+        let _root = neatlogs::trace("long").end_user_id("u_1").enter();
+        for _ in 0..10 {
+            drop(neatlogs::span(SpanKind::Tool, "before").enter());
+        }
+        let mut outer = neatlogs::span(SpanKind::Agent, "outer").enter();
+        let mut inner = neatlogs::span(SpanKind::Chain, "inner").enter();
+        for _ in 0..150 {
+            drop(neatlogs::span(SpanKind::Tool, "step").enter());
+        }
+        inner.set_attribute("after", 1i64);
+        outer.set_attribute("after", 2i64);
+        let inner_id = neatlogs::current_span_id().unwrap();
+        let last = neatlogs::span(SpanKind::Tool, "last").enter();
+        assert_ne!(neatlogs::current_span_id(), Some(inner_id));
+        drop(last);
+        assert_eq!(neatlogs::current_span_id(), Some(inner_id));
+        // Out of order: the outer span ends first.
+        drop(outer);
+        drop(inner);
+    });
+    assert_eq!(spans.len(), 1 + 10 + 2 + 150 + 1);
+    let find = |name: &str| spans.iter().find(|s| s.name() == name).unwrap();
+    let (root, outer, inner, last) = (find("long"), find("outer"), find("inner"), find("last"));
+    assert_eq!(outer.parent_span_id(), Some(root.span_id()));
+    assert_eq!(inner.parent_span_id(), Some(outer.span_id()));
+    assert_eq!(last.parent_span_id(), Some(inner.span_id()));
+    assert_eq!(inner.attribute("after").unwrap().as_i64(), Some(1));
+    assert_eq!(outer.attribute("after").unwrap().as_i64(), Some(2));
+    for step in spans.iter().filter(|s| s.name() == "step") {
+        assert_eq!(step.parent_span_id(), Some(inner.span_id()));
+    }
+    // Each ended once, when its guard was dropped: the inner span lasted
+    // through every step and the last span.
+    assert!(inner.end_unix_nanos() >= last.end_unix_nanos());
+    assert!(outer.end_unix_nanos() >= last.end_unix_nanos());
+    assert!(spans
+        .iter()
+        .all(|s| s.end_unix_nanos() >= s.start_unix_nanos()));
+    assert_eq!(
+        ids(&spans),
+        vec![Some("u_1".to_owned()); spans.len()],
+        "every span of the trace carries its end-user"
+    );
+}
+
 #[test]
 fn dropped_future_still_ends_its_span() {
     let capture = Capture::start();

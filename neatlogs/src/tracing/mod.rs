@@ -92,7 +92,7 @@ use tracing_subscriber::registry::LookupSpan;
 pub use format::TraceContextFormat;
 
 use crate::seam::{
-    self, open_span, Frame, Given, OpenSpan, Parent, SpanContext, SpanEvent, SpanName, Status,
+    self, open_span, Frame, Given, OpenSpan, Parent, SpanContext, SpanEvent, SpanName, Status, Top,
 };
 use crate::SpanKind;
 
@@ -159,7 +159,7 @@ where
 {
     ctx.span(id)?
         .scope()
-        .find_map(|span| span.extensions().get::<Recorded>().map(|r| r.0.cx.clone()))
+        .find_map(|span| span.extensions().get::<Recorded>().map(|r| r.0.context()))
 }
 
 impl<S> tracing_subscriber::Layer<S> for NeatlogsLayer
@@ -253,7 +253,7 @@ where
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let cx = match span.extensions().get::<Recorded>() {
-            Some(Recorded(open)) => open.cx.clone(),
+            Some(Recorded(open)) => open.context(),
             None => return,
         };
         if let Ok(token) = seam::push(Frame::Attached(cx)) {
@@ -322,12 +322,12 @@ where
         // Contextual: the innermost span on this thread; a neatlogs span open
         // here directly, an entered `tracing` span through the registry.
         let attached = seam::with_top(|top| match top {
-            Some(Frame::Open(open)) => {
+            Top::Open(open) => {
                 add(open, make());
                 None
             }
-            Some(Frame::Attached(cx)) => Some(cx.span_id),
-            Some(Frame::Remote(_)) | None => None,
+            Top::Attached(span_id) => Some(span_id),
+            Top::None => None,
         })
         .flatten();
         let Some(span_id) = attached else { return };
@@ -339,7 +339,7 @@ where
             if let Some(Recorded(open)) = extensions.get_mut::<Recorded>() {
                 // Only when it is the span the stack says is current (not a
                 // context attached from elsewhere).
-                if open.cx.span_id == span_id {
+                if open.span_id == span_id {
                     add(open, make());
                 }
                 return;
