@@ -30,6 +30,8 @@
 //! - [`propagation`]: the propagation benchmark: W3C trace context read from
 //!   and written to an `http::HeaderMap` by neatlogs and by the
 //!   OpenTelemetry SDK.
+//! - [`hotpath`]: the calling thread of the `hotpath` and `hotpath_fastrace`
+//!   binaries (instruction counts, `callgrind.sh`).
 //! - [`e2e`]: the end-to-end run (`e2e.sh`): neatlogs and the OpenTelemetry
 //!   SDK, each with its real OTLP/HTTP exporter, sending to a receiver in
 //!   another process (the `e2e_sender` and `otlp_receiver` binaries).
@@ -41,6 +43,7 @@
 
 pub mod driver;
 pub mod e2e;
+pub mod hotpath;
 pub mod http_layer;
 pub mod measure;
 pub mod propagation;

@@ -48,6 +48,41 @@ pub(crate) struct Current<'a> {
     pub(crate) span_id: SpanId,
 }
 
+impl Current<'_> {
+    /// The position, owned (one more reference to the trace).
+    #[inline]
+    fn context(&self) -> SpanContext {
+        SpanContext {
+            trace: self.trace.clone(),
+            span_id: self.span_id,
+        }
+    }
+}
+
+/// The span `frame` stands for when it is open on this thread: on the stack,
+/// or in the batch (`ended`).
+#[inline]
+fn open_span<'a>(ended: &'a [SpanRecord], frame: &'a Frame) -> Option<&'a OpenSpan> {
+    match frame {
+        Frame::Open(span) => Some(span),
+        Frame::Buffered(at) => ended.get(*at),
+        Frame::Attached(_) | Frame::Remote(_) => None,
+    }
+}
+
+/// [`open_span`], to record on.
+#[inline]
+fn open_span_mut<'a>(
+    ended: &'a mut [SpanRecord],
+    frame: &'a mut Frame,
+) -> Option<&'a mut OpenSpan> {
+    match frame {
+        Frame::Open(span) => Some(span),
+        Frame::Buffered(at) => ended.get_mut(*at),
+        Frame::Attached(_) | Frame::Remote(_) => None,
+    }
+}
+
 /// The innermost frame, as [`with_top`] shows it (to the `tracing` layer).
 #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) enum Top<'a> {
@@ -106,33 +141,23 @@ impl Local {
     /// The open span with `token`.
     pub(crate) fn open_mut(&mut self, token: u64) -> Option<&mut OpenSpan> {
         let slot = self.stack.iter_mut().rev().find(|s| s.token == token)?;
-        match &mut slot.frame {
-            Frame::Open(span) => Some(span),
-            Frame::Buffered(at) => self.ended.get_mut(*at),
-            Frame::Attached(_) | Frame::Remote(_) => None,
-        }
+        open_span_mut(&mut self.ended, &mut slot.frame)
     }
 
     /// The innermost frame, if it is a span open on this thread.
     pub(crate) fn top_open_mut(&mut self) -> Option<&mut OpenSpan> {
-        match &mut self.stack.last_mut()?.frame {
-            Frame::Open(span) => Some(span),
-            Frame::Buffered(at) => self.ended.get_mut(*at),
-            Frame::Attached(_) | Frame::Remote(_) => None,
-        }
+        open_span_mut(&mut self.ended, &mut self.stack.last_mut()?.frame)
     }
 
     /// The local span `frame` stands for; `None` for a remote caller.
     #[inline]
     fn current<'a>(&'a self, frame: &'a Frame) -> Option<Current<'a>> {
         let (trace, span_id) = match frame {
-            Frame::Open(span) => (&span.trace, span.span_id),
-            Frame::Buffered(at) => {
-                let span = self.ended.get(*at)?;
+            Frame::Attached(cx) => (&cx.trace, cx.span_id),
+            _ => {
+                let span = open_span(&self.ended, frame)?;
                 (&span.trace, span.span_id)
             }
-            Frame::Attached(cx) => (&cx.trace, cx.span_id),
-            Frame::Remote(_) => return None,
         };
         Some(Current { trace, span_id })
     }
@@ -163,19 +188,13 @@ impl Local {
     }
 
     /// End the span open in the batch at `at`, where it is: its end time,
-    /// and what `route` does for a trace whose spans all go to the batch
-    /// (its usage counted, a test capture's copy).
+    /// then its route (usage counted, a test capture's copy), which for a
+    /// trace whose spans all go to the batch leaves it there.
     #[inline(always)]
     fn end_buffered(&mut self, at: usize) {
-        let Some(record) = self.ended.get_mut(at) else {
-            return;
-        };
-        record.end_here();
-        if record.kind.counts_usage() || record.details.as_ref().is_some_and(|d| d.llm.is_some()) {
-            count_usage(record);
-        }
-        if let Sink::Capture(capture) = &record.trace.sink {
-            capture.push(record);
+        if let Some(record) = self.ended.get_mut(at) {
+            record.end_here();
+            route(record);
         }
     }
 
@@ -225,16 +244,19 @@ impl Local {
     }
 
     /// Hand off the spans of the batch that have ended, keeping those still
-    /// open there (their frames are told where they moved). `false` when
-    /// none has ended.
+    /// open there (their frames are told where they moved).
     #[cold]
     #[inline(never)]
-    fn hand_off_ended(&mut self) -> bool {
-        let Some(ended) = self.take_ended_only() else {
-            return false;
-        };
-        global::enqueue(ended);
-        true
+    fn hand_off_ended(&mut self) {
+        if self.stack.is_empty() {
+            // Every span of the batch has ended: handed off in exchange for
+            // a spare buffer, as a trace's end does.
+            if !self.ended.is_empty() {
+                self.hand_off();
+            }
+        } else if let Some(ended) = self.take_ended_only() {
+            global::enqueue(ended);
+        }
     }
 
     /// Take the spans of the batch that have ended, leaving those still open
@@ -250,7 +272,8 @@ impl Local {
             })
             .collect();
         if open.is_empty() {
-            return Some(std::mem::take(&mut self.ended)).filter(|e| !e.is_empty());
+            // (An empty batch keeps its buffer.)
+            return (!self.ended.is_empty()).then(|| std::mem::take(&mut self.ended));
         }
         open.sort_unstable();
         open.dedup();
@@ -320,13 +343,9 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Current<'_>) -> R) -> Option<R> {
 pub(crate) fn with_top<R>(f: impl FnOnce(Top<'_>) -> R) -> Option<R> {
     with(|l| {
         let top = match l.stack.last_mut().map(|s| &mut s.frame) {
-            Some(Frame::Open(span)) => Top::Open(span),
-            Some(Frame::Buffered(at)) => match l.ended.get_mut(*at) {
-                Some(span) => Top::Open(span),
-                None => Top::None,
-            },
             Some(Frame::Attached(cx)) => Top::Attached(cx.span_id),
-            Some(Frame::Remote(_)) | None => Top::None,
+            Some(frame) => open_span_mut(&mut l.ended, frame).map_or(Top::None, Top::Open),
+            None => Top::None,
         };
         f(top)
     })
@@ -354,13 +373,10 @@ pub(crate) fn parent() -> Parent {
         .try_with(|l| match l.try_borrow() {
             Ok(l) if l.suppressed => Parent::Unknown,
             Ok(l) => match l.stack.last().map(|s| &s.frame) {
-                Some(Frame::Open(span)) => Parent::Child(span.context()),
-                Some(Frame::Buffered(at)) => match l.ended.get(*at) {
-                    Some(span) => Parent::Child(span.context()),
-                    None => Parent::Unknown,
-                },
-                Some(Frame::Attached(cx)) => Parent::Child(cx.clone()),
                 Some(Frame::Remote(remote)) => Parent::Remote(remote.clone()),
+                Some(frame) => l
+                    .current(frame)
+                    .map_or(Parent::Unknown, |c| Parent::Child(c.context())),
                 None => Parent::Root,
             },
             Err(_) => Parent::Unknown,
@@ -377,19 +393,12 @@ pub(crate) fn parent_unless_dropped(counts_usage: bool) -> Option<Parent> {
         .try_with(|l| match l.try_borrow() {
             Ok(l) if l.suppressed => Some(Parent::Unknown),
             Ok(l) => match l.stack.last().map(|s| &s.frame) {
-                Some(Frame::Open(span)) if span.trace.sampled || counts_usage => {
-                    Some(Parent::Child(span.context()))
-                }
-                // Its trace is recorded (it would not be in the batch else).
-                Some(Frame::Buffered(at)) => match l.ended.get(*at) {
-                    Some(span) => Some(Parent::Child(span.context())),
+                Some(Frame::Remote(remote)) => Some(Parent::Remote(remote.clone())),
+                Some(frame) => match l.current(frame) {
+                    Some(c) if c.trace.sampled || counts_usage => Some(Parent::Child(c.context())),
+                    Some(_) => None,
                     None => Some(Parent::Unknown),
                 },
-                Some(Frame::Attached(cx)) if cx.trace.sampled || counts_usage => {
-                    Some(Parent::Child(cx.clone()))
-                }
-                Some(Frame::Open(_) | Frame::Attached(_)) => None,
-                Some(Frame::Remote(remote)) => Some(Parent::Remote(remote.clone())),
                 None => Some(Parent::Root),
             },
             Err(_) => Some(Parent::Unknown),
@@ -403,36 +412,21 @@ pub(crate) fn parent_unless_dropped(counts_usage: bool) -> Option<Parent> {
 /// (re-entry from `with_current_span`, thread teardown).
 #[inline(always)]
 pub(crate) fn push_with<M: FnOnce() -> Frame>(make: M) -> Result<u64, M> {
-    let mut make = Some(make);
-    let token = LOCAL
-        .try_with(|cell| {
-            let mut l = cell.try_borrow_mut().ok()?;
-            let make = make.take()?;
-            let token = l.next_token;
-            l.next_token = token.wrapping_add(1).max(1);
-            l.stack.push(Slot {
-                token,
-                frame: make(),
-            });
-            Some(token)
-        })
-        .ok()
-        .flatten();
-    match (token, make) {
-        (Some(token), _) => Ok(token),
-        (None, Some(make)) => Err(make),
-        // The closure was taken but the push did not happen: unreachable,
-        // and harmless (the span is simply not recorded).
-        (None, None) => Ok(0),
-    }
+    push_by(make, |l, token, frame| l.stack.push(Slot { token, frame }))
 }
 
 /// Open a guard's child span made by `make`: in this thread's batch, where
 /// it stays once ended, when its trace's spans all go there, else on the
-/// stack. Its token; `Err(make)` when the stack is out of reach (re-entry
-/// from `with_current_span`, thread teardown).
+/// stack. Its token; `Err(make)` as [`push_with`].
 #[inline(always)]
 pub(crate) fn push_child<M: FnOnce() -> OpenSpan>(make: M) -> Result<u64, M> {
+    push_by(make, Local::push_child)
+}
+
+/// A new token, and what `make` makes given to `place` with it, on this
+/// thread's state; `Err(make)` when the state is out of reach.
+#[inline(always)]
+fn push_by<T, M: FnOnce() -> T>(make: M, place: impl FnOnce(&mut Local, u64, T)) -> Result<u64, M> {
     let mut make = Some(make);
     let token = LOCAL
         .try_with(|cell| {
@@ -440,7 +434,7 @@ pub(crate) fn push_child<M: FnOnce() -> OpenSpan>(make: M) -> Result<u64, M> {
             let make = make.take()?;
             let token = l.next_token;
             l.next_token = token.wrapping_add(1).max(1);
-            l.push_child(token, make());
+            place(&mut l, token, make());
             Some(token)
         })
         .ok()
@@ -589,15 +583,7 @@ pub(crate) fn suppress_tracing_on_this_thread() {
 /// Hand this thread's ended spans to the export queue now (`flush` does
 /// this for the calling thread); spans still open in the batch stay.
 pub(crate) fn hand_off_this_thread() {
-    with(|l| {
-        if l.stack.is_empty() {
-            if !l.ended.is_empty() {
-                l.hand_off();
-            }
-        } else {
-            l.hand_off_ended();
-        }
-    });
+    with(Local::hand_off_ended);
 }
 
 /// Whether every span of `trace` goes to this thread's batch once ended (and

@@ -13,11 +13,10 @@
 //! `disabled_trace` row. Running it for two values of `TRACES` and
 //! subtracting cancels start-up and shutdown.
 //!
-//! The traces are opened on a thread of their own, spawned first (callgrind
-//! names it thread 2), because the main thread also runs static
-//! constructors whose instruction counts vary from run to run (`fastant`
-//! calibrates its clock). fastrace's collector thread, started by
-//! `set_reporter`, and the threads `fastrace::flush` spawns come after it.
+//! The traces are opened on a thread of their own, spawned first
+//! ([`neatlogs_bench::hotpath::Caller`]); fastrace's collector thread,
+//! started by `set_reporter`, and the threads `fastrace::flush` spawns come
+//! after it.
 //!
 //! With `on`, the caller stops after every
 //! [`neatlogs_bench::driver::FLUSH_EVERY`] traces while the main
@@ -27,39 +26,13 @@
 //! trace) never reaches; an unbroken run would. The hand-over costs the
 //! caller one channel send and one receive per chunk.
 
-use std::hint::black_box;
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, Sender};
 
 use neatlogs_bench::driver::{Stack, FLUSH_EVERY};
-use neatlogs_bench::scenario::{Requests, SPANS_PER_TRACE};
+use neatlogs_bench::hotpath::Caller;
+use neatlogs_bench::scenario::SPANS_PER_TRACE;
 use neatlogs_bench::stacks::fastrace::{request_trace, Fastrace};
 use neatlogs_bench::stacks::Pipeline;
-
-#[inline(never)]
-fn run(reqs: &mut Requests, traces: u64) {
-    for _ in 0..traces {
-        request_trace(black_box(reqs.next()));
-    }
-}
-
-/// The caller's side: a chunk of at most `chunk` traces each time the main
-/// thread says go, then a hand-over (`done`), until the main thread hangs
-/// up. It is kept alive to the end: valgrind gives the number of a thread
-/// that has exited to the next one spawned, and the final flush's thread
-/// would otherwise be counted as the caller.
-fn caller(traces: u64, chunk: u64, go: &Receiver<()>, done: &Sender<()>) {
-    let mut reqs = Requests::default();
-    let mut left = traces;
-    while go.recv().is_ok() {
-        let n = left.min(chunk);
-        run(&mut reqs, n);
-        left -= n;
-        if done.send(()).is_err() {
-            return;
-        }
-    }
-}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -69,14 +42,9 @@ fn main() -> ExitCode {
     };
     let on = args.next().as_deref() != Some("off");
     // With tracing off nothing reaches a collector: one chunk, no flush.
-    let chunk = if on { FLUSH_EVERY } else { traces.max(1) };
-    let (go_tx, go) = std::sync::mpsc::channel::<()>();
-    let (done, done_rx) = std::sync::mpsc::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("hotpath-caller".into())
-        .spawn(move || caller(traces, chunk, &go, &done));
-    let handle = match spawned {
-        Ok(handle) => handle,
+    let chunk = if on { FLUSH_EVERY } else { traces };
+    let caller = match Caller::spawn(traces, chunk, request_trace) {
+        Ok(caller) => caller,
         Err(e) => {
             eprintln!("could not spawn the caller thread: {e}");
             return ExitCode::FAILURE;
@@ -84,16 +52,11 @@ fn main() -> ExitCode {
     };
     let pipeline = Pipeline::discard();
     let stack = on.then(|| Fastrace::start(&pipeline));
-    let mut left = traces;
-    while left > 0 {
-        if go_tx.send(()).is_err() || done_rx.recv().is_err() {
-            break;
-        }
-        left -= left.min(chunk);
+    caller.run(|| {
         if let Some(stack) = &stack {
             stack.flush();
         }
-    }
+    });
     let line = match &stack {
         Some(stack) => {
             stack.flush();
@@ -106,8 +69,9 @@ fn main() -> ExitCode {
         }
         None => format!("traces={traces} (tracing off)"),
     };
-    drop(go_tx);
-    if handle.join().is_err() {
+    // The caller lives until after the final flush's thread has come and
+    // gone, so that valgrind does not give that thread its number.
+    if !caller.finish() {
         eprintln!("the caller thread panicked");
         return ExitCode::FAILURE;
     }
