@@ -16,7 +16,8 @@
 //! trace's allocations find it there, warm, instead of crossing to the
 //! export thread and back. Spans with content or an LLM call (large), and
 //! spans of a trace that reports elsewhere (a test capture, an instance),
-//! are dropped on the export thread.
+//! are dropped on the export thread. Each buffer goes back with about as
+//! many spans as it came with, since a thread takes one per hand-off.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -97,8 +98,12 @@ enum Control {
 /// The capacity of a new hand-off buffer: a trace of up to 16 spans fits
 /// without growing it.
 const HAND_OFF_CAPACITY: usize = 16;
-/// Spare hand-off buffers kept for reuse.
-const SPARE_BUFFERS: usize = 64;
+/// Spare hand-off buffers kept for reuse: enough for the hand-offs of the
+/// traces in flight while the export thread works through a batch (at 64,
+/// a third of hand-offs at full speed found none, allocated one, and had
+/// their spans' memory freed on the export thread). Each carries about the
+/// spans of one hand-off back, at most [`MAX_SPARE_CAPACITY`].
+const SPARE_BUFFERS: usize = 256;
 /// The largest spare kept: what a thread hands off at most at once (a
 /// larger buffer would hold memory for a burst long gone).
 const MAX_SPARE_CAPACITY: usize = crate::local::LOCAL_BATCH;
@@ -528,7 +533,13 @@ impl Worker {
     fn retire(&mut self, n: usize) {
         // No more buffers than the threads have room to take: the spans a
         // buffer would carry are not moved only to be dropped here anyway.
-        let mut room = SPARE_BUFFERS.saturating_sub(self.spare.len());
+        let mut room = SPARE_BUFFERS
+            .saturating_sub(self.spare.len())
+            .min(self.empties.len());
+        // As many spans in each as in the hand-off it came with, about: a
+        // thread takes one buffer per hand-off, so buffers filled to their
+        // capacity would leave a third of its hand-offs without one.
+        let per_buffer = n.div_ceil(room.max(1));
         let empties = &mut self.empties;
         let mut next = || {
             room = room.checked_sub(1)?;
@@ -543,7 +554,7 @@ impl Worker {
                 continue;
             }
             into.push(record);
-            if into.len() == into.capacity() {
+            if into.len() >= per_buffer || into.len() == into.capacity() {
                 if let Some(full) = buffer.take() {
                     let _ = self.spare.try_send(full);
                 }
