@@ -93,6 +93,21 @@ pub(crate) fn hand_off(ended: &mut Vec<SpanRecord>) {
     }
 }
 
+/// How many of a thread's finished traces' spans wait in its stash before
+/// they are handed off: [`LOCAL_BATCH`](crate::local::LOCAL_BATCH), or the
+/// export batch size if smaller (a full export batch is never held back).
+#[inline]
+pub(crate) fn hand_off_at() -> usize {
+    pipeline().map_or(1, |p| p.batch_size().min(crate::local::LOCAL_BATCH))
+}
+
+/// An empty hand-off buffer: a spare the export thread gave back, else a
+/// new one (empty without a pipeline).
+#[inline]
+pub(crate) fn spare_buffer() -> Vec<SpanRecord> {
+    pipeline().map_or_else(Vec::new, Pipeline::spare_buffer)
+}
+
 /// Hand a thread's batch of finished spans to the export queue. Never blocks.
 pub(crate) fn enqueue(batch: Vec<SpanRecord>) {
     if batch.is_empty() {

@@ -6,6 +6,14 @@
 //! access and one `RefCell` flag. A span opened while the stack is empty is
 //! a trace root; otherwise it is a child of the top frame.
 //!
+//! When the stack empties (a trace ends here), the batch goes to this
+//! thread's stash, and the stash is handed to the export queue once it
+//! holds a hand-off's worth of spans ([`LOCAL_BATCH`], or the export batch
+//! size if smaller): one queue operation per few traces, not per trace,
+//! keeps threads from contending on the queue. The export thread takes
+//! what waits in every thread's stash at its timer, a flush and shutdown,
+//! so the spans of a thread that has gone quiet are not held.
+//!
 //! A guard's child span of a trace whose spans all go to the batch is
 //! written once: it opens in the batch itself, its frame on the stack
 //! pointing there, and ending it writes its end time where it is. The batch
@@ -15,7 +23,7 @@
 //! frames are told).
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::global;
 use crate::id::SpanId;
@@ -104,18 +112,62 @@ pub(crate) struct Slot {
 /// queue even though its stack is not empty (a long-lived root).
 pub(crate) const LOCAL_BATCH: usize = 64;
 
+/// A thread's finished traces' spans, waiting for a hand-off's worth: see
+/// the module's documentation.
+#[derive(Default)]
+struct Stash(Mutex<Vec<SpanRecord>>);
+
+impl Stash {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SpanRecord>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Every thread's stash, for the export thread to take from (a thread's
+/// stash is handed off when it exits, and its entry goes at the next take).
+static STASHES: Mutex<Vec<Weak<Stash>>> = Mutex::new(Vec::new());
+
+/// A new stash for this thread, known to the export thread.
+#[cold]
+fn new_stash() -> Arc<Stash> {
+    let stash = Arc::new(Stash::default());
+    STASHES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(Arc::downgrade(&stash));
+    stash
+}
+
+/// Take what waits in every thread's stash, giving each non-empty one to
+/// `each` (the export thread, at its timer, a flush and shutdown).
+pub(crate) fn take_stashed(mut each: impl FnMut(Vec<SpanRecord>)) {
+    let mut stashes = STASHES.lock().unwrap_or_else(PoisonError::into_inner);
+    stashes.retain(|stash| {
+        let Some(stash) = stash.upgrade() else {
+            return false;
+        };
+        let spans = std::mem::take(&mut *stash.lock());
+        if !spans.is_empty() {
+            each(spans);
+        }
+        true
+    });
+}
+
 pub(crate) struct Local {
     stack: Vec<Slot>,
     /// Ended spans (and the guards' child spans still open, see the
-    /// module's documentation), handed to the export queue as one batch
-    /// when the stack empties (a root ends, or a poll of an instrumented
-    /// future returns) or after [`LOCAL_BATCH`] spans: one queue operation
-    /// per trace instead of one per span keeps producers on different
-    /// threads from contending.
+    /// module's documentation), moved to the stash when the stack empties
+    /// (a root ends, or a poll of an instrumented future returns), or
+    /// those that ended handed to the export queue after [`LOCAL_BATCH`]
+    /// spans under a long-lived root.
     ended: Vec<SpanRecord>,
     next_token: u64,
     /// Set on the export thread: spans opened there are never recorded.
     suppressed: bool,
+    /// Where finished traces' spans wait for a hand-off's worth (made at
+    /// the first).
+    stash: Option<Arc<Stash>>,
 }
 
 impl Local {
@@ -125,6 +177,7 @@ impl Local {
             ended: Vec::new(),
             next_token: 1,
             suppressed: false,
+            stash: None,
         }
     }
 
@@ -224,23 +277,56 @@ impl Local {
         }
     }
 
-    /// Hand the ended spans to the export queue if the stack is empty (then
-    /// every span in the batch has ended) or the batch is full.
+    /// Stash the ended spans if the stack is empty (then every span in the
+    /// batch has ended), or hand off those that ended if the batch is full.
     #[inline]
     fn maybe_hand_off(&mut self) {
         if self.ended.is_empty() {
             return;
         }
         if self.stack.is_empty() {
-            self.hand_off();
+            self.stash_ended();
         } else if self.ended.len() >= LOCAL_BATCH {
             self.hand_off_ended();
         }
     }
 
+    /// Move the batch, every span of it ended, to this thread's stash, and
+    /// hand the stash off once it holds a hand-off's worth.
+    ///
+    /// The stash's buffer is a hand-off buffer (a spare when there is one):
+    /// it is handed off before it would have to grow, so that buffers keep
+    /// one size and go round.
     #[inline(never)]
+    fn stash_ended(&mut self) {
+        let at = global::hand_off_at();
+        let stash = self.stash.get_or_insert_with(new_stash);
+        let mut stashed = stash.lock();
+        if !stashed.is_empty() && stashed.len() + self.ended.len() > at.max(stashed.capacity()) {
+            global::hand_off(&mut stashed);
+        }
+        if stashed.capacity() == 0 {
+            *stashed = global::spare_buffer();
+        }
+        stashed.append(&mut self.ended);
+        if stashed.len() >= at {
+            global::hand_off(&mut stashed);
+        }
+    }
+
+    /// Hand off the batch (every span of it ended) and the stash now.
     fn hand_off(&mut self) {
-        global::hand_off(&mut self.ended);
+        if let Some(stash) = &self.stash {
+            let mut stashed = stash.lock();
+            if !stashed.is_empty() {
+                stashed.append(&mut self.ended);
+                global::hand_off(&mut stashed);
+                return;
+            }
+        }
+        if !self.ended.is_empty() {
+            global::hand_off(&mut self.ended);
+        }
     }
 
     /// Hand off the spans of the batch that have ended, keeping those still
@@ -249,11 +335,9 @@ impl Local {
     #[inline(never)]
     fn hand_off_ended(&mut self) {
         if self.stack.is_empty() {
-            // Every span of the batch has ended: handed off in exchange for
-            // a spare buffer, as a trace's end does.
-            if !self.ended.is_empty() {
-                self.hand_off();
-            }
+            // Every span of the batch has ended: handed off with the stash,
+            // in exchange for a spare buffer, as a full stash is.
+            self.hand_off();
         } else if let Some(ended) = self.take_ended_only() {
             global::enqueue(ended);
         }
@@ -306,6 +390,9 @@ impl Drop for Local {
         // ended (a span still open here was never ended: it is not sent).
         if let Some(ended) = self.take_ended_only() {
             global::enqueue(ended);
+        }
+        if let Some(stash) = self.stash.take() {
+            global::enqueue(std::mem::take(&mut *stash.lock()));
         }
     }
 }

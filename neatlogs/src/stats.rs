@@ -5,7 +5,10 @@
 ///
 /// Every span handed to the pipeline is counted once as `queued` or
 /// `dropped`; every queued span ends as `exported` or `failed` (or is still
-/// in flight).
+/// in flight). A thread hands its finished traces' spans over a few traces
+/// at a time (at most 64 spans wait on a thread), and all of them at the
+/// export thread's schedule delay, [`flush`](crate::flush) and
+/// [`shutdown`](crate::shutdown): until then they are in neither count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {

@@ -240,7 +240,10 @@ fn receiver_down_costs_bounded_memory_and_no_latency() {
     let rss_after = rss_kib().unwrap();
     let stats = neatlogs::stats();
     let recorded = (SPANS + 1000) as u64;
-    assert_eq!(stats.queued + stats.dropped, recorded, "{stats:?}");
+    // The last few traces' spans may still wait in this thread's stash
+    // (handed off with the next ones, or at shutdown).
+    let waiting = recorded - (stats.queued + stats.dropped);
+    assert!(waiting < 64, "{waiting} spans not handed off: {stats:?}");
     // The caller never waits for the stuck export: with the queue full, new
     // spans are dropped (and counted) instead.
     assert!(stats.dropped > 0, "a full queue drops: {stats:?}");
@@ -254,6 +257,7 @@ fn receiver_down_costs_bounded_memory_and_no_latency() {
     let shutdown_took = t.elapsed();
     assert!(!all_out);
     let stats = neatlogs::stats();
+    assert_eq!(stats.queued + stats.dropped, recorded, "{stats:?}");
     assert_eq!(stats.exported, 0);
     assert_eq!(
         stats.failed, stats.queued,

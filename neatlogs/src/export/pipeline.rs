@@ -1,7 +1,9 @@
 //! The bounded queue between the application and the export thread.
 //!
-//! The application side hands over one thread's batch at a time and never
-//! waits: what does not fit under the queue's bound (counted in spans) is
+//! The application side hands over one thread's batch at a time (a few
+//! traces' spans from its stash, see `local`; the export thread takes
+//! what waits in the stashes itself at its timer, a flush and shutdown)
+//! and never waits: what does not fit under the queue's bound (counted in spans) is
 //! dropped and counted, with one warning. A hand-off does not wake the export
 //! thread: it sleeps until a full batch is waiting (the hand-off that fills
 //! one sends a single wake-up), the schedule delay passes, or a flush or
@@ -95,15 +97,12 @@ enum Control {
     Shutdown(Sender<bool>),
 }
 
-/// The capacity of a new hand-off buffer: a trace of up to 16 spans fits
+/// The capacity of a new hand-off buffer: a stash's worth of spans fits
 /// without growing it.
-const HAND_OFF_CAPACITY: usize = 16;
-/// Spare hand-off buffers kept for reuse: enough for the hand-offs of the
-/// traces in flight while the export thread works through a batch (at 64,
-/// a third of hand-offs at full speed found none, allocated one, and had
-/// their spans' memory freed on the export thread). Each carries about the
-/// spans of one hand-off back, at most [`MAX_SPARE_CAPACITY`].
-const SPARE_BUFFERS: usize = 256;
+const HAND_OFF_CAPACITY: usize = crate::local::LOCAL_BATCH;
+/// Spare hand-off buffers kept for reuse, each carrying about the spans of
+/// one hand-off back, at most [`MAX_SPARE_CAPACITY`].
+const SPARE_BUFFERS: usize = 64;
 /// The largest spare kept: what a thread hands off at most at once (a
 /// larger buffer would hold memory for a burst long gone).
 const MAX_SPARE_CAPACITY: usize = crate::local::LOCAL_BATCH;
@@ -118,7 +117,7 @@ pub(crate) struct Pipeline {
     wake: Sender<()>,
     batch_size: usize,
     /// Spans in the channel; kept at most `capacity` (the bound is in spans,
-    /// while the channel carries one batch per trace).
+    /// while the channel carries one thread's hand-off at a time).
     in_queue: Arc<AtomicUsize>,
     capacity: usize,
     control: Sender<Control>,
@@ -280,6 +279,12 @@ impl Pipeline {
             }
             Err(RecvTimeoutError::Disconnected) => None,
         }
+    }
+
+    /// Spans per export call.
+    #[inline]
+    pub(crate) fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
@@ -501,6 +506,14 @@ impl Worker {
     /// Export everything queued so far, the last batch possibly short;
     /// whether all of it went out.
     fn drain(&mut self) -> bool {
+        // What waits in threads' stashes first: a thread that has gone
+        // quiet hands nothing off.
+        crate::local::take_stashed(|spans| {
+            self.counters
+                .queued
+                .fetch_add(spans.len() as u64, Ordering::Relaxed);
+            self.take(spans);
+        });
         let mut ok = true;
         while self.fill() {
             ok &= self.export_full_batches();
