@@ -293,13 +293,26 @@ impl Local {
 
     /// Move the batch, every span of it ended, to this thread's stash, and
     /// hand the stash off once it holds a hand-off's worth.
+    #[inline(never)]
+    fn stash_ended(&mut self) {
+        self.stash_and_hand_off_at(global::hand_off_at());
+    }
+
+    /// Hand off the batch (every span of it ended) and the stash now.
+    fn hand_off(&mut self) {
+        let stashed = self.stash.as_ref().is_some_and(|s| !s.lock().is_empty());
+        if stashed || !self.ended.is_empty() {
+            self.stash_and_hand_off_at(1);
+        }
+    }
+
+    /// Append the batch to the stash, and hand the stash off once it holds
+    /// `at` spans.
     ///
     /// The stash's buffer is a hand-off buffer (a spare when there is one):
     /// it is handed off before it would have to grow, so that buffers keep
     /// one size and go round.
-    #[inline(never)]
-    fn stash_ended(&mut self) {
-        let at = global::hand_off_at();
+    fn stash_and_hand_off_at(&mut self, at: usize) {
         let stash = self.stash.get_or_insert_with(new_stash);
         let mut stashed = stash.lock();
         if !stashed.is_empty() && stashed.len() + self.ended.len() > at.max(stashed.capacity()) {
@@ -311,21 +324,6 @@ impl Local {
         stashed.append(&mut self.ended);
         if stashed.len() >= at {
             global::hand_off(&mut stashed);
-        }
-    }
-
-    /// Hand off the batch (every span of it ended) and the stash now.
-    fn hand_off(&mut self) {
-        if let Some(stash) = &self.stash {
-            let mut stashed = stash.lock();
-            if !stashed.is_empty() {
-                stashed.append(&mut self.ended);
-                global::hand_off(&mut stashed);
-                return;
-            }
-        }
-        if !self.ended.is_empty() {
-            global::hand_off(&mut self.ended);
         }
     }
 

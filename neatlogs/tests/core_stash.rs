@@ -2,40 +2,22 @@
 //! spans; the export thread takes them from there when the thread goes
 //! quiet: at its schedule delay, and at a flush made on another thread.
 
+mod common_collect;
+
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use neatlogs::export::{ExportError, Exporter, Resource, SpanRecord};
+use common_collect::Collect;
 
-/// Each exported span's name and end-user.
-type Seen = Vec<(String, Option<String>)>;
-
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Seen>>);
-
-impl Collect {
-    /// The end-user of every span named `name` exported so far.
-    fn traces_of(&self, name: &str) -> Vec<Option<String>> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, user)| user.clone())
-            .collect()
-    }
-}
-
-impl Exporter for Collect {
-    fn export(&mut self, _: &Resource, batch: &[SpanRecord]) -> Result<(), ExportError> {
-        let mut seen = self.0.lock().unwrap();
-        for span in batch {
-            let user = span.end_user().map(|u| u.id().as_str().to_owned());
-            seen.push((span.name().to_owned(), user));
-        }
-        Ok(())
-    }
+/// The end-user of every span named `name` exported so far.
+fn traces_of(seen: &Collect, name: &str) -> Vec<Option<String>> {
+    seen.spans
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|span| span.name() == name)
+        .map(|span| span.end_user().map(|u| u.id().as_str().to_owned()))
+        .collect()
 }
 
 /// A thread that records one trace named `name` for `user`, then waits,
@@ -72,17 +54,17 @@ fn a_quiet_threads_traces_go_out_at_a_flush_elsewhere_and_at_the_schedule_delay(
     // A flush on this thread reaches the other thread's finished trace.
     let (done, thread) = quiet_thread("flushed", "u_1");
     assert!(neatlogs::flush());
-    assert_eq!(seen.traces_of("flushed"), vec![Some("u_1".to_owned()); 2]);
+    assert_eq!(traces_of(&seen, "flushed"), vec![Some("u_1".to_owned()); 2]);
     done.send(()).unwrap();
     thread.join().unwrap();
 
     // Without a flush, the export thread's timer takes it.
     let (done, thread) = quiet_thread("timed", "u_2");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while seen.traces_of("timed").len() < 2 && Instant::now() < deadline {
+    while traces_of(&seen, "timed").len() < 2 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(seen.traces_of("timed"), vec![Some("u_2".to_owned()); 2]);
+    assert_eq!(traces_of(&seen, "timed"), vec![Some("u_2".to_owned()); 2]);
     done.send(()).unwrap();
     thread.join().unwrap();
 
